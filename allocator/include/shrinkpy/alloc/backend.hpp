@@ -1,0 +1,38 @@
+// A backend is an allocator the PyMem glue can serve a domain from (glibc malloc, mimalloc,
+// pymalloc, later the arena), plus the one thing CPython's PyMemAllocatorEx lacks: the size of a
+// block it serves, which the statistics need when the block is freed.
+#pragma once
+
+#include <cstddef>
+
+namespace shrinkpy::alloc {
+
+struct Backend {
+    const char* name;
+    void* ctx;
+    void* (*malloc)(void* ctx, size_t size);
+    void* (*calloc)(void* ctx, size_t nelem, size_t elsize);
+    void* (*realloc)(void* ctx, void* ptr, size_t new_size);
+    void (*free)(void* ctx, void* ptr);
+    // Bytes this backend set aside for `ptr`, or 0 when it does not serve `ptr` itself: a block it
+    // passed on to another domain, which counts it there. O(1), never allocates.
+    size_t (*block_size)(void* ctx, const void* ptr);
+    // Whether `ptr` belongs to this backend at all; nullptr means "assume yes". A block that is not
+    // (allocated before the glue was installed) is freed by the allocator that was installed before.
+    bool (*owns)(void* ctx, const void* ptr);
+};
+
+// glibc malloc. Zero-byte requests become one byte, as in CPython's _PyMem_RawMalloc.
+Backend malloc_backend();
+
+// Debian's mimalloc (libmimalloc.so.2), loaded with dlopen on first use: Debian's build exports
+// malloc/free, so linking it would replace glibc malloc for every choice. Returns false and
+// writes a message when the library cannot be loaded.
+bool mimalloc_backend(Backend* out, const char** error);
+
+// CPython's own pymalloc for MEM and OBJ. Must be called after Py_PreInitialize and before
+// Py_Initialize: it installs an arena allocator that aligns pymalloc's arenas so that a block's
+// size class can be read from its pool header.
+Backend pymalloc_backend();
+
+}  // namespace shrinkpy::alloc

@@ -1,0 +1,86 @@
+#include "exit_report.hpp"
+
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "memory_sampler.hpp"
+#include "report.hpp"
+#include "shrinkpy/alloc/pymem_glue.hpp"
+
+namespace shrinkpy::runtime {
+namespace {
+
+// Heap-allocated and never destroyed: a static destructor would join the sampler thread in forked
+// children too, where it does not exist.
+ReportRequest* request = nullptr;
+PrivateMemorySampler* sampler = nullptr;
+pid_t owner_pid = 0;
+timespec started{};
+
+double seconds_since(const timespec& t0) {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return double(now.tv_sec - t0.tv_sec) + double(now.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+double cpu_seconds() {
+    struct rusage u {};
+    getrusage(RUSAGE_SELF, &u);
+    return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+void write_report() {
+    if (request == nullptr || getpid() != owner_pid) return;
+    sampler->stop();
+    Report r;
+    const char* name = alloc::installed_allocator_name();
+    r.allocator = name ? name : "none";
+    r.debug_hooks = request->debug_hooks;
+    r.argv = request->argv;
+    r.pid = owner_pid;
+    r.peak_rss_bytes = peak_rss_bytes();
+    r.peak_private_bytes = sampler->peak_bytes();
+    r.private_samples = sampler->samples();
+    r.sample_interval_ms = request->sample_interval_ms;
+    r.wall_seconds = seconds_since(started);
+    r.cpu_seconds = cpu_seconds();
+    r.stats = alloc::stats_snapshot();
+
+    if (request->destination == "-") {
+        std::string text = format_report_text(r);
+        std::fflush(stderr);
+        std::fputs(text.c_str(), stderr);
+        std::fflush(stderr);
+        return;
+    }
+    std::string json = format_report_json(r);
+    FILE* f = std::fopen(request->destination.c_str(), "w");
+    if (f == nullptr || std::fputs(json.c_str(), f) < 0 || std::fclose(f) != 0) {
+        std::fprintf(stderr, "shrinkpython: cannot write the report to %s: %s\n", request->destination.c_str(),
+                     std::strerror(errno));
+    }
+}
+
+}  // namespace
+
+void arm_exit_report(ReportRequest req) {
+    clock_gettime(CLOCK_MONOTONIC, &started);
+    if (req.destination != "-" && !req.destination.empty() && req.destination[0] != '/') {
+        // The program may chdir; the path means what it meant where the user typed it.
+        char cwd[4096];
+        if (getcwd(cwd, sizeof cwd) != nullptr) req.destination = std::string(cwd) + "/" + req.destination;
+    }
+    request = new ReportRequest(std::move(req));
+    sampler = new PrivateMemorySampler();
+    owner_pid = getpid();
+    sampler->start(request->sample_interval_ms);
+    std::atexit(write_report);
+}
+
+}  // namespace shrinkpy::runtime

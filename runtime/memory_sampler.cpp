@@ -1,0 +1,119 @@
+#include "memory_sampler.hpp"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace shrinkpy::runtime {
+namespace {
+
+// Calls `on_line(line, length)` for each line of `path`, reading through a fixed buffer, so that
+// neither the sampler thread nor the exit path allocates. Lines longer than the buffer are cut.
+template <typename F>
+bool for_each_line(const char* path, F on_line) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    char buf[8192];
+    size_t held = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + held, sizeof buf - held);
+        if (n <= 0) break;
+        held += size_t(n);
+        size_t start = 0;
+        for (size_t i = 0; i < held; ++i) {
+            if (buf[i] == '\n') {
+                on_line(buf + start, i - start);
+                start = i + 1;
+            }
+        }
+        if (start == 0 && held == sizeof buf) {  // a line longer than the buffer: drop it
+            held = 0;
+            continue;
+        }
+        std::memmove(buf, buf + start, held - start);
+        held -= start;
+    }
+    if (held > 0) on_line(buf, held);
+    close(fd);
+    return true;
+}
+
+// "Private_Dirty:       123 kB" -> 123 * 1024 when the line starts with `field`.
+bool field_kib(const char* line, size_t length, const char* field, uint64_t* bytes) {
+    size_t flen = std::strlen(field);
+    if (length <= flen || std::strncmp(line, field, flen) != 0) return false;
+    uint64_t kib = 0;
+    for (size_t i = flen; i < length; ++i) {
+        if (line[i] >= '0' && line[i] <= '9') kib = kib * 10 + uint64_t(line[i] - '0');
+        else if (kib != 0) break;
+    }
+    *bytes = kib * 1024;
+    return true;
+}
+
+std::optional<uint64_t> sum_private(const char* path) {
+    uint64_t total = 0;
+    bool any = false;
+    bool ok = for_each_line(path, [&](const char* line, size_t length) {
+        uint64_t bytes = 0;
+        if (field_kib(line, length, "Private_Clean:", &bytes) || field_kib(line, length, "Private_Dirty:", &bytes)) {
+            total += bytes;
+            any = true;
+        }
+    });
+    if (!ok || !any) return std::nullopt;
+    return total;
+}
+
+}  // namespace
+
+std::optional<uint64_t> private_memory_bytes() {
+    if (auto rollup = sum_private("/proc/self/smaps_rollup")) return rollup;
+    return sum_private("/proc/self/smaps");
+}
+
+uint64_t peak_rss_bytes() {
+    uint64_t hwm = 0;
+    for_each_line("/proc/self/status", [&](const char* line, size_t length) { field_kib(line, length, "VmHWM:", &hwm); });
+    if (hwm != 0) return hwm;
+    struct rusage usage {};
+    getrusage(RUSAGE_SELF, &usage);
+    return uint64_t(usage.ru_maxrss) * 1024;
+}
+
+void PrivateMemorySampler::start(uint64_t interval_ms) {
+    sample();
+    thread_ = std::thread([this, interval_ms] { run(interval_ms); });
+}
+
+void PrivateMemorySampler::stop() {
+    if (!thread_.joinable()) return;
+    stopping_.store(true, std::memory_order_relaxed);
+    thread_.join();
+    sample();
+}
+
+void PrivateMemorySampler::sample() {
+    std::optional<uint64_t> now = private_memory_bytes();
+    if (!now) return;
+    samples_.fetch_add(1, std::memory_order_relaxed);
+    if (*now > peak_.load(std::memory_order_relaxed)) peak_.store(*now, std::memory_order_relaxed);
+}
+
+// Sleeps to absolute deadlines so that the period stays `interval_ms` however long a read takes.
+void PrivateMemorySampler::run(uint64_t interval_ms) {
+    timespec next{};
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    while (!stopping_.load(std::memory_order_relaxed)) {
+        next.tv_nsec += long(interval_ms % 1000) * 1000000L;
+        next.tv_sec += time_t(interval_ms / 1000) + next.tv_nsec / 1000000000L;
+        next.tv_nsec %= 1000000000L;
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr);
+        sample();
+    }
+}
+
+}  // namespace shrinkpy::runtime

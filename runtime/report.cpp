@@ -1,0 +1,110 @@
+#include "report.hpp"
+
+#include <cstdio>
+
+#include "json_writer.hpp"
+
+namespace shrinkpy::runtime {
+namespace {
+
+std::string mib(uint64_t bytes) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f MiB", double(bytes) / (1024.0 * 1024.0));
+    return buf;
+}
+
+// 1234567 -> "1,234,567"
+std::string grouped(uint64_t n) {
+    std::string digits = std::to_string(n);
+    std::string out;
+    for (size_t i = 0; i < digits.size(); ++i) {
+        if (i != 0 && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return out;
+}
+
+void line(std::string& out, const char* label, const std::string& value) {
+    char buf[512];
+    std::snprintf(buf, sizeof buf, "  %-22s %s\n", label, value.c_str());
+    out += buf;
+}
+
+void domain_json(JsonWriter& w, const alloc::DomainStats& d) {
+    w.begin_object();
+    w.key("allocs").number(d.allocs);
+    w.key("reallocs").number(d.reallocs);
+    w.key("frees").number(d.frees);
+    w.key("failures").number(d.failures);
+    w.key("bytes_current").number(d.bytes_current);
+    w.key("bytes_peak").number(d.bytes_peak);
+    w.end_object();
+}
+
+}  // namespace
+
+std::string format_report_text(const Report& r) {
+    std::string out = "shrinkpy report (pid " + std::to_string(r.pid) + ")\n";
+    line(out, "allocator", r.allocator + (r.debug_hooks ? " + CPython debug hooks" : ""));
+    line(out, "peak RSS (VmHWM)", mib(r.peak_rss_bytes));
+    line(out, "peak private memory",
+         mib(r.peak_private_bytes) + "  (smaps, " + grouped(r.private_samples) + " samples every " +
+             std::to_string(r.sample_interval_ms) + " ms)");
+    line(out, "bytes in use", "current " + mib(r.stats.bytes_current) + ", peak " + mib(r.stats.bytes_peak));
+    uint64_t reallocs = 0, frees = 0;
+    for (const alloc::DomainStats& d : r.stats.domains) {
+        reallocs += d.reallocs;
+        frees += d.frees;
+    }
+    line(out, "allocations",
+         grouped(r.stats.allocs()) + "  (reallocs " + grouped(reallocs) + ", frees " + grouped(frees) + ")");
+    for (int d = 0; d < alloc::kDomainCount; ++d) {
+        const alloc::DomainStats& s = r.stats.domains[d];
+        std::string label = std::string("  ") + alloc::domain_name(alloc::Domain(d));
+        line(out, label.c_str(),
+             grouped(s.allocs) + " allocs, " + mib(s.bytes_current) + " in use, peak " + mib(s.bytes_peak));
+    }
+    char times[64];
+    std::snprintf(times, sizeof times, "%.3f s wall, %.3f s CPU", r.wall_seconds, r.cpu_seconds);
+    line(out, "time", times);
+    return out;
+}
+
+std::string format_report_json(const Report& r) {
+    JsonWriter w;
+    w.begin_object();
+    w.key("schema").string("shrinkpy-report/1");
+    w.key("pid").number(uint64_t(r.pid));
+    w.key("argv").begin_array();
+    for (const std::string& a : r.argv) w.string(a);
+    w.end_array();
+    w.key("allocator").begin_object();
+    w.key("name").string(r.allocator);
+    w.key("debug_hooks").boolean(r.debug_hooks);
+    w.end_object();
+    w.key("memory").begin_object();
+    w.key("peak_rss_bytes").number(r.peak_rss_bytes);
+    w.key("peak_private_bytes").number(r.peak_private_bytes);
+    w.key("private_samples").number(r.private_samples);
+    w.key("sample_interval_ms").number(r.sample_interval_ms);
+    w.end_object();
+    w.key("allocations").begin_object();
+    w.key("count").number(r.stats.allocs());
+    w.key("bytes_current").number(r.stats.bytes_current);
+    w.key("bytes_peak").number(r.stats.bytes_peak);
+    w.key("domains").begin_object();
+    for (int d = 0; d < alloc::kDomainCount; ++d) {
+        w.key(alloc::domain_name(alloc::Domain(d)));
+        domain_json(w, r.stats.domains[d]);
+    }
+    w.end_object();
+    w.end_object();
+    w.key("time").begin_object();
+    w.key("wall_seconds").number(r.wall_seconds);
+    w.key("cpu_seconds").number(r.cpu_seconds);
+    w.end_object();
+    w.end_object();
+    return w.take() + "\n";
+}
+
+}  // namespace shrinkpy::runtime

@@ -1,0 +1,30 @@
+// The report shrinkpython writes at exit when SHRINKPY_REPORT is set: on stderr for '-', as JSON
+// for a path (schema: python/shrinkpy/report.schema.json, "shrinkpy-report/1").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "shrinkpy/alloc/stats.hpp"
+
+namespace shrinkpy::runtime {
+
+struct Report {
+    std::string allocator;                 // the installed allocator's name
+    bool debug_hooks = false;              // CPython's debug hooks on top (PYTHONMALLOC=debug, -X dev)
+    std::vector<std::string> argv;         // as the process received it
+    int64_t pid = 0;
+    uint64_t peak_rss_bytes = 0;           // VmHWM
+    uint64_t peak_private_bytes = 0;       // highest sampled Private_Clean + Private_Dirty
+    uint64_t private_samples = 0;          // how many samples that peak is the maximum of
+    uint64_t sample_interval_ms = 0;
+    double wall_seconds = 0;               // from launcher start to the report
+    double cpu_seconds = 0;                // user + system
+    alloc::StatsSnapshot stats;
+};
+
+std::string format_report_text(const Report& report);
+std::string format_report_json(const Report& report);
+
+}  // namespace shrinkpy::runtime

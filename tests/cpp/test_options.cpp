@@ -1,0 +1,103 @@
+#include "options.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+namespace shrinkpy::runtime {
+namespace {
+
+struct Env {
+    std::map<std::string, std::string> vars;
+    Options::Lookup lookup() const {
+        return [this](const char* name) -> const char* {
+            auto it = vars.find(name);
+            return it == vars.end() ? nullptr : it->second.c_str();
+        };
+    }
+};
+
+TEST(ParseNumber, PlainAndSuffixed) {
+    EXPECT_EQ(parse_number("0"), 0u);
+    EXPECT_EQ(parse_number("10"), 10u);
+    EXPECT_EQ(parse_number("64K"), 64u << 10);
+    EXPECT_EQ(parse_number("64m"), 64u << 20);
+    EXPECT_EQ(parse_number("2G"), uint64_t{2} << 30);
+    EXPECT_FALSE(parse_number(""));
+    EXPECT_FALSE(parse_number("M"));
+    EXPECT_FALSE(parse_number("12x"));
+    EXPECT_FALSE(parse_number("-1"));
+    EXPECT_FALSE(parse_number("1.5M"));
+    EXPECT_FALSE(parse_number("99999999999999999999"));
+    EXPECT_FALSE(parse_number("17179869184G"));  // overflows 64 bits
+}
+
+TEST(Options, DefaultsWhenNothingIsSet) {
+    Env env;
+    std::vector<std::string> warnings;
+    std::optional<std::string> error;
+    Options o = Options::read(env.lookup(), warnings, error);
+    EXPECT_FALSE(error);
+    EXPECT_TRUE(warnings.empty());
+    for (const OptionSpec& spec : option_table()) {
+        EXPECT_EQ(o.text(spec.id), spec.default_value) << spec.env;
+        EXPECT_EQ(o.source(spec.id), OptionSource::built_in_default) << spec.env;
+    }
+}
+
+TEST(Options, ValidValuesAreTaken) {
+    Env env{{{"SHRINKPY_ALLOCATOR", "mimalloc"}, {"SHRINKPY_REPORT", "out.json"}, {"SHRINKPY_SAMPLE_INTERVAL", "5"}}};
+    std::vector<std::string> warnings;
+    std::optional<std::string> error;
+    Options o = Options::read(env.lookup(), warnings, error);
+    EXPECT_FALSE(error);
+    EXPECT_EQ(o.text(OptionId::allocator), "mimalloc");
+    EXPECT_EQ(o.source(OptionId::allocator), OptionSource::environment);
+    EXPECT_EQ(o.text(OptionId::report), "out.json");
+    EXPECT_EQ(o.number(OptionId::sample_interval), 5u);
+}
+
+TEST(Options, UnknownAllocatorIsAnErrorThatNamesTheChoices) {
+    Env env{{{"SHRINKPY_ALLOCATOR", "jemalloc"}}};
+    std::vector<std::string> warnings;
+    std::optional<std::string> error;
+    Options::read(env.lookup(), warnings, error);
+    ASSERT_TRUE(error);
+    EXPECT_NE(error->find("SHRINKPY_ALLOCATOR=jemalloc"), std::string::npos);
+    EXPECT_NE(error->find("pymalloc, malloc, mimalloc"), std::string::npos);
+}
+
+TEST(Options, MalformedNonStrictValueWarnsAndKeepsDefault) {
+    Env env{{{"SHRINKPY_SAMPLE_INTERVAL", "often"}}};
+    std::vector<std::string> warnings;
+    std::optional<std::string> error;
+    Options o = Options::read(env.lookup(), warnings, error);
+    EXPECT_FALSE(error);
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("SHRINKPY_SAMPLE_INTERVAL=often"), std::string::npos);
+    EXPECT_EQ(o.number(OptionId::sample_interval), 10u);
+    EXPECT_EQ(o.source(OptionId::sample_interval), OptionSource::built_in_default);
+}
+
+TEST(Options, EmptyChoiceMeansUnset) {
+    Env env{{{"SHRINKPY_ALLOCATOR", ""}}};
+    std::vector<std::string> warnings;
+    std::optional<std::string> error;
+    Options o = Options::read(env.lookup(), warnings, error);
+    EXPECT_FALSE(error);
+    EXPECT_EQ(o.source(OptionId::allocator), OptionSource::built_in_default);
+}
+
+TEST(Options, JsonListsEveryOption) {
+    Env env{{{"SHRINKPY_REPORT", "a \"quoted\"\npath"}}};
+    std::vector<std::string> warnings;
+    std::optional<std::string> error;
+    std::string json = format_options(Options::read(env.lookup(), warnings, error), true);
+    for (const OptionSpec& spec : option_table()) EXPECT_NE(json.find(spec.env), std::string::npos);
+    EXPECT_NE(json.find(R"("value":"a \"quoted\"\npath")"), std::string::npos);
+    EXPECT_NE(json.find(R"("choices":["pymalloc","malloc","mimalloc"])"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace shrinkpy::runtime

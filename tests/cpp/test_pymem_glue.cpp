@@ -1,0 +1,119 @@
+// The PyMem glue inside a real embedded CPython 3.11. Each test runs in a fresh process (a death
+// test that must exit with 0), because an allocator can be installed only once per interpreter.
+#include <Python.h>
+#include <gtest/gtest.h>
+
+#include "shrinkpy/alloc/pymem_glue.hpp"
+
+namespace shrinkpy::alloc {
+namespace {
+
+void start_python(AllocatorKind kind) {
+    PyPreConfig pre;
+    PyPreConfig_InitIsolatedConfig(&pre);
+    if (PyStatus_Exception(Py_PreInitialize(&pre))) std::exit(10);
+    if (install_allocator(kind, false).error != InstallError::none) std::exit(11);
+    PyConfig config;
+    PyConfig_InitIsolatedConfig(&config);
+    if (PyStatus_Exception(Py_InitializeFromConfig(&config))) std::exit(12);
+    PyConfig_Clear(&config);
+}
+
+#define REQUIRE(cond, code)                                                   \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            std::fprintf(stderr, "failed: %s (line %d)\n", #cond, __LINE__); \
+            std::exit(code);                                                  \
+        }                                                                     \
+    } while (0)
+
+// Builds and drops 200k strings; the counters must follow.
+void counts_follow_a_workload(AllocatorKind kind) {
+    start_python(kind);
+    REQUIRE(std::string(installed_allocator_name()) == allocator_kind_name(kind), 20);
+    StatsSnapshot before = stats_snapshot();
+    REQUIRE(PyRun_SimpleString("x = [str(i) * 3 for i in range(200000)]") == 0, 21);
+    StatsSnapshot during = stats_snapshot();
+    REQUIRE(during.domains[int(Domain::obj)].allocs - before.domains[int(Domain::obj)].allocs >= 200000, 22);
+    // 200k str objects of 49+ bytes plus the list: at least 10 MB of blocks.
+    REQUIRE(during.bytes_current - before.bytes_current >= 10'000'000, 23);
+    REQUIRE(during.bytes_peak >= during.bytes_current, 24);
+    REQUIRE(PyRun_SimpleString("del x") == 0, 25);
+    StatsSnapshot after = stats_snapshot();
+    REQUIRE(during.bytes_current - after.bytes_current >= 10'000'000, 26);
+    REQUIRE(after.bytes_peak >= during.bytes_current, 27);
+    for (const DomainStats& d : after.domains) REQUIRE(d.bytes_peak >= d.bytes_current, 28);
+    REQUIRE(Py_FinalizeEx() == 0, 29);
+    std::exit(0);
+}
+
+TEST(PymemGlue, PymallocCountsAWorkload) {
+    EXPECT_EXIT(counts_follow_a_workload(AllocatorKind::pymalloc), ::testing::ExitedWithCode(0), "");
+}
+TEST(PymemGlue, MallocCountsAWorkload) {
+    EXPECT_EXIT(counts_follow_a_workload(AllocatorKind::malloc), ::testing::ExitedWithCode(0), "");
+}
+TEST(PymemGlue, MimallocCountsAWorkload) {
+    EXPECT_EXIT(counts_follow_a_workload(AllocatorKind::mimalloc), ::testing::ExitedWithCode(0), "");
+}
+
+// pymalloc's block sizes are read from its pool headers: every request up to 512 bytes must be
+// counted as exactly its size class, and larger ones in RAW, where pymalloc sends them.
+void pymalloc_block_sizes_are_size_classes() {
+    start_python(AllocatorKind::pymalloc);
+    const size_t alignment = sizeof(void*) > 4 ? 16 : 8;
+    for (size_t n = 1; n <= 512; ++n) {
+        StatsSnapshot before = stats_snapshot();
+        void* p = PyObject_Malloc(n);
+        StatsSnapshot after = stats_snapshot();
+        size_t expected = (n + alignment - 1) / alignment * alignment;
+        REQUIRE(after.domains[int(Domain::obj)].bytes_current - before.domains[int(Domain::obj)].bytes_current ==
+                    expected,
+                30);
+        PyObject_Free(p);
+        REQUIRE(stats_snapshot().domains[int(Domain::obj)].bytes_current ==
+                    before.domains[int(Domain::obj)].bytes_current,
+                31);
+    }
+    StatsSnapshot before = stats_snapshot();
+    void* big = PyObject_Malloc(100000);
+    StatsSnapshot after = stats_snapshot();
+    REQUIRE(after.domains[int(Domain::obj)].bytes_current == before.domains[int(Domain::obj)].bytes_current, 32);
+    REQUIRE(after.domains[int(Domain::raw)].bytes_current - before.domains[int(Domain::raw)].bytes_current >= 100000,
+            33);
+    REQUIRE(after.domains[int(Domain::obj)].allocs == before.domains[int(Domain::obj)].allocs + 1, 34);
+    PyObject_Free(big);
+    std::exit(0);
+}
+
+TEST(PymemGlue, PymallocBlockSizesAreSizeClasses) {
+    EXPECT_EXIT(pymalloc_block_sizes_are_size_classes(), ::testing::ExitedWithCode(0), "");
+}
+
+// A block allocated before the install goes back to the allocator that served it.
+void block_from_before_the_install_is_freed_by_its_allocator() {
+    PyPreConfig pre;
+    PyPreConfig_InitIsolatedConfig(&pre);
+    REQUIRE(!PyStatus_Exception(Py_PreInitialize(&pre)), 40);
+    void* early = PyMem_RawMalloc(1000);
+    REQUIRE(install_allocator(AllocatorKind::mimalloc, false).error == InstallError::none, 41);
+    REQUIRE(install_allocator(AllocatorKind::malloc, false).error == InstallError::already_installed, 42);
+    StatsSnapshot before = stats_snapshot();
+    PyMem_RawFree(early);  // glibc's block: mimalloc would crash on it
+    StatsSnapshot after = stats_snapshot();
+    REQUIRE(after.domains[int(Domain::raw)].frees == before.domains[int(Domain::raw)].frees, 43);
+    std::exit(0);
+}
+
+TEST(PymemGlue, BlockFromBeforeTheInstallIsFreedByItsAllocator) {
+    EXPECT_EXIT(block_from_before_the_install_is_freed_by_its_allocator(), ::testing::ExitedWithCode(0), "");
+}
+
+}  // namespace
+}  // namespace shrinkpy::alloc
+
+int main(int argc, char** argv) {
+    ::testing::InitGoogleTest(&argc, argv);
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    return RUN_ALL_TESTS();
+}

@@ -1,0 +1,67 @@
+#include "report.hpp"
+
+#include <gtest/gtest.h>
+
+#include "memory_sampler.hpp"
+
+namespace shrinkpy::runtime {
+namespace {
+
+Report sample_report() {
+    Report r;
+    r.allocator = "mimalloc";
+    r.argv = {"shrinkpython", "-c", "print(\"hi\")"};
+    r.pid = 42;
+    r.peak_rss_bytes = 12u << 20;
+    r.peak_private_bytes = 9u << 20;
+    r.private_samples = 1234;
+    r.sample_interval_ms = 10;
+    r.stats.domains[0].allocs = 5;
+    r.stats.domains[2].allocs = 1000000;
+    r.stats.domains[2].bytes_current = 3u << 20;
+    r.stats.bytes_current = 3u << 20;
+    r.stats.bytes_peak = 5u << 20;
+    return r;
+}
+
+TEST(Report, TextNamesTheAllocatorAndTheNumbers) {
+    std::string text = format_report_text(sample_report());
+    EXPECT_NE(text.find("allocator              mimalloc"), std::string::npos) << text;
+    EXPECT_NE(text.find("12.0 MiB"), std::string::npos) << text;
+    EXPECT_NE(text.find("9.0 MiB  (smaps, 1,234 samples every 10 ms)"), std::string::npos) << text;
+    EXPECT_NE(text.find("1,000,005"), std::string::npos) << text;
+    EXPECT_NE(text.find("current 3.0 MiB, peak 5.0 MiB"), std::string::npos) << text;
+}
+
+TEST(Report, JsonCarriesSchemaAndEscapedArgv) {
+    std::string json = format_report_json(sample_report());
+    EXPECT_NE(json.find(R"("schema":"shrinkpy-report/1")"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"j("argv":["shrinkpython","-c","print(\"hi\")"])j"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"("count":1000005)"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"("peak_rss_bytes":12582912)"), std::string::npos) << json;
+}
+
+TEST(MemorySampler, ReadsThisProcess) {
+    auto now = private_memory_bytes();
+    ASSERT_TRUE(now);
+    EXPECT_GT(*now, 0u);
+    EXPECT_GE(peak_rss_bytes(), *now / 2);
+}
+
+TEST(MemorySampler, SeesAPeakThatIsGoneAgain) {
+    PrivateMemorySampler sampler;
+    sampler.start(1);
+    uint64_t before = *private_memory_bytes();
+    {
+        std::vector<char> spike(64u << 20, 1);  // touched, so private and resident
+        timespec pause{0, 50 * 1000 * 1000};
+        nanosleep(&pause, nullptr);
+        EXPECT_EQ(spike[12345], 1);
+    }
+    sampler.stop();
+    EXPECT_GE(sampler.peak_bytes(), before + (60u << 20));
+    EXPECT_GE(sampler.samples(), 5u);
+}
+
+}  // namespace
+}  // namespace shrinkpy::runtime
