@@ -1,0 +1,44 @@
+# shrinkpy: `make demo` and `make test` on a fresh Debian 12 (or Raspberry Pi OS bookworm) machine.
+# Both install the Debian packages they need when run as root (else print the apt-get line and stop),
+# configure and build with CMake, then do their job.
+
+PYTHON      ?= /usr/bin/python3.11
+BUILD       ?= build
+JOBS        ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+# What building needs, what testing adds, what the demo and benchmarks add.
+PACKAGES_BUILD = cmake make g++ python3.11 libpython3.11-dev python3.11-venv libmimalloc2.0 libmimalloc-dev \
+                 pybind11-dev libgtest-dev libgmock-dev libbenchmark-dev python3-setuptools python3-pip python3-wheel
+PACKAGES_TEST  = python3-pytest python3-jsonschema libpython3.11-testsuite
+PACKAGES_DEMO  =
+
+SHRINKPYTHON = $(BUILD)/runtime/shrinkpython
+# The package from the source tree: the CLI finds shrinkpython in $(BUILD) through this variable.
+DEV_ENV = PYTHONPATH=$(CURDIR)/python SHRINKPY_SHRINKPYTHON=$(CURDIR)/$(SHRINKPYTHON)
+
+.PHONY: all deps deps-test build demo test test-cpp test-python clean
+
+all: build
+
+deps:
+	scripts/debian-packages $(PACKAGES_BUILD)
+
+deps-test: deps
+	scripts/debian-packages $(PACKAGES_TEST)
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DSHRINKPY_PYTHON=$(PYTHON) $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: deps build
+	$(DEV_ENV) $(PYTHON) -m shrinkpy run --compare benchmarks/workloads/sensor_pipeline.py
+
+test: deps-test build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE 'slow|cross'
+	$(DEV_ENV) $(PYTHON) -m pytest -c tests/pytest.ini tests/python
+
+clean:
+	rm -rf $(BUILD)

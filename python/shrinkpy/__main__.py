@@ -1,0 +1,5 @@
+import sys
+
+from shrinkpy.cli import main
+
+sys.exit(main())
