@@ -62,14 +62,16 @@ int run(int argc, char** argv) {
 
     const char* cpython_choice = _PyMem_GetCurrentAllocatorName();
     bool debug_hooks = cpython_choice != nullptr && std::strstr(cpython_choice, "debug") != nullptr;
-    alloc::InstallResult installed = alloc::install_allocator(choose_allocator(options, cpython_choice), debug_hooks);
+    bool report = !options.text(OptionId::report).empty();
+    alloc::InstallResult installed =
+        alloc::install_allocator(choose_allocator(options, cpython_choice), debug_hooks, /*count=*/report);
     if (installed.error != alloc::InstallError::none) {
         std::fprintf(stderr, "shrinkpython: SHRINKPY_ALLOCATOR=%s: %s\n", options.text(OptionId::allocator).c_str(),
                      installed.message);
         return 2;
     }
 
-    if (!options.text(OptionId::report).empty()) {
+    if (report) {
         arm_exit_report({options.text(OptionId::report), options.number(OptionId::sample_interval),
                          std::vector<std::string>(argv, argv + argc), debug_hooks});
     }

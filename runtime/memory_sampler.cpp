@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 
 namespace shrinkpy::runtime {
@@ -68,23 +69,47 @@ std::optional<uint64_t> sum_private(const char* path) {
     return total;
 }
 
-}  // namespace
-
-std::optional<uint64_t> private_memory_bytes() {
-    if (auto rollup = sum_private("/proc/self/smaps_rollup")) return rollup;
-    return sum_private("/proc/self/smaps");
+// "/proc/self/<file>" or "/proc/<pid>/<file>", without allocating.
+const char* proc_path(char (&buf)[64], pid_t pid, const char* file) {
+    if (pid == 0) {
+        std::snprintf(buf, sizeof buf, "/proc/self/%s", file);
+    } else {
+        std::snprintf(buf, sizeof buf, "/proc/%d/%s", int(pid), file);
+    }
+    return buf;
 }
 
+std::optional<uint64_t> status_field(pid_t pid, const char* field) {
+    char path[64];
+    uint64_t value = 0;
+    bool found = false;
+    bool ok = for_each_line(proc_path(path, pid, "status"), [&](const char* line, size_t length) {
+        found = field_kib(line, length, field, &value) || found;
+    });
+    if (!ok || !found) return std::nullopt;
+    return value;
+}
+
+}  // namespace
+
+std::optional<uint64_t> private_memory_bytes(pid_t pid) {
+    char path[64];
+    if (auto rollup = sum_private(proc_path(path, pid, "smaps_rollup"))) return rollup;
+    return sum_private(proc_path(path, pid, "smaps"));
+}
+
+std::optional<uint64_t> rss_bytes(pid_t pid) { return status_field(pid, "VmRSS:"); }
+
 uint64_t peak_rss_bytes() {
-    uint64_t hwm = 0;
-    for_each_line("/proc/self/status", [&](const char* line, size_t length) { field_kib(line, length, "VmHWM:", &hwm); });
+    uint64_t hwm = status_field(0, "VmHWM:").value_or(0);
     if (hwm != 0) return hwm;
     struct rusage usage {};
     getrusage(RUSAGE_SELF, &usage);
     return uint64_t(usage.ru_maxrss) * 1024;
 }
 
-void PrivateMemorySampler::start(uint64_t interval_ms) {
+void PrivateMemorySampler::start(uint64_t interval_ms, pid_t pid) {
+    pid_ = pid;
     sample();
     thread_ = std::thread([this, interval_ms] { run(interval_ms); });
 }
@@ -97,7 +122,7 @@ void PrivateMemorySampler::stop() {
 }
 
 void PrivateMemorySampler::sample() {
-    std::optional<uint64_t> now = private_memory_bytes();
+    std::optional<uint64_t> now = private_memory_bytes(pid_);
     if (!now) return;
     samples_.fetch_add(1, std::memory_order_relaxed);
     if (*now > peak_.load(std::memory_order_relaxed)) peak_.store(*now, std::memory_order_relaxed);

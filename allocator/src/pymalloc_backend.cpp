@@ -40,7 +40,6 @@ bool arena_bitmap_reserve() {
 }
 
 bool in_aligned_arena(const void* ptr) {
-    if (arena_bitmap == nullptr) return false;
     uintptr_t slot = reinterpret_cast<uintptr_t>(ptr) >> kArenaBits;
     if (slot >= kArenaSlots) return false;
     return (arena_bitmap[slot / CHAR_BIT] >> (slot % CHAR_BIT)) & 1u;
@@ -83,10 +82,7 @@ void aligned_arena_free(void*, void* arena, size_t size) {
 
 PyMemAllocatorEx plain_pymalloc;
 
-void* pymalloc_malloc(void*, size_t size) { return plain_pymalloc.malloc(plain_pymalloc.ctx, size); }
-void* pymalloc_calloc(void*, size_t n, size_t s) { return plain_pymalloc.calloc(plain_pymalloc.ctx, n, s); }
-void* pymalloc_realloc(void*, void* p, size_t s) { return plain_pymalloc.realloc(plain_pymalloc.ctx, p, s); }
-void pymalloc_free(void*, void* p) { plain_pymalloc.free(plain_pymalloc.ctx, p); }
+size_t unknown_block_size(void*, const void*) { return 0; }
 
 size_t pymalloc_block_size(void*, const void* ptr) {
     if (!in_aligned_arena(ptr)) return 0;
@@ -114,8 +110,16 @@ Backend pymalloc_backend() {
         }
         ready = true;
     }
-    return {"pymalloc",    nullptr,       pymalloc_malloc,     pymalloc_calloc,
-            pymalloc_realloc, pymalloc_free, pymalloc_block_size, nullptr};
+    // pymalloc's own entry points, called directly: no trampoline on the hot path. Without the
+    // bitmap (its reservation failed) block sizes are unknown and counted as 0.
+    return {"pymalloc",
+            plain_pymalloc.ctx,
+            plain_pymalloc.malloc,
+            plain_pymalloc.calloc,
+            plain_pymalloc.realloc,
+            plain_pymalloc.free,
+            arena_bitmap != nullptr ? pymalloc_block_size : unknown_block_size,
+            nullptr};
 }
 
 }  // namespace shrinkpy::alloc

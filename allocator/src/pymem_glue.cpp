@@ -4,7 +4,7 @@
 // RAW runs without the GIL on any thread, so its counters use fetch_add. MEM and OBJ always run with
 // the GIL held, so each of their counters has a single writer at a time and is updated with a
 // relaxed load and store (no locked instruction); they are still atomics so that RAW's peak
-// computation may read them from another thread.
+// computation may read them from another thread. The wrappers are instantiated once for each case.
 #include "shrinkpy/alloc/pymem_glue.hpp"
 
 #include <atomic>
@@ -20,16 +20,8 @@ using Counter = std::atomic<int64_t>;  // signed: a block allocated before the i
 struct DomainState {
     Backend backend{};
     PyMemAllocatorEx previous{};  // serves blocks allocated before the install (Backend::owns)
-    bool shared = false;          // RAW: called without the GIL, from any thread
     Counter allocs{0}, reallocs{0}, frees{0}, failures{0}, bytes_current{0}, bytes_peak{0};
 
-    void add(Counter& c, int64_t v) {
-        if (shared) {
-            c.fetch_add(v, std::memory_order_relaxed);
-        } else {
-            c.store(c.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
-        }
-    }
     bool owns(const void* p) const { return backend.owns == nullptr || backend.owns(backend.ctx, p); }
     int64_t block_size(const void* p) const { return int64_t(backend.block_size(backend.ctx, p)); }
 };
@@ -37,76 +29,104 @@ struct DomainState {
 DomainState states[kDomainCount];
 Counter total_peak{0};
 const char* installed_name = nullptr;
+bool counted = false;
 
-void raise_to(Counter& peak, int64_t value) {
-    int64_t seen = peak.load(std::memory_order_relaxed);
-    while (value > seen && !peak.compare_exchange_weak(seen, value, std::memory_order_relaxed)) {
+// Shared: the RAW domain, called from any thread without the GIL.
+template <bool Shared>
+inline void add(Counter& c, int64_t v) {
+    if constexpr (Shared) {
+        c.fetch_add(v, std::memory_order_relaxed);
+    } else {
+        c.store(c.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
     }
 }
 
-void account(DomainState* s, int64_t delta) {
-    if (delta == 0) return;
-    s->add(s->bytes_current, delta);
-    if (delta < 0) return;
-    raise_to(s->bytes_peak, s->bytes_current.load(std::memory_order_relaxed));
-    int64_t total = 0;
-    for (const DomainState& d : states) total += d.bytes_current.load(std::memory_order_relaxed);
-    raise_to(total_peak, total);
+template <bool Shared>
+inline void raise_to(Counter& peak, int64_t value) {
+    int64_t seen = peak.load(std::memory_order_relaxed);
+    if (value <= seen) return;
+    if constexpr (Shared) {
+        while (value > seen && !peak.compare_exchange_weak(seen, value, std::memory_order_relaxed)) {
+        }
+    } else {
+        peak.store(value, std::memory_order_relaxed);
+    }
 }
 
+template <bool Shared>
+inline void account(DomainState* s, int64_t delta) {
+    add<Shared>(s->bytes_current, delta);
+    if (delta <= 0) return;
+    raise_to<Shared>(s->bytes_peak, s->bytes_current.load(std::memory_order_relaxed));
+    int64_t total = states[0].bytes_current.load(std::memory_order_relaxed) +
+                    states[1].bytes_current.load(std::memory_order_relaxed) +
+                    states[2].bytes_current.load(std::memory_order_relaxed);
+    // The overall peak is written by GIL domains and RAW alike: always with compare-and-swap.
+    raise_to<true>(total_peak, total);
+}
+
+template <bool Shared>
 void* counted_malloc(void* ctx, size_t size) {
     auto* s = static_cast<DomainState*>(ctx);
     void* p = s->backend.malloc(s->backend.ctx, size);
-    if (p == nullptr) {
-        s->add(s->failures, 1);
+    if (p == nullptr) [[unlikely]] {
+        add<Shared>(s->failures, 1);
         return nullptr;
     }
-    s->add(s->allocs, 1);
-    account(s, s->block_size(p));
+    add<Shared>(s->allocs, 1);
+    account<Shared>(s, s->block_size(p));
     return p;
 }
 
+template <bool Shared>
 void* counted_calloc(void* ctx, size_t nelem, size_t elsize) {
     auto* s = static_cast<DomainState*>(ctx);
     void* p = s->backend.calloc(s->backend.ctx, nelem, elsize);
-    if (p == nullptr) {
-        s->add(s->failures, 1);
+    if (p == nullptr) [[unlikely]] {
+        add<Shared>(s->failures, 1);
         return nullptr;
     }
-    s->add(s->allocs, 1);
-    account(s, s->block_size(p));
+    add<Shared>(s->allocs, 1);
+    account<Shared>(s, s->block_size(p));
     return p;
 }
 
+template <bool Shared>
 void* counted_realloc(void* ctx, void* ptr, size_t size) {
     auto* s = static_cast<DomainState*>(ctx);
-    if (ptr == nullptr) return counted_malloc(ctx, size);
-    if (!s->owns(ptr)) {
-        s->add(s->reallocs, 1);
+    if (ptr == nullptr) return counted_malloc<Shared>(ctx, size);
+    if (!s->owns(ptr)) [[unlikely]] {
+        add<Shared>(s->reallocs, 1);
         return s->previous.realloc(s->previous.ctx, ptr, size);
     }
     int64_t old_size = s->block_size(ptr);
     void* p = s->backend.realloc(s->backend.ctx, ptr, size);
-    if (p == nullptr) {  // the old block is untouched
-        s->add(s->failures, 1);
+    if (p == nullptr) [[unlikely]] {  // the old block is untouched
+        add<Shared>(s->failures, 1);
         return nullptr;
     }
-    s->add(s->reallocs, 1);
-    account(s, s->block_size(p) - old_size);
+    add<Shared>(s->reallocs, 1);
+    account<Shared>(s, s->block_size(p) - old_size);
     return p;
 }
 
+template <bool Shared>
 void counted_free(void* ctx, void* ptr) {
     auto* s = static_cast<DomainState*>(ctx);
     if (ptr == nullptr) return;
-    if (!s->owns(ptr)) {
+    if (!s->owns(ptr)) [[unlikely]] {
         s->previous.free(s->previous.ctx, ptr);
         return;
     }
     int64_t size = s->block_size(ptr);
     s->backend.free(s->backend.ctx, ptr);
-    s->add(s->frees, 1);
-    account(s, -size);
+    add<Shared>(s->frees, 1);
+    account<Shared>(s, -size);
+}
+
+template <bool Shared>
+PyMemAllocatorEx counted_allocator(DomainState* s) {
+    return {s, counted_malloc<Shared>, counted_calloc<Shared>, counted_realloc<Shared>, counted_free<Shared>};
 }
 
 constexpr PyMemAllocatorDomain kCpythonDomain[kDomainCount] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM,
@@ -114,19 +134,53 @@ constexpr PyMemAllocatorDomain kCpythonDomain[kDomainCount] = {PYMEM_DOMAIN_RAW,
 
 uint64_t clamp(int64_t v) { return v < 0 ? 0 : uint64_t(v); }
 
-}  // namespace
 
-const char* allocator_kind_name(AllocatorKind kind) {
-    switch (kind) {
-        case AllocatorKind::pymalloc: return "pymalloc";
-        case AllocatorKind::malloc: return "malloc";
-        case AllocatorKind::mimalloc: return "mimalloc";
-    }
-    return "?";
+// Without counting, pymalloc and malloc are CPython's own allocator sets, exactly what
+// PYTHONMALLOC=pymalloc|malloc installs; mimalloc is served directly, but its free and realloc
+// still send blocks from before the install back to their allocator.
+DomainState uncounted_mimalloc[kDomainCount];
+
+void* direct_malloc(void* ctx, size_t size) {
+    auto* s = static_cast<DomainState*>(ctx);
+    return s->backend.malloc(s->backend.ctx, size);
+}
+void* direct_calloc(void* ctx, size_t nelem, size_t elsize) {
+    auto* s = static_cast<DomainState*>(ctx);
+    return s->backend.calloc(s->backend.ctx, nelem, elsize);
+}
+void* direct_realloc(void* ctx, void* ptr, size_t size) {
+    auto* s = static_cast<DomainState*>(ctx);
+    if (ptr != nullptr && !s->owns(ptr)) return s->previous.realloc(s->previous.ctx, ptr, size);
+    return s->backend.realloc(s->backend.ctx, ptr, size);
+}
+void direct_free(void* ctx, void* ptr) {
+    auto* s = static_cast<DomainState*>(ctx);
+    if (ptr != nullptr && !s->owns(ptr)) return s->previous.free(s->previous.ctx, ptr);
+    s->backend.free(s->backend.ctx, ptr);
 }
 
-InstallResult install_allocator(AllocatorKind kind, bool debug_hooks) {
-    if (installed_name != nullptr) return {InstallError::already_installed, "an allocator is already installed"};
+InstallResult install_uncounted(AllocatorKind kind) {
+    switch (kind) {
+        case AllocatorKind::pymalloc: _PyMem_SetupAllocators(PYMEM_ALLOCATOR_PYMALLOC); break;
+        case AllocatorKind::malloc: _PyMem_SetupAllocators(PYMEM_ALLOCATOR_MALLOC); break;
+        case AllocatorKind::mimalloc: {
+            Backend mi{};
+            const char* error = nullptr;
+            if (!mimalloc_backend(&mi, &error)) return {InstallError::backend_unavailable, error};
+            for (int d = 0; d < kDomainCount; ++d) {
+                DomainState& s = uncounted_mimalloc[d];
+                s.backend = mi;
+                PyMem_GetAllocator(kCpythonDomain[d], &s.previous);
+                PyMemAllocatorEx direct = {&s, direct_malloc, direct_calloc, direct_realloc, direct_free};
+                PyMem_SetAllocator(kCpythonDomain[d], &direct);
+            }
+            break;
+        }
+    }
+    return {};
+}
+
+InstallResult install_counted(AllocatorKind kind) {
     Backend raw = malloc_backend();
     Backend mem_obj = raw;
     switch (kind) {
@@ -141,16 +195,37 @@ InstallResult install_allocator(AllocatorKind kind, bool debug_hooks) {
     }
     for (int d = 0; d < kDomainCount; ++d) {
         DomainState& s = states[d];
-        s.backend = d == int(Domain::raw) ? raw : mem_obj;
-        s.shared = d == int(Domain::raw);
+        bool raw_domain = d == int(Domain::raw);
+        s.backend = raw_domain ? raw : mem_obj;
         PyMem_GetAllocator(kCpythonDomain[d], &s.previous);
-        PyMemAllocatorEx wrapper = {&s, counted_malloc, counted_calloc, counted_realloc, counted_free};
+        PyMemAllocatorEx wrapper = raw_domain ? counted_allocator<true>(&s) : counted_allocator<false>(&s);
         PyMem_SetAllocator(kCpythonDomain[d], &wrapper);
     }
-    if (debug_hooks) PyMem_SetupDebugHooks();
-    installed_name = allocator_kind_name(kind);
     return {};
 }
+
+}  // namespace
+
+const char* allocator_kind_name(AllocatorKind kind) {
+    switch (kind) {
+        case AllocatorKind::pymalloc: return "pymalloc";
+        case AllocatorKind::malloc: return "malloc";
+        case AllocatorKind::mimalloc: return "mimalloc";
+    }
+    return "?";
+}
+
+InstallResult install_allocator(AllocatorKind kind, bool debug_hooks, bool count) {
+    if (installed_name != nullptr) return {InstallError::already_installed, "an allocator is already installed"};
+    InstallResult result = count ? install_counted(kind) : install_uncounted(kind);
+    if (result.error != InstallError::none) return result;
+    if (debug_hooks) PyMem_SetupDebugHooks();
+    installed_name = allocator_kind_name(kind);
+    counted = count;
+    return {};
+}
+
+bool allocator_is_counted() { return counted; }
 
 const char* installed_allocator_name() { return installed_name; }
 

@@ -3,7 +3,11 @@
 #include <Python.h>
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "shrinkpy/alloc/pymem_glue.hpp"
+
+extern "C" const char* _PyMem_GetCurrentAllocatorName(void);
 
 namespace shrinkpy::alloc {
 namespace {
@@ -12,7 +16,7 @@ void start_python(AllocatorKind kind) {
     PyPreConfig pre;
     PyPreConfig_InitIsolatedConfig(&pre);
     if (PyStatus_Exception(Py_PreInitialize(&pre))) std::exit(10);
-    if (install_allocator(kind, false).error != InstallError::none) std::exit(11);
+    if (install_allocator(kind, false, true).error != InstallError::none) std::exit(11);
     PyConfig config;
     PyConfig_InitIsolatedConfig(&config);
     if (PyStatus_Exception(Py_InitializeFromConfig(&config))) std::exit(12);
@@ -90,23 +94,45 @@ TEST(PymemGlue, PymallocBlockSizesAreSizeClasses) {
     EXPECT_EXIT(pymalloc_block_sizes_are_size_classes(), ::testing::ExitedWithCode(0), "");
 }
 
-// A block allocated before the install goes back to the allocator that served it.
-void block_from_before_the_install_is_freed_by_its_allocator() {
+// A block allocated before the install goes back to the allocator that served it, counted or not.
+void block_from_before_the_install_is_freed_by_its_allocator(bool count) {
     PyPreConfig pre;
     PyPreConfig_InitIsolatedConfig(&pre);
     REQUIRE(!PyStatus_Exception(Py_PreInitialize(&pre)), 40);
     void* early = PyMem_RawMalloc(1000);
-    REQUIRE(install_allocator(AllocatorKind::mimalloc, false).error == InstallError::none, 41);
-    REQUIRE(install_allocator(AllocatorKind::malloc, false).error == InstallError::already_installed, 42);
+    void* early_obj = PyObject_Realloc(PyObject_Malloc(100), 200);
+    REQUIRE(install_allocator(AllocatorKind::mimalloc, false, count).error == InstallError::none, 41);
+    REQUIRE(install_allocator(AllocatorKind::malloc, false, count).error == InstallError::already_installed, 42);
+    REQUIRE(allocator_is_counted() == count, 43);
     StatsSnapshot before = stats_snapshot();
     PyMem_RawFree(early);  // glibc's block: mimalloc would crash on it
+    early_obj = PyObject_Realloc(early_obj, 300);  // pymalloc's block
+    PyObject_Free(early_obj);
     StatsSnapshot after = stats_snapshot();
-    REQUIRE(after.domains[int(Domain::raw)].frees == before.domains[int(Domain::raw)].frees, 43);
+    REQUIRE(after.domains[int(Domain::raw)].frees == before.domains[int(Domain::raw)].frees, 44);
+    REQUIRE(after.domains[int(Domain::obj)].frees == before.domains[int(Domain::obj)].frees, 45);
     std::exit(0);
 }
 
 TEST(PymemGlue, BlockFromBeforeTheInstallIsFreedByItsAllocator) {
-    EXPECT_EXIT(block_from_before_the_install_is_freed_by_its_allocator(), ::testing::ExitedWithCode(0), "");
+    EXPECT_EXIT(block_from_before_the_install_is_freed_by_its_allocator(true), ::testing::ExitedWithCode(0), "");
+    EXPECT_EXIT(block_from_before_the_install_is_freed_by_its_allocator(false), ::testing::ExitedWithCode(0), "");
+}
+
+// Without counting, pymalloc and malloc are CPython's own sets: CPython recognises them by name.
+void uncounted_choice_is_cpythons_own(AllocatorKind kind, const char* cpython_name) {
+    PyPreConfig pre;
+    PyPreConfig_InitIsolatedConfig(&pre);
+    REQUIRE(!PyStatus_Exception(Py_PreInitialize(&pre)), 50);
+    REQUIRE(install_allocator(kind, false, false).error == InstallError::none, 51);
+    const char* name = _PyMem_GetCurrentAllocatorName();
+    REQUIRE(name != nullptr && std::string(name) == cpython_name, 52);
+    std::exit(0);
+}
+
+TEST(PymemGlue, UncountedChoiceIsCpythonsOwn) {
+    EXPECT_EXIT(uncounted_choice_is_cpythons_own(AllocatorKind::pymalloc, "pymalloc"), ::testing::ExitedWithCode(0), "");
+    EXPECT_EXIT(uncounted_choice_is_cpythons_own(AllocatorKind::malloc, "malloc"), ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace

@@ -1,0 +1,35 @@
+"""CPython's own regression tests (Debian's libpython3.11-testsuite) as a parity check: run the same
+test modules under /usr/bin/python3.11 and under shrinkpython and compare every test case's outcome."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from conftest import clean_env, run
+
+
+def outcomes(python: str, tests: list[str], workdir: Path, **env: str) -> tuple[int, dict[str, str]]:
+    """Runs `python -m test TESTS` and returns its exit code and {test case: outcome}, where the
+    outcome is 'passed', 'skipped: <reason>', 'failure' or 'error'."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    junit = workdir / "junit.xml"
+    r = run([python, "-m", "test", *tests, "--junit-xml", str(junit)], env=clean_env(**env), cwd=workdir,
+            timeout=1800)
+    if not junit.exists():
+        raise AssertionError(f"{python} -m test wrote no results:\n{r.stdout.decode()[-3000:]}{r.stderr.decode()[-3000:]}")
+    result = {}
+    for case in ET.parse(junit).iter("testcase"):
+        outcome = "passed"
+        for child in case:
+            if child.tag == "skipped":
+                outcome = f"skipped: {child.get('message', '')}"
+            elif child.tag in ("failure", "error"):
+                outcome = child.tag
+        result[case.get("name")] = outcome
+    return r.returncode, result
+
+
+def differences(expected: dict[str, str], got: dict[str, str]) -> list[str]:
+    return [f"{name}: python3.11 {expected.get(name, 'absent')}, shrinkpython {got.get(name, 'absent')}"
+            for name in sorted(set(expected) | set(got)) if expected.get(name) != got.get(name)]

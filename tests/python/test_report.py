@@ -1,0 +1,107 @@
+"""The exit report: on stderr with SHRINKPY_REPORT=-, as JSON (checked against its schema) with a
+path, naming the allocator in use with real counts; bad options fail before the program runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from conftest import REPO, clean_env, run
+
+SCHEMA = json.loads((REPO / "python" / "shrinkpy" / "report.schema.json").read_text())
+WORKLOAD = "x = [str(i) * 5 for i in range(200000)]\ndel x\nprint('done')"
+
+
+@pytest.mark.parametrize("allocator", ["pymalloc", "malloc", "mimalloc"])
+def test_text_report_names_the_allocator_with_nonzero_counts(allocator, shrinkpython):
+    r = run([shrinkpython, "-c", WORKLOAD], env=clean_env(SHRINKPY_ALLOCATOR=allocator, SHRINKPY_REPORT="-"))
+    assert r.returncode == 0
+    assert r.stdout == b"done\n"
+    text = r.stderr.decode()
+    assert f"allocator              {allocator}\n" in text
+    counts = {}
+    for line in text.splitlines():
+        label, _, value = line.strip().partition("  ")
+        counts[label] = value.strip()
+    assert int(counts["allocations"].split()[0].replace(",", "")) > 200000
+    peak = counts["bytes in use"].split("peak ")[1]
+    assert float(peak.split()[0]) > 5.0  # MiB: 200k strings of 50+ bytes
+
+
+@pytest.mark.parametrize("allocator", ["pymalloc", "malloc", "mimalloc"])
+def test_json_report_matches_its_schema(allocator, shrinkpython, tmp_path):
+    out = tmp_path / "report.json"
+    r = run([shrinkpython, "-c", WORKLOAD, "arg"], env=clean_env(SHRINKPY_ALLOCATOR=allocator, SHRINKPY_REPORT=str(out)))
+    assert r.returncode == 0 and r.stderr == b""
+    report = json.loads(out.read_text())
+    jsonschema.validate(report, SCHEMA)
+    assert report["allocator"] == {"name": allocator, "debug_hooks": False}
+    assert report["argv"] == [shrinkpython, "-c", WORKLOAD, "arg"]
+    assert report["allocations"]["count"] >= 200000
+    assert report["allocations"]["bytes_peak"] >= 200000 * 48
+    assert report["memory"]["peak_rss_bytes"] >= report["memory"]["peak_private_bytes"] > 0
+    assert report["memory"]["private_samples"] >= 2
+    obj = report["allocations"]["domains"]["obj"]
+    assert obj["allocs"] >= 200000 and obj["frees"] >= 200000
+
+
+def test_schema_rejects_a_report_missing_a_key():
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"schema": "shrinkpy-report/1", "pid": 1}, SCHEMA)
+
+
+def test_report_is_written_after_sys_exit_and_relative_to_the_start_directory(shrinkpython, tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    code = "import os, sys; os.chdir('elsewhere'); sys.exit(4)"
+    r = run([shrinkpython, "-c", code], env=clean_env(SHRINKPY_REPORT="r.json"), cwd=tmp_path)
+    assert r.returncode == 4
+    assert json.loads((tmp_path / "r.json").read_text())["schema"] == "shrinkpy-report/1"
+    assert not (tmp_path / "elsewhere" / "r.json").exists()
+
+
+def test_forked_children_do_not_report(shrinkpython):
+    code = "import os, sys\npid = os.fork()\nif pid == 0:\n    sys.exit(0)\nos.waitpid(pid, 0)\n"
+    r = run([shrinkpython, "-c", code], env=clean_env(SHRINKPY_REPORT="-"))
+    assert r.returncode == 0
+    assert r.stderr.count(b"shrinkpy report") == 1
+
+
+def test_report_off_changes_nothing(shrinkpython, stock):
+    code = "import sys; print('out'); print('err', file=sys.stderr)"
+    assert run([shrinkpython, "-c", code]).stderr == run([stock, "-c", code]).stderr == b"err\n"
+
+
+def test_unwritable_report_path_is_a_clear_error_after_the_program(shrinkpython, tmp_path):
+    r = run([shrinkpython, "-c", "print('ran')"], env=clean_env(SHRINKPY_REPORT=str(tmp_path / "no" / "dir.json")))
+    assert r.stdout == b"ran\n"
+    assert b"cannot write the report to" in r.stderr
+
+
+@pytest.mark.parametrize("value", ["jemalloc", "PYMALLOC", "arena2"])
+def test_bad_allocator_is_exit_2_without_running_the_program(value, shrinkpython, tmp_path):
+    marker = tmp_path / "ran"
+    r = run([shrinkpython, "-c", f"open({str(marker)!r}, 'w')"], env=clean_env(SHRINKPY_ALLOCATOR=value))
+    assert r.returncode == 2
+    assert r.stderr.decode() == f"shrinkpython: SHRINKPY_ALLOCATOR={value} is not one of: pymalloc, malloc, mimalloc\n"
+    assert not marker.exists()
+
+
+def test_malformed_sample_interval_warns_and_keeps_the_default(shrinkpython):
+    r = run([shrinkpython, "-c", "print(1)"], env=clean_env(SHRINKPY_SAMPLE_INTERVAL="often", SHRINKPY_REPORT="-"))
+    assert r.returncode == 0 and r.stdout == b"1\n"
+    assert b"warning: SHRINKPY_SAMPLE_INTERVAL=often is not a positive number of ms; using the default, 10" in r.stderr
+    assert b"every 10 ms" in r.stderr
+
+
+def test_print_options_lists_the_table(shrinkpython):
+    r = run([shrinkpython, "--print-options=json"], env=clean_env(SHRINKPY_ALLOCATOR="malloc"))
+    table = {row["env"]: row for row in json.loads(r.stdout)}
+    assert table["SHRINKPY_ALLOCATOR"]["value"] == "malloc"
+    assert table["SHRINKPY_ALLOCATOR"]["source"] == "environment"
+    assert "mimalloc" in table["SHRINKPY_ALLOCATOR"]["choices"]
+    assert table["SHRINKPY_REPORT"]["source"] == "default"
+    human = run([shrinkpython, "--print-options"]).stdout.decode()
+    assert all(name in human for name in table)
