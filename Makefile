@@ -13,9 +13,8 @@ PACKAGES_BUILD = cmake make g++ python3.11 libpython3.11-dev python3.11-venv lib
 PACKAGES_TEST  = python3-pytest python3-jsonschema libpython3.11-testsuite
 PACKAGES_DEMO  =
 
-SHRINKPYTHON = $(BUILD)/runtime/shrinkpython
-# The package from the source tree: the CLI finds shrinkpython in $(BUILD) through this variable.
-DEV_ENV = PYTHONPATH=$(CURDIR)/python SHRINKPY_SHRINKPYTHON=$(CURDIR)/$(SHRINKPYTHON)
+# The package from the source tree: the CLI finds shrinkpython in $(BUILD) through SHRINKPY_BIN_DIR.
+DEV_ENV = PYTHONPATH=$(CURDIR)/python SHRINKPY_BIN_DIR=$(CURDIR)/$(BUILD)/runtime
 
 .PHONY: all deps deps-test build demo test test-cpp test-python clean
 
@@ -33,8 +32,10 @@ $(BUILD)/CMakeCache.txt:
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
+# Measured without PYTHONDONTWRITEBYTECODE: without bytecode caches every import compiles from
+# source, which is not what a user's machine does (research/trimmed-build.md, section 0).
 demo: deps build
-	$(DEV_ENV) $(PYTHON) -m shrinkpy run --compare benchmarks/workloads/sensor_pipeline.py
+	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy run --compare benchmarks/workloads/sensor_pipeline.py
 
 test: deps-test build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE 'slow|cross'

@@ -37,11 +37,13 @@ def compare(script_args: list[str], allocator: str | None, repeat: int) -> int:
     # alternating between configurations, so that drift on a noisy machine hits all of them alike.
     total = len(rows) * (repeat + 1)
     done = 0
+    progress = sys.stderr.isatty()
     for round_ in range(repeat + 1):
         for config, ms in rows:
             done += 1
             label = "warm-up" if round_ == 0 else f"run {round_}/{repeat}"
-            print(f"\r[{done}/{total}] {config.name}: {label}".ljust(60), end="", file=sys.stderr, flush=True)
+            if progress:
+                print(f"\r[{done}/{total}] {config.name}: {label}".ljust(60), end="", file=sys.stderr, flush=True)
             m = measure(config.command(script_args), env=config.environment(), capture_stdout=True)
             if m.exit_code != 0:
                 print(f"\nshrinkpy: {config.name} exited with {m.exit_code}", file=sys.stderr)
@@ -50,7 +52,8 @@ def compare(script_args: list[str], allocator: str | None, repeat: int) -> int:
             outputs.setdefault(config.name, m.stdout)
             if round_ > 0:
                 ms.append(m)
-    print("\r" + " " * 60 + "\r", end="", file=sys.stderr)
+    if progress:
+        print("\r" + " " * 60 + "\r", end="", file=sys.stderr)
 
     reference = outputs[rows[0][0].name]
     sys.stdout.buffer.write(reference)

@@ -25,7 +25,8 @@ class Result:
 def clean_env(**extra: str) -> dict[str, str]:
     """The caller's environment without the variables that would make two runs differ."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith("SHRINKPY_") and k not in ("PYTHONMALLOC", "PYTHONDEVMODE", "LD_PRELOAD")}
+           if (not k.startswith("SHRINKPY_") or k == "SHRINKPY_BIN_DIR")
+           and k not in ("PYTHONMALLOC", "PYTHONDEVMODE", "LD_PRELOAD")}
     env.update(extra)
     return env
 
