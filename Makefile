@@ -10,13 +10,13 @@ CMAKE_FLAGS ?=
 # What building needs, what testing adds, what the demo and benchmarks add.
 PACKAGES_BUILD = cmake make g++ python3.11 libpython3.11-dev python3.11-venv libmimalloc2.0 libmimalloc-dev \
                  pybind11-dev libgtest-dev libgmock-dev libbenchmark-dev python3-setuptools python3-pip python3-wheel
-PACKAGES_TEST  = python3-pytest python3-jsonschema libpython3.11-testsuite
+PACKAGES_TEST  = python3-pytest python3-jsonschema libpython3.11-testsuite clang-format git
 PACKAGES_DEMO  =
 
 # The package from the source tree: the CLI finds shrinkpython in $(BUILD) through SHRINKPY_BIN_DIR.
 DEV_ENV = PYTHONPATH=$(CURDIR)/python SHRINKPY_BIN_DIR=$(CURDIR)/$(BUILD)/runtime
 
-.PHONY: all deps deps-test build demo test test-cpp test-python clean
+.PHONY: all deps deps-test build demo test format lint clean
 
 all: build
 
@@ -40,6 +40,16 @@ demo: deps build
 test: deps-test build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE 'slow|cross'
 	$(DEV_ENV) $(PYTHON) -m pytest -c tests/pytest.ini tests/python
+
+SOURCES = $(shell git ls-files '*.cpp' '*.hpp')
+
+format:
+	clang-format -i $(SOURCES)
+
+# Formatting is checked by `make test` (tests/python/test_style.py); clang-tidy is advisory.
+lint: build
+	clang-format --dry-run -Werror $(SOURCES)
+	clang-tidy -p $(BUILD) --quiet $(filter %.cpp,$(SOURCES))
 
 clean:
 	rm -rf $(BUILD)

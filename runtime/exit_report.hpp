@@ -10,7 +10,7 @@
 namespace shrinkpy::runtime {
 
 struct ReportRequest {
-    std::string destination;          // "-" for stderr, else a path (made absolute here)
+    std::string destination;  // "-" for stderr, else a path (made absolute here)
     uint64_t sample_interval_ms = 10;
     std::vector<std::string> argv;
     bool debug_hooks = false;

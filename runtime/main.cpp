@@ -37,7 +37,8 @@ alloc::AllocatorKind choose_allocator(const Options& options, const char* cpytho
     if (options.source(OptionId::allocator) == OptionSource::environment) {
         return kind_from_name(options.text(OptionId::allocator));
     }
-    if (cpython_choice != nullptr && std::strncmp(cpython_choice, "malloc", 6) == 0) return alloc::AllocatorKind::malloc;
+    if (cpython_choice != nullptr && std::strncmp(cpython_choice, "malloc", 6) == 0)
+        return alloc::AllocatorKind::malloc;
     return kind_from_name(options.text(OptionId::allocator));
 }
 

@@ -48,8 +48,10 @@ bool field_kib(const char* line, size_t length, const char* field, uint64_t* byt
     if (length <= flen || std::strncmp(line, field, flen) != 0) return false;
     uint64_t kib = 0;
     for (size_t i = flen; i < length; ++i) {
-        if (line[i] >= '0' && line[i] <= '9') kib = kib * 10 + uint64_t(line[i] - '0');
-        else if (kib != 0) break;
+        if (line[i] >= '0' && line[i] <= '9')
+            kib = kib * 10 + uint64_t(line[i] - '0');
+        else if (kib != 0)
+            break;
     }
     *bytes = kib * 1024;
     return true;

@@ -17,8 +17,8 @@ constexpr std::array<OptionSpec, kOptionCount> kTable = {{
     {OptionId::report, "report", "SHRINKPY_REPORT", OptionKind::text, "", "", "", false,
      "memory report at exit: '-' prints it on stderr, a path writes JSON (schema: report.schema.json); "
      "empty for none"},
-    {OptionId::sample_interval, "sample_interval", "SHRINKPY_SAMPLE_INTERVAL", OptionKind::duration_ms, "10", "ms",
-     "", false, "period of the private-memory sampler thread while a report is requested (pyperf uses 10 ms)"},
+    {OptionId::sample_interval, "sample_interval", "SHRINKPY_SAMPLE_INTERVAL", OptionKind::duration_ms, "10", "ms", "",
+     false, "period of the private-memory sampler thread while a report is requested (pyperf uses 10 ms)"},
 }};
 
 constexpr bool table_in_id_order() {
@@ -56,9 +56,12 @@ std::optional<uint64_t> parse_number(std::string_view text) {
     if (text.empty()) return std::nullopt;
     uint64_t scale = 1;
     switch (text.back()) {
-        case 'k': case 'K': scale = uint64_t{1} << 10; break;
-        case 'm': case 'M': scale = uint64_t{1} << 20; break;
-        case 'g': case 'G': scale = uint64_t{1} << 30; break;
+        case 'k':
+        case 'K': scale = uint64_t{1} << 10; break;
+        case 'm':
+        case 'M': scale = uint64_t{1} << 20; break;
+        case 'g':
+        case 'G': scale = uint64_t{1} << 30; break;
         default: break;
     }
     if (scale != 1) text.remove_suffix(1);
@@ -129,7 +132,8 @@ std::string format_options(const Options& options, bool json) {
         const std::string& value = options.text(spec.id);
         char line[256];
         std::snprintf(line, sizeof line, "%-26s %-10s %s%s\n", spec.env, value.empty() ? "''" : value.c_str(),
-                      spec.unit, options.source(spec.id) == OptionSource::environment ? "  (from the environment)" : "");
+                      spec.unit,
+                      options.source(spec.id) == OptionSource::environment ? "  (from the environment)" : "");
         out += line;
         out += "    ";
         out += spec.help;

@@ -24,8 +24,8 @@ enum class OptionKind { choice, text, duration_ms };
 
 struct OptionSpec {
     OptionId id;
-    const char* name;           // as the CLI and the report spell it
-    const char* env;            // environment variable
+    const char* name;  // as the CLI and the report spell it
+    const char* env;   // environment variable
     OptionKind kind;
     const char* default_value;  // in the option's own syntax
     const char* unit;           // "" for choices and text

@@ -11,16 +11,16 @@
 namespace shrinkpy::runtime {
 
 struct Report {
-    std::string allocator;                 // the installed allocator's name
-    bool debug_hooks = false;              // CPython's debug hooks on top (PYTHONMALLOC=debug, -X dev)
-    std::vector<std::string> argv;         // as the process received it
+    std::string allocator;          // the installed allocator's name
+    bool debug_hooks = false;       // CPython's debug hooks on top (PYTHONMALLOC=debug, -X dev)
+    std::vector<std::string> argv;  // as the process received it
     int64_t pid = 0;
-    uint64_t peak_rss_bytes = 0;           // VmHWM
-    uint64_t peak_private_bytes = 0;       // highest sampled Private_Clean + Private_Dirty
-    uint64_t private_samples = 0;          // how many samples that peak is the maximum of
+    uint64_t peak_rss_bytes = 0;      // VmHWM
+    uint64_t peak_private_bytes = 0;  // highest sampled Private_Clean + Private_Dirty
+    uint64_t private_samples = 0;     // how many samples that peak is the maximum of
     uint64_t sample_interval_ms = 0;
-    double wall_seconds = 0;               // from launcher start to the report
-    double cpu_seconds = 0;                // user + system
+    double wall_seconds = 0;  // from launcher start to the report
+    double cpu_seconds = 0;   // user + system
     alloc::StatsSnapshot stats;
 };
 

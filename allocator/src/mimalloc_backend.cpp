@@ -56,7 +56,7 @@ bool mimalloc_backend(Backend* out, const char** error) {
         }
         loaded = true;
     }
-    *out = {"mimalloc",         nullptr,        mi_backend_malloc,     mi_backend_calloc,
+    *out = {"mimalloc",         nullptr,         mi_backend_malloc,     mi_backend_calloc,
             mi_backend_realloc, mi_backend_free, mi_backend_block_size, mi_backend_owns};
     return true;
 }

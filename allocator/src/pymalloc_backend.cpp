@@ -32,8 +32,7 @@ PyObjectArenaAllocator previous_arena_allocator;
 
 bool arena_bitmap_reserve() {
     if (arena_bitmap != nullptr) return true;
-    void* p = mmap(nullptr, kBitmapBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-                   0);
+    void* p = mmap(nullptr, kBitmapBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) return false;
     arena_bitmap = static_cast<uint8_t*>(p);
     return true;

@@ -129,11 +129,9 @@ PyMemAllocatorEx counted_allocator(DomainState* s) {
     return {s, counted_malloc<Shared>, counted_calloc<Shared>, counted_realloc<Shared>, counted_free<Shared>};
 }
 
-constexpr PyMemAllocatorDomain kCpythonDomain[kDomainCount] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM,
-                                                                PYMEM_DOMAIN_OBJ};
+constexpr PyMemAllocatorDomain kCpythonDomain[kDomainCount] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
 
 uint64_t clamp(int64_t v) { return v < 0 ? 0 : uint64_t(v); }
-
 
 // Without counting, pymalloc and malloc are CPython's own allocator sets, exactly what
 // PYTHONMALLOC=pymalloc|malloc installs; mimalloc is served directly, but its free and realloc

@@ -23,12 +23,12 @@ void start_python(AllocatorKind kind) {
     PyConfig_Clear(&config);
 }
 
-#define REQUIRE(cond, code)                                                   \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
+#define REQUIRE(cond, code)                                                  \
+    do {                                                                     \
+        if (!(cond)) {                                                       \
             std::fprintf(stderr, "failed: %s (line %d)\n", #cond, __LINE__); \
-            std::exit(code);                                                  \
-        }                                                                     \
+            std::exit(code);                                                 \
+        }                                                                    \
     } while (0)
 
 // Builds and drops 200k strings; the counters must follow.
@@ -71,13 +71,13 @@ void pymalloc_block_sizes_are_size_classes() {
         void* p = PyObject_Malloc(n);
         StatsSnapshot after = stats_snapshot();
         size_t expected = (n + alignment - 1) / alignment * alignment;
-        REQUIRE(after.domains[int(Domain::obj)].bytes_current - before.domains[int(Domain::obj)].bytes_current ==
-                    expected,
-                30);
+        REQUIRE(
+            after.domains[int(Domain::obj)].bytes_current - before.domains[int(Domain::obj)].bytes_current == expected,
+            30);
         PyObject_Free(p);
-        REQUIRE(stats_snapshot().domains[int(Domain::obj)].bytes_current ==
-                    before.domains[int(Domain::obj)].bytes_current,
-                31);
+        REQUIRE(
+            stats_snapshot().domains[int(Domain::obj)].bytes_current == before.domains[int(Domain::obj)].bytes_current,
+            31);
     }
     StatsSnapshot before = stats_snapshot();
     void* big = PyObject_Malloc(100000);
@@ -105,7 +105,7 @@ void block_from_before_the_install_is_freed_by_its_allocator(bool count) {
     REQUIRE(install_allocator(AllocatorKind::malloc, false, count).error == InstallError::already_installed, 42);
     REQUIRE(allocator_is_counted() == count, 43);
     StatsSnapshot before = stats_snapshot();
-    PyMem_RawFree(early);  // glibc's block: mimalloc would crash on it
+    PyMem_RawFree(early);                          // glibc's block: mimalloc would crash on it
     early_obj = PyObject_Realloc(early_obj, 300);  // pymalloc's block
     PyObject_Free(early_obj);
     StatsSnapshot after = stats_snapshot();
@@ -131,7 +131,8 @@ void uncounted_choice_is_cpythons_own(AllocatorKind kind, const char* cpython_na
 }
 
 TEST(PymemGlue, UncountedChoiceIsCpythonsOwn) {
-    EXPECT_EXIT(uncounted_choice_is_cpythons_own(AllocatorKind::pymalloc, "pymalloc"), ::testing::ExitedWithCode(0), "");
+    EXPECT_EXIT(uncounted_choice_is_cpythons_own(AllocatorKind::pymalloc, "pymalloc"), ::testing::ExitedWithCode(0),
+                "");
     EXPECT_EXIT(uncounted_choice_is_cpythons_own(AllocatorKind::malloc, "malloc"), ::testing::ExitedWithCode(0), "");
 }
 
