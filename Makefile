@@ -11,12 +11,12 @@ CMAKE_FLAGS ?=
 PACKAGES_BUILD = cmake make g++ python3.11 libpython3.11-dev python3.11-venv libmimalloc2.0 libmimalloc-dev \
                  pybind11-dev libgtest-dev libgmock-dev libbenchmark-dev python3-setuptools python3-pip python3-wheel
 PACKAGES_TEST  = python3-pytest python3-jsonschema libpython3.11-testsuite clang-format git
-PACKAGES_DEMO  =
+PACKAGES_DEMO  = python3-numpy python3-matplotlib
 
 # The package from the source tree: the CLI finds shrinkpython in $(BUILD) through SHRINKPY_BIN_DIR.
 DEV_ENV = PYTHONPATH=$(CURDIR)/python SHRINKPY_BIN_DIR=$(CURDIR)/$(BUILD)/runtime
 
-.PHONY: all deps deps-test build demo test format lint clean
+.PHONY: all deps deps-test deps-demo build demo test bench bench-quick format lint clean
 
 all: build
 
@@ -24,7 +24,10 @@ deps:
 	scripts/debian-packages $(PACKAGES_BUILD)
 
 deps-test: deps
-	scripts/debian-packages $(PACKAGES_TEST)
+	scripts/debian-packages $(PACKAGES_TEST) $(PACKAGES_DEMO)
+
+deps-demo: deps
+	scripts/debian-packages $(PACKAGES_DEMO)
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DSHRINKPY_PYTHON=$(PYTHON) $(CMAKE_FLAGS)
@@ -34,12 +37,22 @@ build: deps $(BUILD)/CMakeCache.txt
 
 # Measured without PYTHONDONTWRITEBYTECODE: without bytecode caches every import compiles from
 # source, which is not what a user's machine does (research/trimmed-build.md, section 0).
-demo: deps build
+demo: deps-demo build
 	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy run --compare benchmarks/workloads/sensor_pipeline.py
 
 test: deps-test build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE 'slow|cross'
 	$(DEV_ENV) $(PYTHON) -m pytest -c tests/pytest.ini tests/python
+
+# The whole matrix (about 15 minutes here), rewriting README.md's results section.
+bench: deps-demo build
+	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --readme README.md \
+	    --json $(BUILD)/bench.json --plot $(BUILD)/bench.png
+
+# A two-minute subset: smaller inputs, one run per pair.
+bench-quick: deps-demo build
+	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --scale 0.25 --repeat 1 \
+	    --json $(BUILD)/bench-quick.json --plot $(BUILD)/bench-quick.png
 
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp')
 

@@ -20,6 +20,7 @@ namespace {
 // children too, where it does not exist.
 ReportRequest* request = nullptr;
 PrivateMemorySampler* sampler = nullptr;
+Timeline* timeline = nullptr;
 pid_t owner_pid = 0;
 timespec started{};
 
@@ -35,9 +36,30 @@ double cpu_seconds() {
     return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-void write_report() {
+bool write_file(const std::string& path, const std::string& text, const char* what) {
+    FILE* f = std::fopen(path.c_str(), "w");
+    if (f == nullptr || std::fputs(text.c_str(), f) < 0 || std::fclose(f) != 0) {
+        std::fprintf(stderr, "shrinkpython: cannot write the %s to %s: %s\n", what, path.c_str(), std::strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+// The program may chdir; a relative path means what it meant where the user typed it.
+std::string absolute(std::string path) {
+    if (path.empty() || path == "-" || path[0] == '/') return path;
+    char cwd[4096];
+    if (getcwd(cwd, sizeof cwd) != nullptr) path = std::string(cwd) + "/" + path;
+    return path;
+}
+
+uint64_t allocated_bytes() { return alloc::stats_snapshot().bytes_current; }
+
+void write_outputs() {
     if (request == nullptr || getpid() != owner_pid) return;
     sampler->stop();
+    if (timeline != nullptr) write_file(request->timeline, timeline->to_json(request->sample_interval_ms), "timeline");
+    if (request->destination.empty()) return;
     Report r;
     const char* name = alloc::installed_allocator_name();
     r.allocator = name ? name : "none";
@@ -59,28 +81,24 @@ void write_report() {
         std::fflush(stderr);
         return;
     }
-    std::string json = format_report_json(r);
-    FILE* f = std::fopen(request->destination.c_str(), "w");
-    if (f == nullptr || std::fputs(json.c_str(), f) < 0 || std::fclose(f) != 0) {
-        std::fprintf(stderr, "shrinkpython: cannot write the report to %s: %s\n", request->destination.c_str(),
-                     std::strerror(errno));
-    }
+    write_file(request->destination, format_report_json(r), "report");
 }
 
 }  // namespace
 
 void arm_exit_report(ReportRequest req) {
     clock_gettime(CLOCK_MONOTONIC, &started);
-    if (req.destination != "-" && !req.destination.empty() && req.destination[0] != '/') {
-        // The program may chdir; the path means what it meant where the user typed it.
-        char cwd[4096];
-        if (getcwd(cwd, sizeof cwd) != nullptr) req.destination = std::string(cwd) + "/" + req.destination;
-    }
+    req.destination = absolute(std::move(req.destination));
+    req.timeline = absolute(std::move(req.timeline));
     request = new ReportRequest(std::move(req));
     sampler = new PrivateMemorySampler();
+    if (!request->timeline.empty()) {
+        timeline = new Timeline();
+        sampler->record_into(timeline, allocated_bytes);
+    }
     owner_pid = getpid();
     sampler->start(request->sample_interval_ms);
-    std::atexit(write_report);
+    std::atexit(write_outputs);
 }
 
 }  // namespace shrinkpy::runtime

@@ -1,5 +1,5 @@
-// Arms the report for this process: starts the private-memory sampler and registers a C atexit
-// handler that writes the report. A C atexit handler, because Py_RunMain does not return when the
+// Arms the report and the timeline for this process: starts the private-memory sampler and
+// registers a C atexit handler that writes them. A C atexit handler, because Py_RunMain does not return when the
 // program ends with sys.exit() or an uncaught SystemExit (PyErr_Print -> Py_Exit -> exit()).
 #pragma once
 
@@ -10,7 +10,8 @@
 namespace shrinkpy::runtime {
 
 struct ReportRequest {
-    std::string destination;  // "-" for stderr, else a path (made absolute here)
+    std::string destination;  // "-" for stderr, a path (made absolute here), or empty for no report
+    std::string timeline;     // a path for the timeline JSON (made absolute here), or empty
     uint64_t sample_interval_ms = 10;
     std::vector<std::string> argv;
     bool debug_hooks = false;

@@ -63,17 +63,19 @@ int run(int argc, char** argv) {
 
     const char* cpython_choice = _PyMem_GetCurrentAllocatorName();
     bool debug_hooks = cpython_choice != nullptr && std::strstr(cpython_choice, "debug") != nullptr;
-    bool report = !options.text(OptionId::report).empty();
+    const std::string& report = options.text(OptionId::report);
+    const std::string& timeline = options.text(OptionId::timeline);
+    bool observed = !report.empty() || !timeline.empty();
     alloc::InstallResult installed =
-        alloc::install_allocator(choose_allocator(options, cpython_choice), debug_hooks, /*count=*/report);
+        alloc::install_allocator(choose_allocator(options, cpython_choice), debug_hooks, /*count=*/observed);
     if (installed.error != alloc::InstallError::none) {
         std::fprintf(stderr, "shrinkpython: SHRINKPY_ALLOCATOR=%s: %s\n", options.text(OptionId::allocator).c_str(),
                      installed.message);
         return 2;
     }
 
-    if (report) {
-        arm_exit_report({options.text(OptionId::report), options.number(OptionId::sample_interval),
+    if (observed) {
+        arm_exit_report({report, timeline, options.number(OptionId::sample_interval),
                          std::vector<std::string>(argv, argv + argc), debug_hooks});
     }
 

@@ -13,8 +13,9 @@
 //   {"exit_code": int, "signal": int, "peak_rss_bytes": int, "peak_private_bytes": int,
 //    "private_samples": int, "sample_interval_ms": int, "wall_seconds": float, "cpu_seconds": float}
 // peak_rss_bytes is ru_maxrss (the kernel's VmHWM at exit); peak_private_bytes is the highest
-// Private_Clean + Private_Dirty sampled every interval (pyperf's --track-memory). Exits with the
-// command's exit code, or 128 + signal.
+// Private_Clean + Private_Dirty sampled every interval (pyperf's --track-memory), counting the
+// command's own executable as private even where another process maps it too (see
+// memory_sampler.hpp). Exits with the command's exit code, or 128 + signal.
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -81,7 +82,7 @@ int run(int argc, char** argv) {
     signal(SIGQUIT, SIG_IGN);
 
     PrivateMemorySampler sampler;
-    sampler.start(interval_ms, child);
+    sampler.start(interval_ms, child, /*own_executable_private=*/true);
     int status = 0;
     struct rusage usage {};
     while (wait4(child, &status, 0, &usage) < 0 && errno == EINTR) {

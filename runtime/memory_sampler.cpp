@@ -92,10 +92,43 @@ std::optional<uint64_t> status_field(pid_t pid, const char* field) {
     return value;
 }
 
+// smaps over all mappings, adding the shared pages of mappings of `exe` (a path) to the private sum.
+std::optional<uint64_t> sum_private_counting_exe(const char* smaps_path, const char* exe) {
+    uint64_t total = 0;
+    bool any = false;
+    bool in_exe = false;
+    size_t exe_len = std::strlen(exe);
+    bool ok = for_each_line(smaps_path, [&](const char* line, size_t length) {
+        // A mapping's header starts with its lowercase-hex address range; field lines with a name.
+        if ((line[0] >= '0' && line[0] <= '9') || (line[0] >= 'a' && line[0] <= 'f')) {
+            in_exe = length >= exe_len && std::strncmp(line + length - exe_len, exe, exe_len) == 0 &&
+                     line[length - exe_len - 1] == ' ';
+            return;
+        }
+        uint64_t bytes = 0;
+        if (field_kib(line, length, "Private_Clean:", &bytes) || field_kib(line, length, "Private_Dirty:", &bytes) ||
+            (in_exe &&
+             (field_kib(line, length, "Shared_Clean:", &bytes) || field_kib(line, length, "Shared_Dirty:", &bytes)))) {
+            total += bytes;
+            any = true;
+        }
+    });
+    if (!ok || !any) return std::nullopt;
+    return total;
+}
+
 }  // namespace
 
-std::optional<uint64_t> private_memory_bytes(pid_t pid) {
+std::optional<uint64_t> private_memory_bytes(pid_t pid, bool own_executable_private) {
     char path[64];
+    if (own_executable_private) {
+        char exe[4096];
+        ssize_t n = readlink(proc_path(path, pid, "exe"), exe, sizeof exe - 1);
+        if (n > 0) {
+            exe[n] = '\0';
+            return sum_private_counting_exe(proc_path(path, pid, "smaps"), exe);
+        }
+    }
     if (auto rollup = sum_private(proc_path(path, pid, "smaps_rollup"))) return rollup;
     return sum_private(proc_path(path, pid, "smaps"));
 }
@@ -110,8 +143,10 @@ uint64_t peak_rss_bytes() {
     return uint64_t(usage.ru_maxrss) * 1024;
 }
 
-void PrivateMemorySampler::start(uint64_t interval_ms, pid_t pid) {
+void PrivateMemorySampler::start(uint64_t interval_ms, pid_t pid, bool own_executable_private) {
     pid_ = pid;
+    own_executable_private_ = own_executable_private;
+    clock_gettime(CLOCK_MONOTONIC, &started_);
     sample();
     thread_ = std::thread([this, interval_ms] { run(interval_ms); });
 }
@@ -124,10 +159,17 @@ void PrivateMemorySampler::stop() {
 }
 
 void PrivateMemorySampler::sample() {
-    std::optional<uint64_t> now = private_memory_bytes(pid_);
+    std::optional<uint64_t> now = private_memory_bytes(pid_, own_executable_private_);
     if (!now) return;
     samples_.fetch_add(1, std::memory_order_relaxed);
     if (*now > peak_.load(std::memory_order_relaxed)) peak_.store(*now, std::memory_order_relaxed);
+    if (timeline_ != nullptr) {
+        timespec t{};
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        int64_t ns = int64_t(t.tv_sec - started_.tv_sec) * 1000000000 + (t.tv_nsec - started_.tv_nsec);
+        timeline_->record(
+            {uint64_t(ns / 1000000), rss_bytes(pid_).value_or(0), *now, allocated_bytes_ ? allocated_bytes_() : 0});
+    }
 }
 
 // Sleeps to absolute deadlines so that the period stays `interval_ms` however long a read takes.

@@ -10,13 +10,23 @@
 #include <optional>
 #include <thread>
 
+#include <time.h>
+
 #include <sys/types.h>
+
+#include "timeline.hpp"
 
 namespace shrinkpy::runtime {
 
 // Private_Clean + Private_Dirty of a process now, in bytes; nullopt if /proc is unreadable (or the
 // process is gone). Allocation-free: safe on the sampler thread and at exit.
-std::optional<uint64_t> private_memory_bytes(pid_t pid = 0);
+//
+// `own_executable_private`: also count the pages of the process's own executable file that other
+// processes share (Shared_Clean/Shared_Dirty of the mappings of /proc/PID/exe). Used when measuring
+// another process: the measuring CLI runs on /usr/bin/python3.11 itself, so that binary's pages
+// would count as shared for stock python3.11 and as private for any other interpreter, although on
+// a board the program runs alone. Reads the whole smaps then, not smaps_rollup.
+std::optional<uint64_t> private_memory_bytes(pid_t pid = 0, bool own_executable_private = false);
 
 // VmRSS of a process now, in bytes; nullopt when unreadable.
 std::optional<uint64_t> rss_bytes(pid_t pid = 0);
@@ -27,7 +37,14 @@ uint64_t peak_rss_bytes();
 class PrivateMemorySampler {
 public:
     ~PrivateMemorySampler() { stop(); }
-    void start(uint64_t interval_ms, pid_t pid = 0);
+    // Samples `pid` (0: this process); see private_memory_bytes for `own_executable_private`.
+    void start(uint64_t interval_ms, pid_t pid = 0, bool own_executable_private = false);
+    // Also records every sample into `timeline`, with `allocated_bytes()` as the allocator's bytes
+    // in use. Call before start(); both must outlive the sampler.
+    void record_into(Timeline* timeline, uint64_t (*allocated_bytes)()) {
+        timeline_ = timeline;
+        allocated_bytes_ = allocated_bytes;
+    }
     void stop();  // joins the thread and takes one last sample
     uint64_t peak_bytes() const { return peak_.load(std::memory_order_relaxed); }
     uint64_t samples() const { return samples_.load(std::memory_order_relaxed); }
@@ -37,6 +54,10 @@ private:
     void run(uint64_t interval_ms);
 
     pid_t pid_ = 0;
+    bool own_executable_private_ = false;
+    Timeline* timeline_ = nullptr;
+    uint64_t (*allocated_bytes_)() = nullptr;
+    timespec started_{};
     std::thread thread_;
     std::atomic<bool> stopping_{false};
     std::atomic<uint64_t> peak_{0};

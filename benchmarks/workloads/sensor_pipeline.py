@@ -4,13 +4,13 @@ What a Raspberry Pi data logger does every night: the raw log is read whole, par
 grouped into five-minute windows per sensor, summarised, and only the summary is kept. The input
 is generated from a fixed seed, so every interpreter and allocator must print the same checksum.
 
-    sensor_pipeline.py [--sensors N] [--hours H] [--seed S]
+    sensor_pipeline.py [--scale F] [--sensors N] [--hours H] [--seed S]
 """
 
-import argparse
-import hashlib
 import random
 import statistics
+
+from workload_support import arguments, checksum, mark, scaled
 
 WINDOW_SECONDS = 300
 KINDS = ("temperature", "humidity", "pressure", "voltage")
@@ -52,21 +52,20 @@ def summarise(grouped):
     return summary
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sensors", type=int, default=6)
-    parser.add_argument("--hours", type=int, default=24)
-    parser.add_argument("--seed", type=int, default=2026)
-    args = parser.parse_args()
-
-    text = generate_log(args.sensors, args.hours, args.seed)
+def nightly_run(sensors, hours, seed):
+    text = generate_log(sensors, hours, seed)
     records = parse(text)
     grouped = windows(records)
     summary = summarise(grouped)
     faults = sum(1 for r in records if not r["ok"])
+    return len(records), faults, summary
 
-    digest = hashlib.sha256(repr(summary).encode()).hexdigest()[:16]
-    print(f"{len(records)} readings, {faults} faults, {len(summary)} windows, checksum {digest}")
+
+def main():
+    args = arguments(__doc__.splitlines()[0], sensors=6, hours=24).parse_args()
+    readings, faults, summary = nightly_run(args.sensors, scaled(args.hours, args.scale), args.seed)
+    mark("retained")
+    print(f"{readings} readings, {faults} faults, {len(summary)} windows, checksum {checksum(summary)}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import sys
 # subcommand -> (module, one-line help)
 COMMANDS = {
     "run": ("shrinkpy.run_cli", "run a script under shrinkpython, optionally side by side with python3.11"),
+    "bench": ("shrinkpy.bench_cli", "measure the workloads (or pyperformance) under a matrix of configurations"),
 }
 
 

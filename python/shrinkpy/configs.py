@@ -1,29 +1,45 @@
 """The interpreter configurations shrinkpy measures side by side: the anchors (Debian's python3.11
-with pymalloc, with glibc malloc, with mimalloc preloaded) and shrinkpython with a chosen allocator.
-`shrinkpy run --compare` and the benchmark runner both take their configurations from here."""
+with pymalloc, with glibc malloc, with mimalloc preloaded) and shrinkpython set up to pull one or
+more of shrinkpy's levers. `shrinkpy run --compare` and `shrinkpy bench` both take them from here.
+
+A configuration whose lever is not built yet (an allocator shrinkpython does not offer, no trimmed
+interpreter in dist/) is reported as unavailable, with the reason, rather than silently dropped.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
 import os
+import subprocess
 import sysconfig
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from shrinkpy import locate
 
 # Variables that would make two configurations differ in more than what they name.
-_CONTROLLED = ("PYTHONMALLOC", "LD_PRELOAD", "SHRINKPY_ALLOCATOR", "SHRINKPY_REPORT")
+_CONTROLLED = ("PYTHONMALLOC", "LD_PRELOAD", "SHRINKPY_ALLOCATOR", "SHRINKPY_REPORT", "SHRINKPY_EARLY_FREE",
+               "SHRINKPY_TIMELINE")
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
 class Config:
     name: str
     description: str
-    interpreter: str  # "stock" or "shrinkpython"
+    interpreter: str  # "stock", "shrinkpython" or a path to another interpreter (a trimmed build)
     env: dict[str, str] = field(default_factory=dict)
 
+    def executable(self) -> str:
+        if self.interpreter == "stock":
+            return locate.STOCK_PYTHON
+        if self.interpreter == "shrinkpython":
+            return locate.shrinkpython()
+        return self.interpreter
+
     def command(self, args: list[str]) -> list[str]:
-        exe = locate.STOCK_PYTHON if self.interpreter == "stock" else locate.shrinkpython()
-        return [exe, *args]
+        return [self.executable(), *args]
 
     def environment(self, base: dict[str, str] | None = None) -> dict[str, str]:
         env = {k: v for k, v in (os.environ if base is None else base).items() if k not in _CONTROLLED}
@@ -50,3 +66,49 @@ def shrinkpython(allocator: str | None = None) -> Config:
         return Config("shrinkpython", "shrinkpython, default allocator", "shrinkpython")
     return Config(f"shrinkpython-{allocator}", f"shrinkpython, {allocator}", "shrinkpython",
                   {"SHRINKPY_ALLOCATOR": allocator})
+
+
+def trimmed_interpreter(board: str = "host") -> Path:
+    return REPO / "dist" / board / "bin" / "python3.11"
+
+
+def named() -> dict[str, Config]:
+    """Every configuration the benchmark matrix knows, by name."""
+    early = {"SHRINKPY_ALLOCATOR": "arena", "SHRINKPY_EARLY_FREE": "safe"}
+    configs = [
+        *anchors(),
+        shrinkpython("pymalloc"), shrinkpython("malloc"), shrinkpython("mimalloc"),
+        Config("arena", "shrinkpython, arena allocator", "shrinkpython", {"SHRINKPY_ALLOCATOR": "arena"}),
+        Config("arena+early", "shrinkpython, arena allocator, early freeing", "shrinkpython", early),
+        Config("trimmed+arena+early", "trimmed host interpreter, arena, early freeing",
+               str(trimmed_interpreter()), early),
+    ]
+    return {c.name: c for c in configs}
+
+
+@functools.cache
+def _option_table(executable: str) -> dict[str, dict]:
+    out = subprocess.run([executable, "--print-options=json"], capture_output=True, check=True).stdout
+    return {row["env"]: row for row in json.loads(out)}
+
+
+def unavailable_reason(config: Config) -> str | None:
+    """Why `config` cannot run here, or None when it can."""
+    try:
+        exe = config.executable()
+    except locate.NotFound as e:
+        return str(e)
+    if not os.access(exe, os.X_OK):
+        return f"{exe} is not built (`shrinkpy build --board host`)"
+    if config.interpreter == "stock":
+        if "LD_PRELOAD" in config.env and not os.path.exists(config.env["LD_PRELOAD"]):
+            return f"{config.env['LD_PRELOAD']} is missing (apt-get install libmimalloc2.0)"
+        return None
+    table = _option_table(exe)
+    for var, value in config.env.items():
+        row = table.get(var)
+        if row is None:
+            return f"{os.path.basename(exe)} has no {var} yet"
+        if row["choices"] and value not in row["choices"]:
+            return f"{os.path.basename(exe)} offers no {var}={value} yet"
+    return None

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "memory_sampler.hpp"
+#include "timeline.hpp"
 
 namespace shrinkpy::runtime {
 namespace {
@@ -61,6 +62,28 @@ TEST(MemorySampler, SeesAPeakThatIsGoneAgain) {
     sampler.stop();
     EXPECT_GE(sampler.peak_bytes(), before + (60u << 20));
     EXPECT_GE(sampler.samples(), 5u);
+}
+
+TEST(Timeline, KeepsAnEvenCoarserPictureWhenFull) {
+    Timeline t(8);
+    for (uint64_t i = 0; i < 8; ++i) t.record({i * 10, i, i, i});
+    ASSERT_EQ(t.size(), 8u);
+    t.record({80, 8, 8, 8});  // full: every other sample goes, then one in two is kept
+    ASSERT_EQ(t.size(), 5u);
+    for (size_t i = 0; i < t.size(); ++i) EXPECT_EQ(t[i].t_ms, i * 20) << i;
+    t.record({90, 9, 9, 9});      // skipped (odd)
+    t.record({100, 10, 10, 10});  // kept
+    ASSERT_EQ(t.size(), 6u);
+    EXPECT_EQ(t[5].t_ms, 100u);
+    std::string json = t.to_json(10);
+    EXPECT_NE(json.find(R"("interval_ms":20)"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"({"t_ms":100,"rss_bytes":10,"private_bytes":10,"allocated_bytes":10})"), std::string::npos);
+}
+
+TEST(MemorySampler, CountsItsOwnExecutableAsPrivateWhenAsked) {
+    uint64_t plain = *private_memory_bytes(0, false);
+    uint64_t own = *private_memory_bytes(0, true);
+    EXPECT_GE(own + (64u << 10), plain);  // never less (modulo pages that changed in between)
 }
 
 }  // namespace

@@ -1,0 +1,147 @@
+"""shrinkpy bench: the whole-program workloads under a matrix of configurations, or pyperformance."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+DEFAULT_CONFIGS = "stock,stock-malloc,stock-mimalloc,arena,arena+early,trimmed+arena+early"
+README_BEGIN, README_END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("workloads", nargs="*", metavar="WORKLOAD", help="workloads to run (default: all)")
+    parser.add_argument("--configs", default=DEFAULT_CONFIGS,
+                        help=f"comma-separated configurations (default: {DEFAULT_CONFIGS}); "
+                             "'stock' is always measured first, as the baseline of the ratios")
+    parser.add_argument("--repeat", type=int, default=3, metavar="N", help="measured runs per pair (default 3)")
+    parser.add_argument("--scale", type=float, default=1.0, help="workload size factor (default 1.0)")
+    parser.add_argument("--json", metavar="FILE", help="write every run and the summary as JSON")
+    parser.add_argument("--plot", metavar="PNG", help="bar chart of peak RSS per workload and configuration")
+    parser.add_argument("--readme", metavar="FILE", help=f"replace the results between {README_BEGIN} and {README_END}")
+    parser.add_argument("--list", action="store_true", help="list workloads and configurations, then stop")
+    parser.add_argument("--pyperformance", action="store_true", help="run pyperformance per configuration instead")
+    parser.add_argument("-b", "--benchmarks", help="with --pyperformance: pyperformance's -b list")
+    parser.add_argument("--metrics", default="memory,time", help="with --pyperformance: memory, time or both")
+    parser.add_argument("--output-dir", default="pyperformance-results", help="with --pyperformance: result files")
+
+
+def machine() -> str:
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        pass
+    return f"{model or platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+
+
+def resolve_configs(names: str):
+    from shrinkpy import configs
+
+    known = configs.named()
+    wanted = ["stock"] + [n for n in (s.strip() for s in names.split(",")) if n and n != "stock"]
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise SystemExit(f"shrinkpy bench: unknown configuration {', '.join(unknown)}; known: {', '.join(known)}")
+    usable, skipped = [], []
+    for name in wanted:
+        reason = configs.unavailable_reason(known[name])
+        if reason:
+            skipped.append((name, reason))
+        else:
+            usable.append(known[name])
+    return usable, skipped
+
+
+def command_line() -> str:
+    return "shrinkpy bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 1 else "shrinkpy bench"
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.pyperformance:
+        return pyperformance_main(args)
+    from shrinkpy import bench
+
+    available = bench.workloads()
+    matrix, skipped = resolve_configs(args.configs)
+    if args.list:
+        print("workloads:", " ".join(available))
+        print("configurations:", " ".join(c.name for c in matrix))
+        for name, reason in skipped:
+            print(f"  unavailable: {name}: {reason}")
+        return 0
+    names = args.workloads or list(available)
+    missing = [n for n in names if n not in available]
+    if missing:
+        print(f"shrinkpy bench: no workload {', '.join(missing)}; known: {', '.join(available)}", file=sys.stderr)
+        return 2
+    for name, reason in skipped:
+        print(f"shrinkpy bench: skipping {name}: {reason}", file=sys.stderr)
+
+    extra = ["--scale", str(args.scale)] if args.scale != 1.0 else []
+    runs, _ = bench.run_matrix(names, matrix, max(1, args.repeat), extra, progress=bench.progress_printer)
+    config_names = [c.name for c in matrix]
+    print(bench.format_tables(runs, config_names, names))
+    wrong = sorted({(r.workload, r.config) for r in runs if not r.output_ok})
+
+    header = (f"Measured by `{command_line()}` on {datetime.date.today().isoformat()}, {machine()}; "
+              f"medians of {args.repeat} runs after one warm-up, configurations alternating run by run; "
+              f"ratios to Debian's python3.11 (pymalloc) in the same run.")
+    if skipped:
+        header += " Not measured: " + "; ".join(f"{n} ({r})" for n, r in skipped) + "."
+    if args.json:
+        med = bench.medians(runs)
+        summary = {"geometric_means": bench.geometric_means(bench.ratios(med), config_names, names),
+                   "medians": [{"workload": w, "config": c, **row} for (w, c), row in med.items()]}
+        doc = {"schema": "shrinkpy-bench/1", "date": datetime.datetime.now().isoformat(timespec="seconds"),
+               "machine": machine(), "command": command_line(), "scale": args.scale, "repeat": args.repeat,
+               "configs": [{"name": c.name, "description": c.description, "env": c.env} for c in matrix],
+               "skipped": [{"name": n, "reason": r} for n, r in skipped],
+               "workloads": names, "runs": [asdict(r) for r in runs], "summary": summary}
+        Path(args.json).write_text(json.dumps(doc, indent=1) + "\n")
+    if args.plot:
+        from shrinkpy.plot import peak_rss_bars
+        peak_rss_bars(bench.medians(runs), config_names, names, args.plot, "Peak RSS per workload (lower is better)")
+    if args.readme:
+        update_readme(Path(args.readme), header + "\n\n" + bench.format_tables(runs, config_names, names, markdown=True))
+    if wrong:
+        print("shrinkpy bench: output differs from stock python3.11 for: " +
+              ", ".join(f"{w} under {c}" for w, c in wrong), file=sys.stderr)
+        return 1
+    return 0
+
+
+def update_readme(path: Path, body: str) -> None:
+    text = path.read_text()
+    if README_BEGIN not in text or README_END not in text:
+        raise SystemExit(f"shrinkpy bench: {path} has no {README_BEGIN} ... {README_END} section")
+    before, rest = text.split(README_BEGIN, 1)
+    _, after = rest.split(README_END, 1)
+    path.write_text(f"{before}{README_BEGIN}\n{body}\n{README_END}{after}")
+
+
+def pyperformance_main(args: argparse.Namespace) -> int:
+    from shrinkpy import pyperf_results, pyperformance_driver
+
+    if pyperformance_driver.command() is None:
+        print(pyperformance_driver.INSTALL_HINT, file=sys.stderr)
+        return 2
+    matrix, skipped = resolve_configs(args.configs)
+    for name, reason in skipped:
+        print(f"shrinkpy bench: skipping {name}: {reason}", file=sys.stderr)
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    files = pyperformance_driver.run(matrix, Path(args.output_dir), args.benchmarks, metrics)
+    for metric in metrics:
+        base = pyperf_results.load(str(files[("stock", metric)]))
+        print(f"\npyperformance {metric}: ratio of means to stock python3.11 (geometric mean over benchmarks)")
+        for config in matrix[1:]:
+            _, geo = pyperf_results.compare(base, pyperf_results.load(str(files[(config.name, metric)])))
+            print(f"  {config.name:<24} {geo:.3f}x" if geo else f"  {config.name:<24} -")
+    return 0

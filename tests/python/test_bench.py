@@ -1,0 +1,145 @@
+"""The benchmark runner: its statistics on recorded fake runs, its JSON against the schema, the
+README section it rewrites, its plots, and the pyperformance driver (without pyperformance)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import sys
+
+import jsonschema
+import pytest
+
+from conftest import REPO, clean_env, run
+from shrinkpy import bench, bench_cli, pyperf_results
+from shrinkpy.bench import Run
+
+CLI = [sys.executable, "-m", "shrinkpy"]
+SCHEMA = json.loads((REPO / "python" / "shrinkpy" / "bench.schema.json").read_text())
+
+
+def cli_env(**extra):
+    return clean_env(PYTHONPATH=str(REPO / "python"), **extra)
+
+
+def fake(workload, config, index, rss_mib, wall, retained_mib=None, ok=True):
+    return Run(workload, config, index, 0, ok, rss_mib << 20, (rss_mib - 2) << 20,
+               None if retained_mib is None else retained_mib << 20, wall, wall)
+
+
+RUNS = [
+    fake("a", "stock", 1, 100, 1.0, 50), fake("a", "stock", 2, 120, 3.0, 60), fake("a", "stock", 3, 110, 2.0, 40),
+    fake("a", "arena", 1, 50, 2.0, 10), fake("a", "arena", 2, 60, 2.0, 20), fake("a", "arena", 3, 55, 2.0, 30),
+    fake("b", "stock", 1, 200, 1.0), fake("b", "arena", 1, 400, 1.0, ok=False),
+]
+
+
+def test_medians_ratios_and_geometric_means():
+    med = bench.medians(RUNS)
+    assert med[("a", "stock")]["peak_rss_bytes"] == 110 << 20
+    assert med[("a", "arena")]["retained_bytes"] == 20 << 20
+    assert med[("b", "stock")]["retained_bytes"] is None
+    assert med[("b", "arena")]["output_ok"] is False
+    rat = bench.ratios(med)
+    assert rat[("a", "arena")]["peak_rss_bytes"] == pytest.approx(0.5)
+    assert rat[("a", "arena")]["retained_bytes"] == pytest.approx(0.4)
+    assert rat[("b", "arena")]["peak_rss_bytes"] == pytest.approx(2.0)
+    geo = bench.geometric_means(rat, ["stock", "arena"], ["a", "b"])
+    assert geo["arena"]["peak_rss_bytes"] == pytest.approx(math.sqrt(0.5 * 2.0))
+    assert geo["arena"]["retained_bytes"] == pytest.approx(0.4)  # only "a" has a mark
+    assert geo["stock"]["wall_seconds"] == pytest.approx(1.0)
+
+
+def test_tables_show_ratios_and_flag_wrong_output():
+    text = bench.format_tables(RUNS, ["stock", "arena"], ["a", "b"])
+    assert "55.0 MiB (0.50x)" in text
+    assert "WRONG OUTPUT" in text
+    assert "geometric mean" in text
+    markdown = bench.format_tables(RUNS, ["stock", "arena"], ["a", "b"], markdown=True)
+    assert "| workload | stock | arena |" in markdown
+
+
+def test_readme_section_is_replaced_between_markers(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{bench_cli.README_BEGIN}\nold table\n{bench_cli.README_END}\noutro\n")
+    bench_cli.update_readme(readme, "new table")
+    assert readme.read_text() == f"intro\n{bench_cli.README_BEGIN}\nnew table\n{bench_cli.README_END}\noutro\n"
+    (tmp_path / "bare.md").write_text("no markers\n")
+    with pytest.raises(SystemExit, match="has no"):
+        bench_cli.update_readme(tmp_path / "bare.md", "x")
+
+
+def test_bench_end_to_end_json_plot_and_readme(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# r\n{bench_cli.README_BEGIN}\n{bench_cli.README_END}\n")
+    out, png = tmp_path / "b.json", tmp_path / "b.png"
+    r = run([*CLI, "bench", "--configs", "stock,shrinkpython-malloc", "--scale", "0.02", "--repeat", "1",
+             "--json", str(out), "--plot", str(png), "--readme", str(readme), "sensor_pipeline", "log_analyser"],
+            env=cli_env())
+    assert r.returncode == 0, r.stderr.decode()
+    doc = json.loads(out.read_text())
+    jsonschema.validate(doc, SCHEMA)
+    assert {(x["workload"], x["config"]) for x in doc["runs"]} == {
+        (w, c) for w in ("sensor_pipeline", "log_analyser") for c in ("stock", "shrinkpython-malloc")}
+    assert all(x["output_ok"] and x["retained_bytes"] > 0 for x in doc["runs"])
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10000
+    text = readme.read_text()
+    assert "| sensor_pipeline |" in text and "Measured by `shrinkpy bench" in text
+    assert "peak RSS (median, ratio to stock)" in r.stdout.decode()
+
+
+def test_unknown_configuration_and_workload_are_clear_errors():
+    r = run([*CLI, "bench", "--configs", "stock,turbo"], env=cli_env())
+    assert r.returncode != 0 and b"unknown configuration turbo" in r.stderr
+    r = run([*CLI, "bench", "--configs", "stock", "no_such_workload"], env=cli_env())
+    assert r.returncode == 2 and b"no workload no_such_workload" in r.stderr
+
+
+def test_pyperformance_explains_itself_when_missing():
+    r = run([*CLI, "bench", "--pyperformance"], env=cli_env())
+    assert r.returncode == 2
+    assert b"pyperformance is not installed" in r.stderr
+    assert b"python3 -m pip install pyperformance" in r.stderr
+
+
+def write_pyperf(path, unit, values_by_name, gz=False):
+    suite = {"version": "1.0", "metadata": {"unit": unit, "python_version": "3.11.2"},
+             "benchmarks": [{"metadata": {"name": name},
+                             "runs": [{"metadata": {}, "warmups": [[1, 0.5]]},  # calibration run: no values
+                                      {"metadata": {}, "values": values}]}
+                            for name, values in values_by_name.items()]}
+    data = json.dumps(suite).encode()
+    if gz:
+        path.write_bytes(gzip.compress(data))
+    else:
+        path.write_bytes(data)
+    return str(path)
+
+
+def test_pyperf_results_are_read_and_compared(tmp_path):
+    base = pyperf_results.load(write_pyperf(tmp_path / "stock.json", "byte", {"json_dumps": [100.0, 300.0],
+                                                                              "nbody": [10.0], "only_base": [1.0]}))
+    other = pyperf_results.load(write_pyperf(tmp_path / "arena.json.gz", "byte", {"json_dumps": [50.0, 150.0],
+                                                                                  "nbody": [40.0]}, gz=True))
+    assert base["json_dumps"].unit == "byte" and base["json_dumps"].mean == 200.0
+    ratios, geo = pyperf_results.compare(base, other)
+    assert ratios == {"json_dumps": 0.5, "nbody": 4.0}
+    assert geo == pytest.approx(math.sqrt(2.0))
+
+
+def test_pyperf_unit_mismatch_is_an_error(tmp_path):
+    a = pyperf_results.load(write_pyperf(tmp_path / "a.json", "byte", {"x": [1.0]}))
+    b = pyperf_results.load(write_pyperf(tmp_path / "b.json", "second", {"x": [1.0]}))
+    with pytest.raises(ValueError, match="unit"):
+        pyperf_results.compare(a, b)
+
+
+def test_run_timeline_draws_a_png(tmp_path):
+    png = tmp_path / "timeline.png"
+    script = REPO / "benchmarks" / "workloads" / "service_spikes.py"
+    r = run([*CLI, "run", "--no-report", "--timeline", str(png), str(script), "--scale", "0.05"], env=cli_env())
+    assert r.returncode == 0, r.stderr.decode()
+    samples = json.loads((tmp_path / "timeline.png.json").read_text())["samples"]
+    assert len(samples) >= 3 and max(s["allocated_bytes"] for s in samples) > 1 << 20
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10000
