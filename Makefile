@@ -51,7 +51,7 @@ bench: deps-demo build
 
 # A two-minute subset: smaller inputs, one run per pair.
 bench-quick: deps-demo build
-	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --scale 0.25 --repeat 1 \
+	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --scale 0.5 --repeat 1 \
 	    --json $(BUILD)/bench-quick.json --plot $(BUILD)/bench-quick.png
 
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp')
