@@ -20,8 +20,6 @@
 #include "options.hpp"
 #include "shrinkpy/alloc/pymem_glue.hpp"
 
-extern "C" const char* _PyMem_GetCurrentAllocatorName(void);  // see allocator/src/cpython_compat.hpp
-
 namespace shrinkpy::runtime {
 namespace {
 
@@ -61,7 +59,7 @@ int run(int argc, char** argv) {
     PyStatus status = Py_PreInitializeFromBytesArgs(&preconfig, argc, argv);
     if (PyStatus_Exception(status)) Py_ExitStatusException(status);
 
-    const char* cpython_choice = _PyMem_GetCurrentAllocatorName();
+    const char* cpython_choice = alloc::cpython_allocator_name();
     bool debug_hooks = cpython_choice != nullptr && std::strstr(cpython_choice, "debug") != nullptr;
     const std::string& report = options.text(OptionId::report);
     const std::string& timeline = options.text(OptionId::timeline);

@@ -10,12 +10,10 @@
 #error "shrinkpy's allocator glue is written for CPython 3.11"
 #endif
 
+// _PyMem_GetCurrentAllocatorName() comes with Python.h (Include/cpython/pymem.h).
 extern "C" {
-// Python/pymem.c (Include/internal/pycore_pymem.h), exported by libpython3.11 with PyAPI_FUNC.
-// The name of the allocators installed now ("pymalloc", "malloc", "pymalloc_debug",
-// "malloc_debug") or NULL when they are custom.
-const char* _PyMem_GetCurrentAllocatorName(void);
-// Installs one of CPython's own allocator sets, as PYTHONMALLOC does; 0 on success.
+// Python/pymem.c, declared in Include/internal/pycore_pymem.h and exported by libpython3.11 with
+// PyAPI_FUNC: installs one of CPython's own allocator sets, as PYTHONMALLOC does; 0 on success.
 int _PyMem_SetupAllocators(PyMemAllocatorName allocator);
 }
 

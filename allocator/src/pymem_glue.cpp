@@ -225,6 +225,8 @@ InstallResult install_allocator(AllocatorKind kind, bool debug_hooks, bool count
 
 bool allocator_is_counted() { return counted; }
 
+const char* cpython_allocator_name() { return _PyMem_GetCurrentAllocatorName(); }
+
 const char* installed_allocator_name() { return installed_name; }
 
 StatsSnapshot stats_snapshot() {

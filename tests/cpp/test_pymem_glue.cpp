@@ -7,7 +7,6 @@
 
 #include "shrinkpy/alloc/pymem_glue.hpp"
 
-extern "C" const char* _PyMem_GetCurrentAllocatorName(void);
 
 namespace shrinkpy::alloc {
 namespace {

@@ -30,6 +30,10 @@ InstallResult install_allocator(AllocatorKind kind, bool debug_hooks, bool count
 // Whether the installed allocator is counted, i.e. stats_snapshot() means something.
 bool allocator_is_counted();
 
+// The allocator set CPython installed itself in pre-initialisation (after PYTHONMALLOC and -X dev):
+// "pymalloc", "malloc", "pymalloc_debug" or "malloc_debug"; nullptr for a custom one.
+const char* cpython_allocator_name();
+
 // The allocator installed by install_allocator, or nullptr.
 const char* installed_allocator_name();
 
