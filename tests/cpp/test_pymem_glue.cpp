@@ -7,7 +7,6 @@
 
 #include "shrinkpy/alloc/pymem_glue.hpp"
 
-
 namespace shrinkpy::alloc {
 namespace {
 
