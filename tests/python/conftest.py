@@ -48,3 +48,56 @@ def stock() -> str:
     if not os.path.exists(STOCK):
         pytest.fail(f"{STOCK} is missing: apt-get install python3.11")
     return STOCK
+
+
+# ---- analyzer fixtures: the stdlib compiled once per session, the tricky corpus -------------------
+
+import sys as _sys
+import sysconfig as _sysconfig
+import warnings as _warnings
+
+_sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus"))
+
+
+def stdlib_files():
+    root = _sysconfig.get_paths()["stdlib"]
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in ("site-packages", "dist-packages", "__pycache__"))
+        for name in sorted(filenames):
+            if name.endswith(".py"):
+                yield os.path.join(dirpath, name)
+
+
+def walk_codes(code):
+    yield code
+    for const in code.co_consts:
+        if hasattr(const, "co_code"):
+            yield from walk_codes(const)
+
+
+@pytest.fixture(scope="session")
+def stdlib_modules():
+    """Every stdlib module that compiles, as (path, module code object)."""
+    modules = []
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        for path in stdlib_files():
+            with open(path, "rb") as f:
+                source = f.read()
+            try:
+                modules.append((path, compile(source, path, "exec", dont_inherit=True)))
+            except (SyntaxError, ValueError):
+                pass  # test data written to be invalid (lib2to3 fixtures, bad_coding, ...)
+    assert len(modules) > 1000
+    return modules
+
+
+@pytest.fixture(scope="session")
+def stdlib_codes(stdlib_modules):
+    return [code for _, module in stdlib_modules for code in walk_codes(module)]
+
+
+@pytest.fixture(scope="session")
+def analyzer():
+    from shrinkpy import _analyzer
+    return _analyzer
