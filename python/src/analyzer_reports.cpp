@@ -45,6 +45,7 @@ CodeReport make_report(const analyzer::CodeAnalysis& a) {
   if (a.error || !a.cfg) return r;
 
   r.stacksize = a.cfg->max_depth;
+  for (std::uint32_t b = 0; b < a.cfg->blocks.size(); ++b) r.unreachable_blocks += a.cfg->reachable(b) ? 0 : 1;
   py::list locals;
   for (const std::string& name : a.locals.names) locals.append(name);
   r.locals = py::tuple(locals);
@@ -101,6 +102,7 @@ void register_reports(py::module_& m) {
       .def_readonly("observers", &CodeReport::observers)
       .def_readonly("stacksize", &CodeReport::stacksize)
       .def_readonly("co_stacksize", &CodeReport::co_stacksize)
+      .def_readonly("unreachable_blocks", &CodeReport::unreachable_blocks)
       .def_readonly("instructions", &CodeReport::instructions)
       .def_readonly("deaths", &CodeReport::deaths)
       .def_readonly("children", &CodeReport::children)

@@ -31,6 +31,7 @@ struct CodeReport {
   pybind11::tuple observers;
   int stacksize = -1;      // computed from the CFG
   int co_stacksize = 0;
+  int unreachable_blocks = 0;  // blocks no edge reaches (e.g. handlers of a try that cannot raise)
   pybind11::list instructions;  // InstructionReport
   pybind11::list deaths;        // (offset, name, bound): dead on entry to the block at offset
   pybind11::list children;      // CodeReport

@@ -1,0 +1,143 @@
+"""`shrinkpy analyze FILE.py`: where each function's locals die, which imports are never read, and
+why a code object was skipped. --json for machines, --explain for the reasons, --measure for what
+each unused import costs (RSS and tracemalloc delta of importing it in a fresh interpreter)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+
+def add_arguments(parser):
+    parser.add_argument("file", help="a Python 3.11 source file")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--explain", action="store_true",
+                        help="say why: the last use of each local, the reason for each import verdict")
+    parser.add_argument("--measure", action="store_true",
+                        help="for each unused import, the memory importing it costs, ranked by cost")
+
+
+MEASURE = r"""
+import json, resource, sys, tracemalloc
+def rss_kib():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+tracemalloc.start()
+before_rss, before_tm = rss_kib(), tracemalloc.get_traced_memory()[0]
+try:
+    __import__(sys.argv[1])
+    error = None
+except BaseException as e:
+    error = f"{type(e).__name__}: {e}"
+print(json.dumps({"rss_kib": rss_kib() - before_rss,
+                  "tracemalloc_kib": (tracemalloc.get_traced_memory()[0] - before_tm) // 1024,
+                  "error": error}))
+"""
+
+
+def interpreter():
+    """shrinkpython when the build provides it (SHRINKPY_SHRINKPYTHON), else this interpreter."""
+    candidate = os.environ.get("SHRINKPY_SHRINKPYTHON")
+    return candidate if candidate and os.access(candidate, os.X_OK) else sys.executable
+
+
+def measure_import(module, cwd):
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    proc = subprocess.run([interpreter(), "-c", MEASURE, module], capture_output=True, text=True, cwd=cwd, env=env,
+                          timeout=120)
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        return {"rss_kib": None, "tracemalloc_kib": None, "error": proc.stderr.strip()[-200:] or "no output"}
+
+
+def function_facts(report, explain):
+    """Per local: the lines where it is read for the last time, and where it dies on block entry."""
+    from shrinkpy.analyzer import AnalyzerError  # noqa: F401  (import-time check of the module)
+
+    dies = {}
+    for ins in report.instructions:
+        for name in ins.last_uses:
+            dies.setdefault(name, set()).add(ins.line)
+    lines_by_offset = {ins.offset: ins.line for ins in report.instructions}
+    for offset, name, bound in report.deaths:
+        dies.setdefault(name, set()).add(lines_by_offset.get(offset, -1))
+    out = {"qualname": report.qualname, "line": report.firstlineno, "locals": list(report.locals),
+           "dies": {name: sorted(l for l in lines if l >= 0) for name, lines in sorted(dies.items())}}
+    if report.error is not None:
+        out["skipped"] = f"could not be analysed: {report.error}"
+    elif report.observers:
+        out["skipped"] = "its locals can be observed: " + "; ".join(report.observers)
+    never = [name for name in report.locals if name not in dies and not any(name in i.live_before for i in report.instructions)]
+    if explain:
+        out["never_read"] = never
+    return out
+
+
+def main(args) -> int:
+    from shrinkpy import analyzer
+
+    with open(args.file, "rb") as f:
+        source = f.read()
+    try:
+        module = compile(source, args.file, "exec", dont_inherit=True)
+    except SyntaxError as e:
+        print(f"shrinkpy analyze: {args.file}: {e}", file=sys.stderr)
+        return 2
+    report = analyzer.analyze(module)
+    functions = [function_facts(r, args.explain) for r in analyzer.walk(report)]
+    try:
+        imports = analyzer.imports(module)
+        names = analyzer.module_names(module)
+    except analyzer.AnalyzerError as e:
+        imports, names = [], {"names": [], "dynamic": [f"module not analysed: {e}"]}
+    unused = [f for f in imports if f["use"] == "never"]
+    if args.measure:
+        cwd = os.path.dirname(os.path.abspath(args.file))
+        for fact in unused:
+            fact["cost"] = measure_import(fact["module"] if not fact["level"] else fact["module"] or ".", cwd)
+        unused.sort(key=lambda f: -(f["cost"].get("rss_kib") or 0))
+    result = {"file": args.file, "functions": functions, "imports": imports, "unused_imports": unused,
+              "module_only_names": [n["name"] for n in names["names"] if n["module_only"]],
+              "dynamic": names["dynamic"]}
+    if args.json:
+        json.dump(result, sys.stdout, indent=2)
+        print()
+        return 0
+    print_text(result, args.explain, args.measure)
+    return 0
+
+
+def print_text(result, explain, measure):
+    print(f"{result['file']}")
+    for fn in result["functions"]:
+        print(f"\n{fn['qualname']} (line {fn['line']})")
+        if "skipped" in fn:
+            print(f"  skipped: {fn['skipped']}")
+        for name, lines in fn["dies"].items():
+            where = ", ".join(str(l) for l in lines) or "-"
+            print(f"  {name:<20} dies after line {where}" if explain else f"  {name:<20} {where}")
+        if explain and fn.get("never_read"):
+            print(f"  never read: {', '.join(fn['never_read'])}")
+    print("\nimports never read:" if result["unused_imports"] else "\nimports never read: none")
+    for f in result["unused_imports"]:
+        what = f"from {'.' * f['level']}{f['module']} import {f['imported']}" if f["imported"] else f"import {f['module']}"
+        line = f"  line {f['line']}: {what}" + (f" as {f['bound']}" if f["bound"] not in (f["imported"], f["module"]) else "")
+        if measure and "cost" in f:
+            c = f["cost"]
+            line += (f"  [{c['error']}]" if c.get("error") else
+                     f"  costs {c['rss_kib']} KiB RSS, {c['tracemalloc_kib']} KiB traced")
+        print(line)
+    if explain:
+        print("\nevery import:")
+        for f in result["imports"]:
+            print(f"  line {f['line']} {f['bound'] or f['imported']}: {f['use']} ({f['reason']})")
+        if result["module_only_names"]:
+            print("\nmodule-level names no function reads: " + ", ".join(result["module_only_names"]))
+        for reason in result["dynamic"]:
+            print(f"dynamic access: {reason}")
