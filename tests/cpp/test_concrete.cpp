@@ -28,7 +28,7 @@ TEST(Concrete, ExtendedArgAndCaches) {
   EXPECT_EQ((*decoded)[2].opcode, NOP);  // a redundant EXTENDED_ARG 0 before a NOP stays
   EXPECT_EQ((*decoded)[2].prefixes, 1);
   EXPECT_EQ((*decoded)[3].caches, 5);
-  EXPECT_EQ((*decoded)[4].offset, 12u);
+  EXPECT_EQ((*decoded)[4].offset, 11u);  // 1 + 2 + 2 + 6 units before it
   auto encoded = encode_code_units(*decoded);
   ASSERT_TRUE(encoded);
   EXPECT_EQ(*encoded, code);

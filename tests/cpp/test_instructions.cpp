@@ -135,10 +135,12 @@ TEST(Instructions, BackwardJumpCannotGoForward) {
   Instr jump;
   jump.opcode = op("JUMP_BACKWARD");
   jump.target = list.new_label();
+  Instr nop;
+  nop.opcode = op("NOP");
   Instr target;
   target.opcode = op("RETURN_VALUE");
   target.label = jump.target;
-  list.instrs = {jump, target};
+  list.instrs = {jump, nop, target};  // a zero-distance backward jump is legal; this one is not
   auto out = assemble(list);
   ASSERT_FALSE(out);
   EXPECT_NE(out.error().reason.find("backward jump"), std::string::npos);
