@@ -8,6 +8,6 @@
 #include "fuzz_one.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  shrinkpy::analyzer::fuzz::run_bytes(std::string_view(reinterpret_cast<const char*>(data), size));
-  return 0;
+    shrinkpy::analyzer::fuzz::run_bytes(std::string_view(reinterpret_cast<const char*>(data), size));
+    return 0;
 }

@@ -16,17 +16,17 @@
 namespace shrinkpy::analyzer::detail {
 
 struct ModuleScan {
-  std::map<std::string, std::vector<std::string>> readers;  // name -> nested qualnames
-  std::map<std::string, std::vector<std::string>> writers;
-  std::vector<std::string> dynamic_reasons;
-  std::vector<std::string> all;
-  bool has_all = false;
-  bool all_static = true;
-  // The module's own code, with names liveness (deletes are not reads).
-  std::unique_ptr<InstrList> instrs;
-  std::unique_ptr<Cfg> cfg;
-  SlotUniverse names;
-  Liveness live;
+    std::map<std::string, std::vector<std::string>> readers;  // name -> nested qualnames
+    std::map<std::string, std::vector<std::string>> writers;
+    std::vector<std::string> dynamic_reasons;
+    std::vector<std::string> all;
+    bool has_all = false;
+    bool all_static = true;
+    // The module's own code, with names liveness (deletes are not reads).
+    std::unique_ptr<InstrList> instrs;
+    std::unique_ptr<Cfg> cfg;
+    SlotUniverse names;
+    Liveness live;
 };
 
 Result<ModuleScan> scan_module(const CodeObject& module);

@@ -15,17 +15,17 @@ static_assert(op::CACHE == kOpCache && op::EXTENDED_ARG == kOpExtendedArg);
 bool opcode_defined(std::uint8_t opcode) { return op::kTable[opcode].name != nullptr; }
 
 const char* opcode_name(int opcode) {
-  if (opcode < 0 || opcode > 255 || op::kTable[opcode].name == nullptr) return "?";
-  return op::kTable[opcode].name;
+    if (opcode < 0 || opcode > 255 || op::kTable[opcode].name == nullptr) return "?";
+    return op::kTable[opcode].name;
 }
 
 std::optional<std::uint8_t> opcode_by_name(const char* name) {
-  for (int i = 0; i < 256; ++i) {
-    if (op::kTable[i].name != nullptr && std::strcmp(op::kTable[i].name, name) == 0) {
-      return static_cast<std::uint8_t>(i);
+    for (int i = 0; i < 256; ++i) {
+        if (op::kTable[i].name != nullptr && std::strcmp(op::kTable[i].name, name) == 0) {
+            return static_cast<std::uint8_t>(i);
+        }
     }
-  }
-  return std::nullopt;
+    return std::nullopt;
 }
 
 std::uint8_t cache_count(std::uint8_t opcode) { return op::kTable[opcode].caches; }
@@ -34,46 +34,46 @@ OperandKind operand_kind(std::uint8_t opcode) { return static_cast<OperandKind>(
 bool has_argument(std::uint8_t opcode) { return opcode >= op::kHaveArgument; }
 
 bool is_unconditional_jump(std::uint8_t opcode) {
-  return opcode == op::JUMP_FORWARD || opcode == op::JUMP_BACKWARD || opcode == op::JUMP_BACKWARD_NO_INTERRUPT;
+    return opcode == op::JUMP_FORWARD || opcode == op::JUMP_BACKWARD || opcode == op::JUMP_BACKWARD_NO_INTERRUPT;
 }
 
 bool is_scope_exit(std::uint8_t opcode) {
-  return opcode == op::RETURN_VALUE || opcode == op::RAISE_VARARGS || opcode == op::RERAISE;
+    return opcode == op::RETURN_VALUE || opcode == op::RAISE_VARARGS || opcode == op::RERAISE;
 }
 
 // The opcodes whose effect varies with the oparg, as in 3.11 Python/compile.c stack_effect().
 // Everything else comes from the generated table; tests/python/test_opcodes.py compares the whole
 // function with dis.stack_effect for every opcode and many opargs.
 std::optional<int> stack_effect(std::uint8_t opcode, std::uint32_t oparg, bool jump) {
-  const op::Row& row = op::kTable[opcode];
-  if (row.name == nullptr) return std::nullopt;
-  const int value = jump ? row.jump_effect : row.effect;
-  if (value != op::kVariesWithArg) return value;
-  const auto arg = static_cast<std::int64_t>(oparg);
-  std::int64_t effect = 0;
-  switch (opcode) {
-    case op::UNPACK_SEQUENCE: effect = arg - 1; break;
-    case op::UNPACK_EX: effect = (arg & 0xFF) + (arg >> 8); break;
-    case op::BUILD_TUPLE:
-    case op::BUILD_LIST:
-    case op::BUILD_SET:
-    case op::BUILD_STRING: effect = 1 - arg; break;
-    case op::BUILD_MAP: effect = 1 - 2 * arg; break;
-    case op::BUILD_CONST_KEY_MAP: effect = -arg; break;
-    case op::LOAD_GLOBAL: effect = (arg & 1) + 1; break;  // bit 0: also push NULL
-    case op::RAISE_VARARGS: effect = -arg; break;
-    case op::PRECALL: effect = -arg; break;
-    case op::CALL_FUNCTION_EX: effect = -2 - ((arg & 0x01) != 0); break;
-    case op::MAKE_FUNCTION:
-      effect = -((arg & 0x01) != 0) - ((arg & 0x02) != 0) - ((arg & 0x04) != 0) - ((arg & 0x08) != 0);
-      break;
-    case op::BUILD_SLICE: effect = arg == 3 ? -2 : -1; break;
-    case op::FORMAT_VALUE: effect = (arg & 0x04) == 0x04 ? -1 : 0; break;  // FVS_HAVE_SPEC
-    default: return std::nullopt;
-  }
-  // compile.c computes in int; opargs are at most 32 bits, so this only clamps nonsense.
-  if (effect < -(1 << 30) || effect > (1 << 30)) return std::nullopt;
-  return static_cast<int>(effect);
+    const op::Row& row = op::kTable[opcode];
+    if (row.name == nullptr) return std::nullopt;
+    const int value = jump ? row.jump_effect : row.effect;
+    if (value != op::kVariesWithArg) return value;
+    const auto arg = static_cast<std::int64_t>(oparg);
+    std::int64_t effect = 0;
+    switch (opcode) {
+        case op::UNPACK_SEQUENCE: effect = arg - 1; break;
+        case op::UNPACK_EX: effect = (arg & 0xFF) + (arg >> 8); break;
+        case op::BUILD_TUPLE:
+        case op::BUILD_LIST:
+        case op::BUILD_SET:
+        case op::BUILD_STRING: effect = 1 - arg; break;
+        case op::BUILD_MAP: effect = 1 - 2 * arg; break;
+        case op::BUILD_CONST_KEY_MAP: effect = -arg; break;
+        case op::LOAD_GLOBAL: effect = (arg & 1) + 1; break;  // bit 0: also push NULL
+        case op::RAISE_VARARGS: effect = -arg; break;
+        case op::PRECALL: effect = -arg; break;
+        case op::CALL_FUNCTION_EX: effect = -2 - ((arg & 0x01) != 0); break;
+        case op::MAKE_FUNCTION:
+            effect = -((arg & 0x01) != 0) - ((arg & 0x02) != 0) - ((arg & 0x04) != 0) - ((arg & 0x08) != 0);
+            break;
+        case op::BUILD_SLICE: effect = arg == 3 ? -2 : -1; break;
+        case op::FORMAT_VALUE: effect = (arg & 0x04) == 0x04 ? -1 : 0; break;  // FVS_HAVE_SPEC
+        default: return std::nullopt;
+    }
+    // compile.c computes in int; opargs are at most 32 bits, so this only clamps nonsense.
+    if (effect < -(1 << 30) || effect > (1 << 30)) return std::nullopt;
+    return static_cast<int>(effect);
 }
 
 }  // namespace shrinkpy::analyzer

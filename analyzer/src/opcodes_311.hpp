@@ -5,120 +5,120 @@
 
 namespace shrinkpy::analyzer::op {
 
-inline constexpr std::uint16_t kMagic = 3495;  // importlib.util.MAGIC_NUMBER
+inline constexpr std::uint16_t kMagic = 3495;      // importlib.util.MAGIC_NUMBER
 inline constexpr std::uint8_t kHaveArgument = 90;  // opcode.HAVE_ARGUMENT
 
 enum Opcode : std::uint8_t {
-  CACHE = 0,
-  POP_TOP = 1,
-  PUSH_NULL = 2,
-  NOP = 9,
-  UNARY_POSITIVE = 10,
-  UNARY_NEGATIVE = 11,
-  UNARY_NOT = 12,
-  UNARY_INVERT = 15,
-  BINARY_SUBSCR = 25,
-  GET_LEN = 30,
-  MATCH_MAPPING = 31,
-  MATCH_SEQUENCE = 32,
-  MATCH_KEYS = 33,
-  PUSH_EXC_INFO = 35,
-  CHECK_EXC_MATCH = 36,
-  CHECK_EG_MATCH = 37,
-  WITH_EXCEPT_START = 49,
-  GET_AITER = 50,
-  GET_ANEXT = 51,
-  BEFORE_ASYNC_WITH = 52,
-  BEFORE_WITH = 53,
-  END_ASYNC_FOR = 54,
-  STORE_SUBSCR = 60,
-  DELETE_SUBSCR = 61,
-  GET_ITER = 68,
-  GET_YIELD_FROM_ITER = 69,
-  PRINT_EXPR = 70,
-  LOAD_BUILD_CLASS = 71,
-  LOAD_ASSERTION_ERROR = 74,
-  RETURN_GENERATOR = 75,
-  LIST_TO_TUPLE = 82,
-  RETURN_VALUE = 83,
-  IMPORT_STAR = 84,
-  SETUP_ANNOTATIONS = 85,
-  YIELD_VALUE = 86,
-  ASYNC_GEN_WRAP = 87,
-  PREP_RERAISE_STAR = 88,
-  POP_EXCEPT = 89,
-  STORE_NAME = 90,
-  DELETE_NAME = 91,
-  UNPACK_SEQUENCE = 92,
-  FOR_ITER = 93,
-  UNPACK_EX = 94,
-  STORE_ATTR = 95,
-  DELETE_ATTR = 96,
-  STORE_GLOBAL = 97,
-  DELETE_GLOBAL = 98,
-  SWAP = 99,
-  LOAD_CONST = 100,
-  LOAD_NAME = 101,
-  BUILD_TUPLE = 102,
-  BUILD_LIST = 103,
-  BUILD_SET = 104,
-  BUILD_MAP = 105,
-  LOAD_ATTR = 106,
-  COMPARE_OP = 107,
-  IMPORT_NAME = 108,
-  IMPORT_FROM = 109,
-  JUMP_FORWARD = 110,
-  JUMP_IF_FALSE_OR_POP = 111,
-  JUMP_IF_TRUE_OR_POP = 112,
-  POP_JUMP_FORWARD_IF_FALSE = 114,
-  POP_JUMP_FORWARD_IF_TRUE = 115,
-  LOAD_GLOBAL = 116,
-  IS_OP = 117,
-  CONTAINS_OP = 118,
-  RERAISE = 119,
-  COPY = 120,
-  BINARY_OP = 122,
-  SEND = 123,
-  LOAD_FAST = 124,
-  STORE_FAST = 125,
-  DELETE_FAST = 126,
-  POP_JUMP_FORWARD_IF_NOT_NONE = 128,
-  POP_JUMP_FORWARD_IF_NONE = 129,
-  RAISE_VARARGS = 130,
-  GET_AWAITABLE = 131,
-  MAKE_FUNCTION = 132,
-  BUILD_SLICE = 133,
-  JUMP_BACKWARD_NO_INTERRUPT = 134,
-  MAKE_CELL = 135,
-  LOAD_CLOSURE = 136,
-  LOAD_DEREF = 137,
-  STORE_DEREF = 138,
-  DELETE_DEREF = 139,
-  JUMP_BACKWARD = 140,
-  CALL_FUNCTION_EX = 142,
-  EXTENDED_ARG = 144,
-  LIST_APPEND = 145,
-  SET_ADD = 146,
-  MAP_ADD = 147,
-  LOAD_CLASSDEREF = 148,
-  COPY_FREE_VARS = 149,
-  RESUME = 151,
-  MATCH_CLASS = 152,
-  FORMAT_VALUE = 155,
-  BUILD_CONST_KEY_MAP = 156,
-  BUILD_STRING = 157,
-  LOAD_METHOD = 160,
-  LIST_EXTEND = 162,
-  SET_UPDATE = 163,
-  DICT_MERGE = 164,
-  DICT_UPDATE = 165,
-  PRECALL = 166,
-  CALL = 171,
-  KW_NAMES = 172,
-  POP_JUMP_BACKWARD_IF_NOT_NONE = 173,
-  POP_JUMP_BACKWARD_IF_NONE = 174,
-  POP_JUMP_BACKWARD_IF_FALSE = 175,
-  POP_JUMP_BACKWARD_IF_TRUE = 176,
+    CACHE = 0,
+    POP_TOP = 1,
+    PUSH_NULL = 2,
+    NOP = 9,
+    UNARY_POSITIVE = 10,
+    UNARY_NEGATIVE = 11,
+    UNARY_NOT = 12,
+    UNARY_INVERT = 15,
+    BINARY_SUBSCR = 25,
+    GET_LEN = 30,
+    MATCH_MAPPING = 31,
+    MATCH_SEQUENCE = 32,
+    MATCH_KEYS = 33,
+    PUSH_EXC_INFO = 35,
+    CHECK_EXC_MATCH = 36,
+    CHECK_EG_MATCH = 37,
+    WITH_EXCEPT_START = 49,
+    GET_AITER = 50,
+    GET_ANEXT = 51,
+    BEFORE_ASYNC_WITH = 52,
+    BEFORE_WITH = 53,
+    END_ASYNC_FOR = 54,
+    STORE_SUBSCR = 60,
+    DELETE_SUBSCR = 61,
+    GET_ITER = 68,
+    GET_YIELD_FROM_ITER = 69,
+    PRINT_EXPR = 70,
+    LOAD_BUILD_CLASS = 71,
+    LOAD_ASSERTION_ERROR = 74,
+    RETURN_GENERATOR = 75,
+    LIST_TO_TUPLE = 82,
+    RETURN_VALUE = 83,
+    IMPORT_STAR = 84,
+    SETUP_ANNOTATIONS = 85,
+    YIELD_VALUE = 86,
+    ASYNC_GEN_WRAP = 87,
+    PREP_RERAISE_STAR = 88,
+    POP_EXCEPT = 89,
+    STORE_NAME = 90,
+    DELETE_NAME = 91,
+    UNPACK_SEQUENCE = 92,
+    FOR_ITER = 93,
+    UNPACK_EX = 94,
+    STORE_ATTR = 95,
+    DELETE_ATTR = 96,
+    STORE_GLOBAL = 97,
+    DELETE_GLOBAL = 98,
+    SWAP = 99,
+    LOAD_CONST = 100,
+    LOAD_NAME = 101,
+    BUILD_TUPLE = 102,
+    BUILD_LIST = 103,
+    BUILD_SET = 104,
+    BUILD_MAP = 105,
+    LOAD_ATTR = 106,
+    COMPARE_OP = 107,
+    IMPORT_NAME = 108,
+    IMPORT_FROM = 109,
+    JUMP_FORWARD = 110,
+    JUMP_IF_FALSE_OR_POP = 111,
+    JUMP_IF_TRUE_OR_POP = 112,
+    POP_JUMP_FORWARD_IF_FALSE = 114,
+    POP_JUMP_FORWARD_IF_TRUE = 115,
+    LOAD_GLOBAL = 116,
+    IS_OP = 117,
+    CONTAINS_OP = 118,
+    RERAISE = 119,
+    COPY = 120,
+    BINARY_OP = 122,
+    SEND = 123,
+    LOAD_FAST = 124,
+    STORE_FAST = 125,
+    DELETE_FAST = 126,
+    POP_JUMP_FORWARD_IF_NOT_NONE = 128,
+    POP_JUMP_FORWARD_IF_NONE = 129,
+    RAISE_VARARGS = 130,
+    GET_AWAITABLE = 131,
+    MAKE_FUNCTION = 132,
+    BUILD_SLICE = 133,
+    JUMP_BACKWARD_NO_INTERRUPT = 134,
+    MAKE_CELL = 135,
+    LOAD_CLOSURE = 136,
+    LOAD_DEREF = 137,
+    STORE_DEREF = 138,
+    DELETE_DEREF = 139,
+    JUMP_BACKWARD = 140,
+    CALL_FUNCTION_EX = 142,
+    EXTENDED_ARG = 144,
+    LIST_APPEND = 145,
+    SET_ADD = 146,
+    MAP_ADD = 147,
+    LOAD_CLASSDEREF = 148,
+    COPY_FREE_VARS = 149,
+    RESUME = 151,
+    MATCH_CLASS = 152,
+    FORMAT_VALUE = 155,
+    BUILD_CONST_KEY_MAP = 156,
+    BUILD_STRING = 157,
+    LOAD_METHOD = 160,
+    LIST_EXTEND = 162,
+    SET_UPDATE = 163,
+    DICT_MERGE = 164,
+    DICT_UPDATE = 165,
+    PRECALL = 166,
+    CALL = 171,
+    KW_NAMES = 172,
+    POP_JUMP_BACKWARD_IF_NOT_NONE = 173,
+    POP_JUMP_BACKWARD_IF_NONE = 174,
+    POP_JUMP_BACKWARD_IF_FALSE = 175,
+    POP_JUMP_BACKWARD_IF_TRUE = 176,
 };
 
 // jump: 0 none, 1 forward relative, 2 backward relative (opcode.hasjrel; hasjabs is empty).
@@ -127,271 +127,271 @@ enum Opcode : std::uint8_t {
 // every oparg 0..255, else kVariesWithArg (see stack_effect.cpp).
 inline constexpr std::int8_t kVariesWithArg = -128;
 struct Row {
-  const char* name;    // opcode.opname; nullptr when the byte is not a 3.11 opcode
-  std::uint8_t caches; // CACHE units after the opcode unit (opcode._inline_cache_entries)
-  std::uint8_t jump;
-  std::uint8_t operand;
-  std::int8_t effect;
-  std::int8_t jump_effect;
+    const char* name;     // opcode.opname; nullptr when the byte is not a 3.11 opcode
+    std::uint8_t caches;  // CACHE units after the opcode unit (opcode._inline_cache_entries)
+    std::uint8_t jump;
+    std::uint8_t operand;
+    std::int8_t effect;
+    std::int8_t jump_effect;
 };
 
 inline constexpr Row kTable[256] = {
-    {"CACHE", 0, 0, 0, 0, 0},  // 0
-    {"POP_TOP", 0, 0, 0, -1, -1},  // 1
-    {"PUSH_NULL", 0, 0, 0, 1, 1},  // 2
-    {nullptr, 0, 0, 0, 0, 0},  // 3
-    {nullptr, 0, 0, 0, 0, 0},  // 4
-    {nullptr, 0, 0, 0, 0, 0},  // 5
-    {nullptr, 0, 0, 0, 0, 0},  // 6
-    {nullptr, 0, 0, 0, 0, 0},  // 7
-    {nullptr, 0, 0, 0, 0, 0},  // 8
-    {"NOP", 0, 0, 0, 0, 0},  // 9
-    {"UNARY_POSITIVE", 0, 0, 0, 0, 0},  // 10
-    {"UNARY_NEGATIVE", 0, 0, 0, 0, 0},  // 11
-    {"UNARY_NOT", 0, 0, 0, 0, 0},  // 12
-    {nullptr, 0, 0, 0, 0, 0},  // 13
-    {nullptr, 0, 0, 0, 0, 0},  // 14
-    {"UNARY_INVERT", 0, 0, 0, 0, 0},  // 15
-    {nullptr, 0, 0, 0, 0, 0},  // 16
-    {nullptr, 0, 0, 0, 0, 0},  // 17
-    {nullptr, 0, 0, 0, 0, 0},  // 18
-    {nullptr, 0, 0, 0, 0, 0},  // 19
-    {nullptr, 0, 0, 0, 0, 0},  // 20
-    {nullptr, 0, 0, 0, 0, 0},  // 21
-    {nullptr, 0, 0, 0, 0, 0},  // 22
-    {nullptr, 0, 0, 0, 0, 0},  // 23
-    {nullptr, 0, 0, 0, 0, 0},  // 24
-    {"BINARY_SUBSCR", 4, 0, 0, -1, -1},  // 25
-    {nullptr, 0, 0, 0, 0, 0},  // 26
-    {nullptr, 0, 0, 0, 0, 0},  // 27
-    {nullptr, 0, 0, 0, 0, 0},  // 28
-    {nullptr, 0, 0, 0, 0, 0},  // 29
-    {"GET_LEN", 0, 0, 0, 1, 1},  // 30
-    {"MATCH_MAPPING", 0, 0, 0, 1, 1},  // 31
-    {"MATCH_SEQUENCE", 0, 0, 0, 1, 1},  // 32
-    {"MATCH_KEYS", 0, 0, 0, 1, 1},  // 33
-    {nullptr, 0, 0, 0, 0, 0},  // 34
-    {"PUSH_EXC_INFO", 0, 0, 0, 1, 1},  // 35
-    {"CHECK_EXC_MATCH", 0, 0, 0, 0, 0},  // 36
-    {"CHECK_EG_MATCH", 0, 0, 0, 0, 0},  // 37
-    {nullptr, 0, 0, 0, 0, 0},  // 38
-    {nullptr, 0, 0, 0, 0, 0},  // 39
-    {nullptr, 0, 0, 0, 0, 0},  // 40
-    {nullptr, 0, 0, 0, 0, 0},  // 41
-    {nullptr, 0, 0, 0, 0, 0},  // 42
-    {nullptr, 0, 0, 0, 0, 0},  // 43
-    {nullptr, 0, 0, 0, 0, 0},  // 44
-    {nullptr, 0, 0, 0, 0, 0},  // 45
-    {nullptr, 0, 0, 0, 0, 0},  // 46
-    {nullptr, 0, 0, 0, 0, 0},  // 47
-    {nullptr, 0, 0, 0, 0, 0},  // 48
-    {"WITH_EXCEPT_START", 0, 0, 0, 1, 1},  // 49
-    {"GET_AITER", 0, 0, 0, 0, 0},  // 50
-    {"GET_ANEXT", 0, 0, 0, 1, 1},  // 51
-    {"BEFORE_ASYNC_WITH", 0, 0, 0, 1, 1},  // 52
-    {"BEFORE_WITH", 0, 0, 0, 1, 1},  // 53
-    {"END_ASYNC_FOR", 0, 0, 0, -2, -2},  // 54
-    {nullptr, 0, 0, 0, 0, 0},  // 55
-    {nullptr, 0, 0, 0, 0, 0},  // 56
-    {nullptr, 0, 0, 0, 0, 0},  // 57
-    {nullptr, 0, 0, 0, 0, 0},  // 58
-    {nullptr, 0, 0, 0, 0, 0},  // 59
-    {"STORE_SUBSCR", 1, 0, 0, -3, -3},  // 60
-    {"DELETE_SUBSCR", 0, 0, 0, -2, -2},  // 61
-    {nullptr, 0, 0, 0, 0, 0},  // 62
-    {nullptr, 0, 0, 0, 0, 0},  // 63
-    {nullptr, 0, 0, 0, 0, 0},  // 64
-    {nullptr, 0, 0, 0, 0, 0},  // 65
-    {nullptr, 0, 0, 0, 0, 0},  // 66
-    {nullptr, 0, 0, 0, 0, 0},  // 67
-    {"GET_ITER", 0, 0, 0, 0, 0},  // 68
-    {"GET_YIELD_FROM_ITER", 0, 0, 0, 0, 0},  // 69
-    {"PRINT_EXPR", 0, 0, 0, -1, -1},  // 70
-    {"LOAD_BUILD_CLASS", 0, 0, 0, 1, 1},  // 71
-    {nullptr, 0, 0, 0, 0, 0},  // 72
-    {nullptr, 0, 0, 0, 0, 0},  // 73
-    {"LOAD_ASSERTION_ERROR", 0, 0, 0, 1, 1},  // 74
-    {"RETURN_GENERATOR", 0, 0, 0, 0, 0},  // 75
-    {nullptr, 0, 0, 0, 0, 0},  // 76
-    {nullptr, 0, 0, 0, 0, 0},  // 77
-    {nullptr, 0, 0, 0, 0, 0},  // 78
-    {nullptr, 0, 0, 0, 0, 0},  // 79
-    {nullptr, 0, 0, 0, 0, 0},  // 80
-    {nullptr, 0, 0, 0, 0, 0},  // 81
-    {"LIST_TO_TUPLE", 0, 0, 0, 0, 0},  // 82
-    {"RETURN_VALUE", 0, 0, 0, -1, -1},  // 83
-    {"IMPORT_STAR", 0, 0, 0, -1, -1},  // 84
-    {"SETUP_ANNOTATIONS", 0, 0, 0, 0, 0},  // 85
-    {"YIELD_VALUE", 0, 0, 0, 0, 0},  // 86
-    {"ASYNC_GEN_WRAP", 0, 0, 0, 0, 0},  // 87
-    {"PREP_RERAISE_STAR", 0, 0, 0, -1, -1},  // 88
-    {"POP_EXCEPT", 0, 0, 0, -1, -1},  // 89
-    {"STORE_NAME", 0, 0, 3, -1, -1},  // 90
-    {"DELETE_NAME", 0, 0, 3, 0, 0},  // 91
-    {"UNPACK_SEQUENCE", 1, 0, 0, kVariesWithArg, kVariesWithArg},  // 92
-    {"FOR_ITER", 0, 1, 0, 1, -1},  // 93
-    {"UNPACK_EX", 0, 0, 0, kVariesWithArg, kVariesWithArg},  // 94
-    {"STORE_ATTR", 4, 0, 3, -2, -2},  // 95
-    {"DELETE_ATTR", 0, 0, 3, -1, -1},  // 96
-    {"STORE_GLOBAL", 0, 0, 3, -1, -1},  // 97
-    {"DELETE_GLOBAL", 0, 0, 3, 0, 0},  // 98
-    {"SWAP", 0, 0, 0, 0, 0},  // 99
-    {"LOAD_CONST", 0, 0, 4, 1, 1},  // 100
-    {"LOAD_NAME", 0, 0, 3, 1, 1},  // 101
-    {"BUILD_TUPLE", 0, 0, 0, kVariesWithArg, kVariesWithArg},  // 102
-    {"BUILD_LIST", 0, 0, 0, kVariesWithArg, kVariesWithArg},  // 103
-    {"BUILD_SET", 0, 0, 0, kVariesWithArg, kVariesWithArg},  // 104
-    {"BUILD_MAP", 0, 0, 0, kVariesWithArg, kVariesWithArg},  // 105
-    {"LOAD_ATTR", 4, 0, 3, 0, 0},  // 106
-    {"COMPARE_OP", 2, 0, 0, -1, -1},  // 107
-    {"IMPORT_NAME", 0, 0, 3, -1, -1},  // 108
-    {"IMPORT_FROM", 0, 0, 3, 1, 1},  // 109
-    {"JUMP_FORWARD", 0, 1, 0, 0, 0},  // 110
-    {"JUMP_IF_FALSE_OR_POP", 0, 1, 0, -1, 0},  // 111
-    {"JUMP_IF_TRUE_OR_POP", 0, 1, 0, -1, 0},  // 112
-    {nullptr, 0, 0, 0, 0, 0},  // 113
-    {"POP_JUMP_FORWARD_IF_FALSE", 0, 1, 0, -1, -1},  // 114
-    {"POP_JUMP_FORWARD_IF_TRUE", 0, 1, 0, -1, -1},  // 115
-    {"LOAD_GLOBAL", 5, 0, 3, kVariesWithArg, kVariesWithArg},  // 116
-    {"IS_OP", 0, 0, 0, -1, -1},  // 117
-    {"CONTAINS_OP", 0, 0, 0, -1, -1},  // 118
-    {"RERAISE", 0, 0, 0, -1, -1},  // 119
-    {"COPY", 0, 0, 0, 1, 1},  // 120
-    {nullptr, 0, 0, 0, 0, 0},  // 121
-    {"BINARY_OP", 1, 0, 0, -1, -1},  // 122
-    {"SEND", 0, 1, 0, 0, -1},  // 123
-    {"LOAD_FAST", 0, 0, 1, 1, 1},  // 124
-    {"STORE_FAST", 0, 0, 1, -1, -1},  // 125
-    {"DELETE_FAST", 0, 0, 1, 0, 0},  // 126
-    {nullptr, 0, 0, 0, 0, 0},  // 127
-    {"POP_JUMP_FORWARD_IF_NOT_NONE", 0, 1, 0, -1, -1},  // 128
-    {"POP_JUMP_FORWARD_IF_NONE", 0, 1, 0, -1, -1},  // 129
-    {"RAISE_VARARGS", 0, 0, 0, kVariesWithArg, kVariesWithArg},  // 130
-    {"GET_AWAITABLE", 0, 0, 0, 0, 0},  // 131
-    {"MAKE_FUNCTION", 0, 0, 0, kVariesWithArg, kVariesWithArg},  // 132
-    {"BUILD_SLICE", 0, 0, 0, kVariesWithArg, kVariesWithArg},  // 133
-    {"JUMP_BACKWARD_NO_INTERRUPT", 0, 2, 0, 0, 0},  // 134
-    {"MAKE_CELL", 0, 0, 2, 0, 0},  // 135
-    {"LOAD_CLOSURE", 0, 0, 2, 1, 1},  // 136
-    {"LOAD_DEREF", 0, 0, 2, 1, 1},  // 137
-    {"STORE_DEREF", 0, 0, 2, -1, -1},  // 138
-    {"DELETE_DEREF", 0, 0, 2, 0, 0},  // 139
-    {"JUMP_BACKWARD", 0, 2, 0, 0, 0},  // 140
-    {nullptr, 0, 0, 0, 0, 0},  // 141
-    {"CALL_FUNCTION_EX", 0, 0, 0, kVariesWithArg, kVariesWithArg},  // 142
-    {nullptr, 0, 0, 0, 0, 0},  // 143
-    {"EXTENDED_ARG", 0, 0, 0, 0, 0},  // 144
-    {"LIST_APPEND", 0, 0, 0, -1, -1},  // 145
-    {"SET_ADD", 0, 0, 0, -1, -1},  // 146
-    {"MAP_ADD", 0, 0, 0, -2, -2},  // 147
-    {"LOAD_CLASSDEREF", 0, 0, 2, 1, 1},  // 148
-    {"COPY_FREE_VARS", 0, 0, 0, 0, 0},  // 149
-    {nullptr, 0, 0, 0, 0, 0},  // 150
-    {"RESUME", 0, 0, 0, 0, 0},  // 151
-    {"MATCH_CLASS", 0, 0, 0, -2, -2},  // 152
-    {nullptr, 0, 0, 0, 0, 0},  // 153
-    {nullptr, 0, 0, 0, 0, 0},  // 154
-    {"FORMAT_VALUE", 0, 0, 0, kVariesWithArg, kVariesWithArg},  // 155
+    {"CACHE", 0, 0, 0, 0, 0},                                          // 0
+    {"POP_TOP", 0, 0, 0, -1, -1},                                      // 1
+    {"PUSH_NULL", 0, 0, 0, 1, 1},                                      // 2
+    {nullptr, 0, 0, 0, 0, 0},                                          // 3
+    {nullptr, 0, 0, 0, 0, 0},                                          // 4
+    {nullptr, 0, 0, 0, 0, 0},                                          // 5
+    {nullptr, 0, 0, 0, 0, 0},                                          // 6
+    {nullptr, 0, 0, 0, 0, 0},                                          // 7
+    {nullptr, 0, 0, 0, 0, 0},                                          // 8
+    {"NOP", 0, 0, 0, 0, 0},                                            // 9
+    {"UNARY_POSITIVE", 0, 0, 0, 0, 0},                                 // 10
+    {"UNARY_NEGATIVE", 0, 0, 0, 0, 0},                                 // 11
+    {"UNARY_NOT", 0, 0, 0, 0, 0},                                      // 12
+    {nullptr, 0, 0, 0, 0, 0},                                          // 13
+    {nullptr, 0, 0, 0, 0, 0},                                          // 14
+    {"UNARY_INVERT", 0, 0, 0, 0, 0},                                   // 15
+    {nullptr, 0, 0, 0, 0, 0},                                          // 16
+    {nullptr, 0, 0, 0, 0, 0},                                          // 17
+    {nullptr, 0, 0, 0, 0, 0},                                          // 18
+    {nullptr, 0, 0, 0, 0, 0},                                          // 19
+    {nullptr, 0, 0, 0, 0, 0},                                          // 20
+    {nullptr, 0, 0, 0, 0, 0},                                          // 21
+    {nullptr, 0, 0, 0, 0, 0},                                          // 22
+    {nullptr, 0, 0, 0, 0, 0},                                          // 23
+    {nullptr, 0, 0, 0, 0, 0},                                          // 24
+    {"BINARY_SUBSCR", 4, 0, 0, -1, -1},                                // 25
+    {nullptr, 0, 0, 0, 0, 0},                                          // 26
+    {nullptr, 0, 0, 0, 0, 0},                                          // 27
+    {nullptr, 0, 0, 0, 0, 0},                                          // 28
+    {nullptr, 0, 0, 0, 0, 0},                                          // 29
+    {"GET_LEN", 0, 0, 0, 1, 1},                                        // 30
+    {"MATCH_MAPPING", 0, 0, 0, 1, 1},                                  // 31
+    {"MATCH_SEQUENCE", 0, 0, 0, 1, 1},                                 // 32
+    {"MATCH_KEYS", 0, 0, 0, 1, 1},                                     // 33
+    {nullptr, 0, 0, 0, 0, 0},                                          // 34
+    {"PUSH_EXC_INFO", 0, 0, 0, 1, 1},                                  // 35
+    {"CHECK_EXC_MATCH", 0, 0, 0, 0, 0},                                // 36
+    {"CHECK_EG_MATCH", 0, 0, 0, 0, 0},                                 // 37
+    {nullptr, 0, 0, 0, 0, 0},                                          // 38
+    {nullptr, 0, 0, 0, 0, 0},                                          // 39
+    {nullptr, 0, 0, 0, 0, 0},                                          // 40
+    {nullptr, 0, 0, 0, 0, 0},                                          // 41
+    {nullptr, 0, 0, 0, 0, 0},                                          // 42
+    {nullptr, 0, 0, 0, 0, 0},                                          // 43
+    {nullptr, 0, 0, 0, 0, 0},                                          // 44
+    {nullptr, 0, 0, 0, 0, 0},                                          // 45
+    {nullptr, 0, 0, 0, 0, 0},                                          // 46
+    {nullptr, 0, 0, 0, 0, 0},                                          // 47
+    {nullptr, 0, 0, 0, 0, 0},                                          // 48
+    {"WITH_EXCEPT_START", 0, 0, 0, 1, 1},                              // 49
+    {"GET_AITER", 0, 0, 0, 0, 0},                                      // 50
+    {"GET_ANEXT", 0, 0, 0, 1, 1},                                      // 51
+    {"BEFORE_ASYNC_WITH", 0, 0, 0, 1, 1},                              // 52
+    {"BEFORE_WITH", 0, 0, 0, 1, 1},                                    // 53
+    {"END_ASYNC_FOR", 0, 0, 0, -2, -2},                                // 54
+    {nullptr, 0, 0, 0, 0, 0},                                          // 55
+    {nullptr, 0, 0, 0, 0, 0},                                          // 56
+    {nullptr, 0, 0, 0, 0, 0},                                          // 57
+    {nullptr, 0, 0, 0, 0, 0},                                          // 58
+    {nullptr, 0, 0, 0, 0, 0},                                          // 59
+    {"STORE_SUBSCR", 1, 0, 0, -3, -3},                                 // 60
+    {"DELETE_SUBSCR", 0, 0, 0, -2, -2},                                // 61
+    {nullptr, 0, 0, 0, 0, 0},                                          // 62
+    {nullptr, 0, 0, 0, 0, 0},                                          // 63
+    {nullptr, 0, 0, 0, 0, 0},                                          // 64
+    {nullptr, 0, 0, 0, 0, 0},                                          // 65
+    {nullptr, 0, 0, 0, 0, 0},                                          // 66
+    {nullptr, 0, 0, 0, 0, 0},                                          // 67
+    {"GET_ITER", 0, 0, 0, 0, 0},                                       // 68
+    {"GET_YIELD_FROM_ITER", 0, 0, 0, 0, 0},                            // 69
+    {"PRINT_EXPR", 0, 0, 0, -1, -1},                                   // 70
+    {"LOAD_BUILD_CLASS", 0, 0, 0, 1, 1},                               // 71
+    {nullptr, 0, 0, 0, 0, 0},                                          // 72
+    {nullptr, 0, 0, 0, 0, 0},                                          // 73
+    {"LOAD_ASSERTION_ERROR", 0, 0, 0, 1, 1},                           // 74
+    {"RETURN_GENERATOR", 0, 0, 0, 0, 0},                               // 75
+    {nullptr, 0, 0, 0, 0, 0},                                          // 76
+    {nullptr, 0, 0, 0, 0, 0},                                          // 77
+    {nullptr, 0, 0, 0, 0, 0},                                          // 78
+    {nullptr, 0, 0, 0, 0, 0},                                          // 79
+    {nullptr, 0, 0, 0, 0, 0},                                          // 80
+    {nullptr, 0, 0, 0, 0, 0},                                          // 81
+    {"LIST_TO_TUPLE", 0, 0, 0, 0, 0},                                  // 82
+    {"RETURN_VALUE", 0, 0, 0, -1, -1},                                 // 83
+    {"IMPORT_STAR", 0, 0, 0, -1, -1},                                  // 84
+    {"SETUP_ANNOTATIONS", 0, 0, 0, 0, 0},                              // 85
+    {"YIELD_VALUE", 0, 0, 0, 0, 0},                                    // 86
+    {"ASYNC_GEN_WRAP", 0, 0, 0, 0, 0},                                 // 87
+    {"PREP_RERAISE_STAR", 0, 0, 0, -1, -1},                            // 88
+    {"POP_EXCEPT", 0, 0, 0, -1, -1},                                   // 89
+    {"STORE_NAME", 0, 0, 3, -1, -1},                                   // 90
+    {"DELETE_NAME", 0, 0, 3, 0, 0},                                    // 91
+    {"UNPACK_SEQUENCE", 1, 0, 0, kVariesWithArg, kVariesWithArg},      // 92
+    {"FOR_ITER", 0, 1, 0, 1, -1},                                      // 93
+    {"UNPACK_EX", 0, 0, 0, kVariesWithArg, kVariesWithArg},            // 94
+    {"STORE_ATTR", 4, 0, 3, -2, -2},                                   // 95
+    {"DELETE_ATTR", 0, 0, 3, -1, -1},                                  // 96
+    {"STORE_GLOBAL", 0, 0, 3, -1, -1},                                 // 97
+    {"DELETE_GLOBAL", 0, 0, 3, 0, 0},                                  // 98
+    {"SWAP", 0, 0, 0, 0, 0},                                           // 99
+    {"LOAD_CONST", 0, 0, 4, 1, 1},                                     // 100
+    {"LOAD_NAME", 0, 0, 3, 1, 1},                                      // 101
+    {"BUILD_TUPLE", 0, 0, 0, kVariesWithArg, kVariesWithArg},          // 102
+    {"BUILD_LIST", 0, 0, 0, kVariesWithArg, kVariesWithArg},           // 103
+    {"BUILD_SET", 0, 0, 0, kVariesWithArg, kVariesWithArg},            // 104
+    {"BUILD_MAP", 0, 0, 0, kVariesWithArg, kVariesWithArg},            // 105
+    {"LOAD_ATTR", 4, 0, 3, 0, 0},                                      // 106
+    {"COMPARE_OP", 2, 0, 0, -1, -1},                                   // 107
+    {"IMPORT_NAME", 0, 0, 3, -1, -1},                                  // 108
+    {"IMPORT_FROM", 0, 0, 3, 1, 1},                                    // 109
+    {"JUMP_FORWARD", 0, 1, 0, 0, 0},                                   // 110
+    {"JUMP_IF_FALSE_OR_POP", 0, 1, 0, -1, 0},                          // 111
+    {"JUMP_IF_TRUE_OR_POP", 0, 1, 0, -1, 0},                           // 112
+    {nullptr, 0, 0, 0, 0, 0},                                          // 113
+    {"POP_JUMP_FORWARD_IF_FALSE", 0, 1, 0, -1, -1},                    // 114
+    {"POP_JUMP_FORWARD_IF_TRUE", 0, 1, 0, -1, -1},                     // 115
+    {"LOAD_GLOBAL", 5, 0, 3, kVariesWithArg, kVariesWithArg},          // 116
+    {"IS_OP", 0, 0, 0, -1, -1},                                        // 117
+    {"CONTAINS_OP", 0, 0, 0, -1, -1},                                  // 118
+    {"RERAISE", 0, 0, 0, -1, -1},                                      // 119
+    {"COPY", 0, 0, 0, 1, 1},                                           // 120
+    {nullptr, 0, 0, 0, 0, 0},                                          // 121
+    {"BINARY_OP", 1, 0, 0, -1, -1},                                    // 122
+    {"SEND", 0, 1, 0, 0, -1},                                          // 123
+    {"LOAD_FAST", 0, 0, 1, 1, 1},                                      // 124
+    {"STORE_FAST", 0, 0, 1, -1, -1},                                   // 125
+    {"DELETE_FAST", 0, 0, 1, 0, 0},                                    // 126
+    {nullptr, 0, 0, 0, 0, 0},                                          // 127
+    {"POP_JUMP_FORWARD_IF_NOT_NONE", 0, 1, 0, -1, -1},                 // 128
+    {"POP_JUMP_FORWARD_IF_NONE", 0, 1, 0, -1, -1},                     // 129
+    {"RAISE_VARARGS", 0, 0, 0, kVariesWithArg, kVariesWithArg},        // 130
+    {"GET_AWAITABLE", 0, 0, 0, 0, 0},                                  // 131
+    {"MAKE_FUNCTION", 0, 0, 0, kVariesWithArg, kVariesWithArg},        // 132
+    {"BUILD_SLICE", 0, 0, 0, kVariesWithArg, kVariesWithArg},          // 133
+    {"JUMP_BACKWARD_NO_INTERRUPT", 0, 2, 0, 0, 0},                     // 134
+    {"MAKE_CELL", 0, 0, 2, 0, 0},                                      // 135
+    {"LOAD_CLOSURE", 0, 0, 2, 1, 1},                                   // 136
+    {"LOAD_DEREF", 0, 0, 2, 1, 1},                                     // 137
+    {"STORE_DEREF", 0, 0, 2, -1, -1},                                  // 138
+    {"DELETE_DEREF", 0, 0, 2, 0, 0},                                   // 139
+    {"JUMP_BACKWARD", 0, 2, 0, 0, 0},                                  // 140
+    {nullptr, 0, 0, 0, 0, 0},                                          // 141
+    {"CALL_FUNCTION_EX", 0, 0, 0, kVariesWithArg, kVariesWithArg},     // 142
+    {nullptr, 0, 0, 0, 0, 0},                                          // 143
+    {"EXTENDED_ARG", 0, 0, 0, 0, 0},                                   // 144
+    {"LIST_APPEND", 0, 0, 0, -1, -1},                                  // 145
+    {"SET_ADD", 0, 0, 0, -1, -1},                                      // 146
+    {"MAP_ADD", 0, 0, 0, -2, -2},                                      // 147
+    {"LOAD_CLASSDEREF", 0, 0, 2, 1, 1},                                // 148
+    {"COPY_FREE_VARS", 0, 0, 0, 0, 0},                                 // 149
+    {nullptr, 0, 0, 0, 0, 0},                                          // 150
+    {"RESUME", 0, 0, 0, 0, 0},                                         // 151
+    {"MATCH_CLASS", 0, 0, 0, -2, -2},                                  // 152
+    {nullptr, 0, 0, 0, 0, 0},                                          // 153
+    {nullptr, 0, 0, 0, 0, 0},                                          // 154
+    {"FORMAT_VALUE", 0, 0, 0, kVariesWithArg, kVariesWithArg},         // 155
     {"BUILD_CONST_KEY_MAP", 0, 0, 0, kVariesWithArg, kVariesWithArg},  // 156
-    {"BUILD_STRING", 0, 0, 0, kVariesWithArg, kVariesWithArg},  // 157
-    {nullptr, 0, 0, 0, 0, 0},  // 158
-    {nullptr, 0, 0, 0, 0, 0},  // 159
-    {"LOAD_METHOD", 10, 0, 3, 1, 1},  // 160
-    {nullptr, 0, 0, 0, 0, 0},  // 161
-    {"LIST_EXTEND", 0, 0, 0, -1, -1},  // 162
-    {"SET_UPDATE", 0, 0, 0, -1, -1},  // 163
-    {"DICT_MERGE", 0, 0, 0, -1, -1},  // 164
-    {"DICT_UPDATE", 0, 0, 0, -1, -1},  // 165
-    {"PRECALL", 1, 0, 0, kVariesWithArg, kVariesWithArg},  // 166
-    {nullptr, 0, 0, 0, 0, 0},  // 167
-    {nullptr, 0, 0, 0, 0, 0},  // 168
-    {nullptr, 0, 0, 0, 0, 0},  // 169
-    {nullptr, 0, 0, 0, 0, 0},  // 170
-    {"CALL", 4, 0, 0, -1, -1},  // 171
-    {"KW_NAMES", 0, 0, 4, 0, 0},  // 172
-    {"POP_JUMP_BACKWARD_IF_NOT_NONE", 0, 2, 0, -1, -1},  // 173
-    {"POP_JUMP_BACKWARD_IF_NONE", 0, 2, 0, -1, -1},  // 174
-    {"POP_JUMP_BACKWARD_IF_FALSE", 0, 2, 0, -1, -1},  // 175
-    {"POP_JUMP_BACKWARD_IF_TRUE", 0, 2, 0, -1, -1},  // 176
-    {nullptr, 0, 0, 0, 0, 0},  // 177
-    {nullptr, 0, 0, 0, 0, 0},  // 178
-    {nullptr, 0, 0, 0, 0, 0},  // 179
-    {nullptr, 0, 0, 0, 0, 0},  // 180
-    {nullptr, 0, 0, 0, 0, 0},  // 181
-    {nullptr, 0, 0, 0, 0, 0},  // 182
-    {nullptr, 0, 0, 0, 0, 0},  // 183
-    {nullptr, 0, 0, 0, 0, 0},  // 184
-    {nullptr, 0, 0, 0, 0, 0},  // 185
-    {nullptr, 0, 0, 0, 0, 0},  // 186
-    {nullptr, 0, 0, 0, 0, 0},  // 187
-    {nullptr, 0, 0, 0, 0, 0},  // 188
-    {nullptr, 0, 0, 0, 0, 0},  // 189
-    {nullptr, 0, 0, 0, 0, 0},  // 190
-    {nullptr, 0, 0, 0, 0, 0},  // 191
-    {nullptr, 0, 0, 0, 0, 0},  // 192
-    {nullptr, 0, 0, 0, 0, 0},  // 193
-    {nullptr, 0, 0, 0, 0, 0},  // 194
-    {nullptr, 0, 0, 0, 0, 0},  // 195
-    {nullptr, 0, 0, 0, 0, 0},  // 196
-    {nullptr, 0, 0, 0, 0, 0},  // 197
-    {nullptr, 0, 0, 0, 0, 0},  // 198
-    {nullptr, 0, 0, 0, 0, 0},  // 199
-    {nullptr, 0, 0, 0, 0, 0},  // 200
-    {nullptr, 0, 0, 0, 0, 0},  // 201
-    {nullptr, 0, 0, 0, 0, 0},  // 202
-    {nullptr, 0, 0, 0, 0, 0},  // 203
-    {nullptr, 0, 0, 0, 0, 0},  // 204
-    {nullptr, 0, 0, 0, 0, 0},  // 205
-    {nullptr, 0, 0, 0, 0, 0},  // 206
-    {nullptr, 0, 0, 0, 0, 0},  // 207
-    {nullptr, 0, 0, 0, 0, 0},  // 208
-    {nullptr, 0, 0, 0, 0, 0},  // 209
-    {nullptr, 0, 0, 0, 0, 0},  // 210
-    {nullptr, 0, 0, 0, 0, 0},  // 211
-    {nullptr, 0, 0, 0, 0, 0},  // 212
-    {nullptr, 0, 0, 0, 0, 0},  // 213
-    {nullptr, 0, 0, 0, 0, 0},  // 214
-    {nullptr, 0, 0, 0, 0, 0},  // 215
-    {nullptr, 0, 0, 0, 0, 0},  // 216
-    {nullptr, 0, 0, 0, 0, 0},  // 217
-    {nullptr, 0, 0, 0, 0, 0},  // 218
-    {nullptr, 0, 0, 0, 0, 0},  // 219
-    {nullptr, 0, 0, 0, 0, 0},  // 220
-    {nullptr, 0, 0, 0, 0, 0},  // 221
-    {nullptr, 0, 0, 0, 0, 0},  // 222
-    {nullptr, 0, 0, 0, 0, 0},  // 223
-    {nullptr, 0, 0, 0, 0, 0},  // 224
-    {nullptr, 0, 0, 0, 0, 0},  // 225
-    {nullptr, 0, 0, 0, 0, 0},  // 226
-    {nullptr, 0, 0, 0, 0, 0},  // 227
-    {nullptr, 0, 0, 0, 0, 0},  // 228
-    {nullptr, 0, 0, 0, 0, 0},  // 229
-    {nullptr, 0, 0, 0, 0, 0},  // 230
-    {nullptr, 0, 0, 0, 0, 0},  // 231
-    {nullptr, 0, 0, 0, 0, 0},  // 232
-    {nullptr, 0, 0, 0, 0, 0},  // 233
-    {nullptr, 0, 0, 0, 0, 0},  // 234
-    {nullptr, 0, 0, 0, 0, 0},  // 235
-    {nullptr, 0, 0, 0, 0, 0},  // 236
-    {nullptr, 0, 0, 0, 0, 0},  // 237
-    {nullptr, 0, 0, 0, 0, 0},  // 238
-    {nullptr, 0, 0, 0, 0, 0},  // 239
-    {nullptr, 0, 0, 0, 0, 0},  // 240
-    {nullptr, 0, 0, 0, 0, 0},  // 241
-    {nullptr, 0, 0, 0, 0, 0},  // 242
-    {nullptr, 0, 0, 0, 0, 0},  // 243
-    {nullptr, 0, 0, 0, 0, 0},  // 244
-    {nullptr, 0, 0, 0, 0, 0},  // 245
-    {nullptr, 0, 0, 0, 0, 0},  // 246
-    {nullptr, 0, 0, 0, 0, 0},  // 247
-    {nullptr, 0, 0, 0, 0, 0},  // 248
-    {nullptr, 0, 0, 0, 0, 0},  // 249
-    {nullptr, 0, 0, 0, 0, 0},  // 250
-    {nullptr, 0, 0, 0, 0, 0},  // 251
-    {nullptr, 0, 0, 0, 0, 0},  // 252
-    {nullptr, 0, 0, 0, 0, 0},  // 253
-    {nullptr, 0, 0, 0, 0, 0},  // 254
-    {nullptr, 0, 0, 0, 0, 0},  // 255
+    {"BUILD_STRING", 0, 0, 0, kVariesWithArg, kVariesWithArg},         // 157
+    {nullptr, 0, 0, 0, 0, 0},                                          // 158
+    {nullptr, 0, 0, 0, 0, 0},                                          // 159
+    {"LOAD_METHOD", 10, 0, 3, 1, 1},                                   // 160
+    {nullptr, 0, 0, 0, 0, 0},                                          // 161
+    {"LIST_EXTEND", 0, 0, 0, -1, -1},                                  // 162
+    {"SET_UPDATE", 0, 0, 0, -1, -1},                                   // 163
+    {"DICT_MERGE", 0, 0, 0, -1, -1},                                   // 164
+    {"DICT_UPDATE", 0, 0, 0, -1, -1},                                  // 165
+    {"PRECALL", 1, 0, 0, kVariesWithArg, kVariesWithArg},              // 166
+    {nullptr, 0, 0, 0, 0, 0},                                          // 167
+    {nullptr, 0, 0, 0, 0, 0},                                          // 168
+    {nullptr, 0, 0, 0, 0, 0},                                          // 169
+    {nullptr, 0, 0, 0, 0, 0},                                          // 170
+    {"CALL", 4, 0, 0, -1, -1},                                         // 171
+    {"KW_NAMES", 0, 0, 4, 0, 0},                                       // 172
+    {"POP_JUMP_BACKWARD_IF_NOT_NONE", 0, 2, 0, -1, -1},                // 173
+    {"POP_JUMP_BACKWARD_IF_NONE", 0, 2, 0, -1, -1},                    // 174
+    {"POP_JUMP_BACKWARD_IF_FALSE", 0, 2, 0, -1, -1},                   // 175
+    {"POP_JUMP_BACKWARD_IF_TRUE", 0, 2, 0, -1, -1},                    // 176
+    {nullptr, 0, 0, 0, 0, 0},                                          // 177
+    {nullptr, 0, 0, 0, 0, 0},                                          // 178
+    {nullptr, 0, 0, 0, 0, 0},                                          // 179
+    {nullptr, 0, 0, 0, 0, 0},                                          // 180
+    {nullptr, 0, 0, 0, 0, 0},                                          // 181
+    {nullptr, 0, 0, 0, 0, 0},                                          // 182
+    {nullptr, 0, 0, 0, 0, 0},                                          // 183
+    {nullptr, 0, 0, 0, 0, 0},                                          // 184
+    {nullptr, 0, 0, 0, 0, 0},                                          // 185
+    {nullptr, 0, 0, 0, 0, 0},                                          // 186
+    {nullptr, 0, 0, 0, 0, 0},                                          // 187
+    {nullptr, 0, 0, 0, 0, 0},                                          // 188
+    {nullptr, 0, 0, 0, 0, 0},                                          // 189
+    {nullptr, 0, 0, 0, 0, 0},                                          // 190
+    {nullptr, 0, 0, 0, 0, 0},                                          // 191
+    {nullptr, 0, 0, 0, 0, 0},                                          // 192
+    {nullptr, 0, 0, 0, 0, 0},                                          // 193
+    {nullptr, 0, 0, 0, 0, 0},                                          // 194
+    {nullptr, 0, 0, 0, 0, 0},                                          // 195
+    {nullptr, 0, 0, 0, 0, 0},                                          // 196
+    {nullptr, 0, 0, 0, 0, 0},                                          // 197
+    {nullptr, 0, 0, 0, 0, 0},                                          // 198
+    {nullptr, 0, 0, 0, 0, 0},                                          // 199
+    {nullptr, 0, 0, 0, 0, 0},                                          // 200
+    {nullptr, 0, 0, 0, 0, 0},                                          // 201
+    {nullptr, 0, 0, 0, 0, 0},                                          // 202
+    {nullptr, 0, 0, 0, 0, 0},                                          // 203
+    {nullptr, 0, 0, 0, 0, 0},                                          // 204
+    {nullptr, 0, 0, 0, 0, 0},                                          // 205
+    {nullptr, 0, 0, 0, 0, 0},                                          // 206
+    {nullptr, 0, 0, 0, 0, 0},                                          // 207
+    {nullptr, 0, 0, 0, 0, 0},                                          // 208
+    {nullptr, 0, 0, 0, 0, 0},                                          // 209
+    {nullptr, 0, 0, 0, 0, 0},                                          // 210
+    {nullptr, 0, 0, 0, 0, 0},                                          // 211
+    {nullptr, 0, 0, 0, 0, 0},                                          // 212
+    {nullptr, 0, 0, 0, 0, 0},                                          // 213
+    {nullptr, 0, 0, 0, 0, 0},                                          // 214
+    {nullptr, 0, 0, 0, 0, 0},                                          // 215
+    {nullptr, 0, 0, 0, 0, 0},                                          // 216
+    {nullptr, 0, 0, 0, 0, 0},                                          // 217
+    {nullptr, 0, 0, 0, 0, 0},                                          // 218
+    {nullptr, 0, 0, 0, 0, 0},                                          // 219
+    {nullptr, 0, 0, 0, 0, 0},                                          // 220
+    {nullptr, 0, 0, 0, 0, 0},                                          // 221
+    {nullptr, 0, 0, 0, 0, 0},                                          // 222
+    {nullptr, 0, 0, 0, 0, 0},                                          // 223
+    {nullptr, 0, 0, 0, 0, 0},                                          // 224
+    {nullptr, 0, 0, 0, 0, 0},                                          // 225
+    {nullptr, 0, 0, 0, 0, 0},                                          // 226
+    {nullptr, 0, 0, 0, 0, 0},                                          // 227
+    {nullptr, 0, 0, 0, 0, 0},                                          // 228
+    {nullptr, 0, 0, 0, 0, 0},                                          // 229
+    {nullptr, 0, 0, 0, 0, 0},                                          // 230
+    {nullptr, 0, 0, 0, 0, 0},                                          // 231
+    {nullptr, 0, 0, 0, 0, 0},                                          // 232
+    {nullptr, 0, 0, 0, 0, 0},                                          // 233
+    {nullptr, 0, 0, 0, 0, 0},                                          // 234
+    {nullptr, 0, 0, 0, 0, 0},                                          // 235
+    {nullptr, 0, 0, 0, 0, 0},                                          // 236
+    {nullptr, 0, 0, 0, 0, 0},                                          // 237
+    {nullptr, 0, 0, 0, 0, 0},                                          // 238
+    {nullptr, 0, 0, 0, 0, 0},                                          // 239
+    {nullptr, 0, 0, 0, 0, 0},                                          // 240
+    {nullptr, 0, 0, 0, 0, 0},                                          // 241
+    {nullptr, 0, 0, 0, 0, 0},                                          // 242
+    {nullptr, 0, 0, 0, 0, 0},                                          // 243
+    {nullptr, 0, 0, 0, 0, 0},                                          // 244
+    {nullptr, 0, 0, 0, 0, 0},                                          // 245
+    {nullptr, 0, 0, 0, 0, 0},                                          // 246
+    {nullptr, 0, 0, 0, 0, 0},                                          // 247
+    {nullptr, 0, 0, 0, 0, 0},                                          // 248
+    {nullptr, 0, 0, 0, 0, 0},                                          // 249
+    {nullptr, 0, 0, 0, 0, 0},                                          // 250
+    {nullptr, 0, 0, 0, 0, 0},                                          // 251
+    {nullptr, 0, 0, 0, 0, 0},                                          // 252
+    {nullptr, 0, 0, 0, 0, 0},                                          // 253
+    {nullptr, 0, 0, 0, 0, 0},                                          // 254
+    {nullptr, 0, 0, 0, 0, 0},                                          // 255
 };
 
 }  // namespace shrinkpy::analyzer::op

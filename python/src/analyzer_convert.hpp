@@ -22,8 +22,8 @@ void register_error_type(pybind11::module_& m);
 
 template <typename T>
 T unwrap(analyzer::Result<T> result) {
-  if (!result) raise_error(result.error());
-  return std::move(result).value();
+    if (!result) raise_error(result.error());
+    return std::move(result).value();
 }
 
 }  // namespace shrinkpy::python

@@ -17,38 +17,38 @@
 namespace shrinkpy::analyzer::testing {
 
 inline std::vector<CodeObject> load_corpus(const std::string& name) {
-  std::ifstream in(std::string(SHRINKPY_TEST_CORPUS_DIR) + "/" + name, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  auto codes = deserialize(buffer.str());
-  return codes ? std::move(codes).value() : std::vector<CodeObject>{};
+    std::ifstream in(std::string(SHRINKPY_TEST_CORPUS_DIR) + "/" + name, std::ios::binary);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    auto codes = deserialize(buffer.str());
+    return codes ? std::move(codes).value() : std::vector<CodeObject>{};
 }
 
 inline void for_each_code(const CodeObject& code, const std::function<void(const CodeObject&)>& fn) {
-  fn(code);
-  for (const Constant& c : code.consts) {
-    if (c.kind == Constant::Kind::code && c.code) for_each_code(*c.code, fn);
-  }
+    fn(code);
+    for (const Constant& c : code.consts) {
+        if (c.kind == Constant::Kind::code && c.code) for_each_code(*c.code, fn);
+    }
 }
 
 inline const CodeObject* find_code(const std::vector<CodeObject>& corpus, const std::string& qualname) {
-  const CodeObject* found = nullptr;
-  for (const CodeObject& module : corpus) {
-    for_each_code(module, [&](const CodeObject& c) {
-      if (c.qualname == qualname && found == nullptr) found = &c;
-    });
-  }
-  return found;
+    const CodeObject* found = nullptr;
+    for (const CodeObject& module : corpus) {
+        for_each_code(module, [&](const CodeObject& c) {
+            if (c.qualname == qualname && found == nullptr) found = &c;
+        });
+    }
+    return found;
 }
 
 // Code units from (opcode, oparg) pairs.
 inline std::string units(std::initializer_list<std::pair<int, int>> pairs) {
-  std::string out;
-  for (auto [op, arg] : pairs) {
-    out.push_back(static_cast<char>(op));
-    out.push_back(static_cast<char>(arg));
-  }
-  return out;
+    std::string out;
+    for (auto [op, arg] : pairs) {
+        out.push_back(static_cast<char>(op));
+        out.push_back(static_cast<char>(arg));
+    }
+    return out;
 }
 
 }  // namespace shrinkpy::analyzer::testing

@@ -21,22 +21,22 @@
 namespace shrinkpy::analyzer {
 
 struct CodeAnalysis {
-  const CodeObject* code = nullptr;       // not owned: the caller keeps the tree alive
-  std::optional<Error> error;             // set when the code object could not be analysed
-  std::unique_ptr<InstrList> instrs;      // heap-held: cfg points at it
-  std::unique_ptr<Cfg> cfg;
-  SlotUniverse locals;
-  Liveness live;
-  Boundness bound;
-  std::vector<LastUse> last_uses;
-  std::vector<EntryDeath> entry_deaths;
-  std::vector<std::string> observers;     // why the frame's locals may be seen (locals(), ...)
-  std::vector<CodeAnalysis> children;     // nested code objects, in co_consts order
+    const CodeObject* code = nullptr;   // not owned: the caller keeps the tree alive
+    std::optional<Error> error;         // set when the code object could not be analysed
+    std::unique_ptr<InstrList> instrs;  // heap-held: cfg points at it
+    std::unique_ptr<Cfg> cfg;
+    SlotUniverse locals;
+    Liveness live;
+    Boundness bound;
+    std::vector<LastUse> last_uses;
+    std::vector<EntryDeath> entry_deaths;
+    std::vector<std::string> observers;  // why the frame's locals may be seen (locals(), ...)
+    std::vector<CodeAnalysis> children;  // nested code objects, in co_consts order
 };
 
 struct AnalyzeOptions {
-  bool recursive = true;
-  bool validate = kRunValidators;  // run every validator (always on at SHRINKPY_DEBUG_LEVEL 3)
+    bool recursive = true;
+    bool validate = kRunValidators;  // run every validator (always on at SHRINKPY_DEBUG_LEVEL 3)
 };
 
 CodeAnalysis analyze_code(const CodeObject& code, AnalyzeOptions options = {});
@@ -48,7 +48,7 @@ std::vector<std::string> frame_observers(const CodeObject& code, const InstrList
 
 // Counts for reports and the benchmark.
 struct AnalysisTotals {
-  std::size_t code_objects = 0, failed = 0, instructions = 0, blocks = 0, last_uses = 0;
+    std::size_t code_objects = 0, failed = 0, instructions = 0, blocks = 0, last_uses = 0;
 };
 AnalysisTotals totals(const CodeAnalysis& analysis);
 

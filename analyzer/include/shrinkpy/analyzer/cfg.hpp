@@ -33,33 +33,33 @@ namespace shrinkpy::analyzer {
 inline constexpr std::uint32_t kNoBlock = 0xFFFFFFFFu;
 
 struct BasicBlock {
-  std::uint32_t begin = 0, end = 0;        // instruction indices into Cfg::code->instrs
-  std::uint32_t jump = kNoBlock;           // block the last instruction jumps to
-  std::uint32_t fallthrough = kNoBlock;    // next block in layout, when control can fall into it
-  std::uint32_t handler = kNoBlock;        // handler block of this block's try region
-  std::int32_t region = kNoRegion;
-  std::vector<std::uint32_t> preds;        // normal predecessors (a block may appear twice)
-  std::vector<std::uint32_t> raisers;      // blocks with an exception edge into this one
-  std::int32_t entry_depth = -1;           // stack depth on entry, -1 when unreachable
-  bool is_handler = false;
+    std::uint32_t begin = 0, end = 0;      // instruction indices into Cfg::code->instrs
+    std::uint32_t jump = kNoBlock;         // block the last instruction jumps to
+    std::uint32_t fallthrough = kNoBlock;  // next block in layout, when control can fall into it
+    std::uint32_t handler = kNoBlock;      // handler block of this block's try region
+    std::int32_t region = kNoRegion;
+    std::vector<std::uint32_t> preds;    // normal predecessors (a block may appear twice)
+    std::vector<std::uint32_t> raisers;  // blocks with an exception edge into this one
+    std::int32_t entry_depth = -1;       // stack depth on entry, -1 when unreachable
+    bool is_handler = false;
 
-  std::uint32_t size() const { return end - begin; }
+    std::uint32_t size() const { return end - begin; }
 };
 
 struct Cfg {
-  const InstrList* code = nullptr;
-  std::vector<BasicBlock> blocks;          // in layout order; block 0 is the entry
-  std::vector<std::uint32_t> block_of;     // instruction index -> block
-  std::vector<std::int32_t> depth_before;  // stack depth before each instruction, -1 unreachable
-  std::int32_t max_depth = 0;              // what co_stacksize must be
+    const InstrList* code = nullptr;
+    std::vector<BasicBlock> blocks;          // in layout order; block 0 is the entry
+    std::vector<std::uint32_t> block_of;     // instruction index -> block
+    std::vector<std::int32_t> depth_before;  // stack depth before each instruction, -1 unreachable
+    std::int32_t max_depth = 0;              // what co_stacksize must be
 
-  bool reachable(std::uint32_t block) const { return blocks[block].entry_depth >= 0; }
-  // Structural validator: blocks tile the code, edges agree with the instructions, preds and
-  // raisers mirror the edges, depths are consistent on every edge.
-  Status verify() const;
-  // Blocks back to an instruction list, labels re-derived from block edges (identity on an
-  // unmodified CFG).
-  Result<InstrList> to_instructions() const;
+    bool reachable(std::uint32_t block) const { return blocks[block].entry_depth >= 0; }
+    // Structural validator: blocks tile the code, edges agree with the instructions, preds and
+    // raisers mirror the edges, depths are consistent on every edge.
+    Status verify() const;
+    // Blocks back to an instruction list, labels re-derived from block edges (identity on an
+    // unmodified CFG).
+    Result<InstrList> to_instructions() const;
 };
 
 // Builds the graph and computes stack depths; fails on inconsistent depths or a jump/handler

@@ -23,55 +23,55 @@
 namespace shrinkpy::analyzer {
 
 struct ConcreteInstr {
-  std::uint32_t offset = 0;    // code units, of the first EXTENDED_ARG prefix (or the opcode unit)
-  std::uint32_t arg = 0;       // the full oparg, prefixes included
-  std::uint8_t opcode = 0;
-  std::uint8_t prefixes = 0;   // EXTENDED_ARG units present (CPython may emit a redundant one)
-  std::uint8_t caches = 0;     // CACHE units after the opcode unit
+    std::uint32_t offset = 0;  // code units, of the first EXTENDED_ARG prefix (or the opcode unit)
+    std::uint32_t arg = 0;     // the full oparg, prefixes included
+    std::uint8_t opcode = 0;
+    std::uint8_t prefixes = 0;  // EXTENDED_ARG units present (CPython may emit a redundant one)
+    std::uint8_t caches = 0;    // CACHE units after the opcode unit
 
-  std::uint32_t size() const { return prefixes + 1u + caches; }  // units
-  std::uint32_t opcode_offset() const { return offset + prefixes; }
-  std::uint32_t end() const { return offset + size(); }
+    std::uint32_t size() const { return prefixes + 1u + caches; }  // units
+    std::uint32_t opcode_offset() const { return offset + prefixes; }
+    std::uint32_t end() const { return offset + size(); }
 };
 
 struct ExceptionTableEntry {
-  std::uint32_t start = 0;   // code units, inclusive
-  std::uint32_t end = 0;     // code units, exclusive
-  std::uint32_t target = 0;  // code units
-  std::uint32_t depth = 0;   // stack depth to unwind to before pushing (lasti and) the exception
-  bool lasti = false;        // push the offset of the raising instruction first
-  bool operator==(const ExceptionTableEntry&) const = default;
+    std::uint32_t start = 0;   // code units, inclusive
+    std::uint32_t end = 0;     // code units, exclusive
+    std::uint32_t target = 0;  // code units
+    std::uint32_t depth = 0;   // stack depth to unwind to before pushing (lasti and) the exception
+    bool lasti = false;        // push the offset of the raising instruction first
+    bool operator==(const ExceptionTableEntry&) const = default;
 };
 
 // One source position, -1 for "None" in every field (co_positions()).
 struct Position {
-  std::int32_t line = -1;
-  std::int32_t end_line = -1;
-  std::int32_t col = -1;
-  std::int32_t end_col = -1;
-  bool operator==(const Position&) const = default;
+    std::int32_t line = -1;
+    std::int32_t end_line = -1;
+    std::int32_t col = -1;
+    std::int32_t end_col = -1;
+    bool operator==(const Position&) const = default;
 };
 
 // _PyCodeLocationInfoKind, Include/cpython/code.h (3.11).
 enum class LocationForm : std::uint8_t {
-  short0 = 0,     // 0-9: same line, start column = form*8 + (b>>4 & 7), end = start + (b & 15)
-  one_line0 = 10, // 10-12: line delta 0-2, then start and end column bytes
-  no_columns = 13,
-  long_form = 14,
-  none = 15,
+    short0 = 0,      // 0-9: same line, start column = form*8 + (b>>4 & 7), end = start + (b & 15)
+    one_line0 = 10,  // 10-12: line delta 0-2, then start and end column bytes
+    no_columns = 13,
+    long_form = 14,
+    none = 15,
 };
 
 struct LocationEntry {
-  std::uint8_t form = 15;   // LocationForm value 0-15
-  std::uint8_t length = 1;  // code units covered, 1-8
-  Position position;        // absolute (line deltas resolved from co_firstlineno)
+    std::uint8_t form = 15;   // LocationForm value 0-15
+    std::uint8_t length = 1;  // code units covered, 1-8
+    Position position;        // absolute (line deltas resolved from co_firstlineno)
 };
 
 struct ConcreteCode {
-  std::vector<ConcreteInstr> instrs;
-  std::vector<ExceptionTableEntry> exceptions;
-  std::vector<LocationEntry> locations;
-  std::uint32_t code_units = 0;
+    std::vector<ConcreteInstr> instrs;
+    std::vector<ExceptionTableEntry> exceptions;
+    std::vector<LocationEntry> locations;
+    std::uint32_t code_units = 0;
 };
 
 // -- decoding (validating) ---------------------------------------------------------------------------

@@ -27,30 +27,30 @@
 namespace shrinkpy::analyzer {
 
 struct Liveness {
-  SlotSets live_before;  // per instruction
-  SlotSets live_after;   // per instruction
-  SlotSets block_in;     // per block
+    SlotSets live_before;  // per instruction
+    SlotSets live_after;   // per instruction
+    SlotSets block_in;     // per block
 };
 
 struct Boundness {
-  SlotSets bound_before;  // per instruction
-  SlotSets bound_after;   // per instruction
-  SlotSets block_in;      // per block
+    SlotSets bound_before;  // per instruction
+    SlotSets bound_after;   // per instruction
+    SlotSets block_in;      // per block
 };
 
 struct LastUse {
-  std::uint32_t instr = 0;  // index into the InstrList
-  std::uint32_t slot = 0;
+    std::uint32_t instr = 0;  // index into the InstrList
+    std::uint32_t slot = 0;
 };
 
 struct EntryDeath {
-  std::uint32_t block = 0;
-  std::uint32_t slot = 0;
-  bool bound = false;  // definitely bound at the block entry (a DELETE_FAST there cannot raise)
+    std::uint32_t block = 0;
+    std::uint32_t slot = 0;
+    bool bound = false;  // definitely bound at the block entry (a DELETE_FAST there cannot raise)
 };
 
 struct LivenessOptions {
-  bool deletes_are_uses = true;  // false: only real reads count (unused-import analysis)
+    bool deletes_are_uses = true;  // false: only real reads count (unused-import analysis)
 };
 
 Liveness compute_liveness(const Cfg& cfg, const SlotUniverse& slots, LivenessOptions options = {});

@@ -29,50 +29,50 @@ namespace shrinkpy::analyzer {
 
 enum class ImportScope : std::uint8_t { module, function, class_body };
 enum class ImportUse : std::uint8_t {
-  never,           // the bound value is never read
-  functions_only,  // read only inside nested code (a candidate for deferring)
-  module_level,    // read by the module's own code
-  exported,        // listed in __all__
-  unknown,         // star import, dynamic access, class attribute, closure
+    never,           // the bound value is never read
+    functions_only,  // read only inside nested code (a candidate for deferring)
+    module_level,    // read by the module's own code
+    exported,        // listed in __all__
+    unknown,         // star import, dynamic access, class attribute, closure
 };
 const char* scope_name(ImportScope scope);
 const char* use_name(ImportUse use);
 
 struct ImportFact {
-  std::string code_qualname;          // code object holding the import statement
-  std::uint32_t offset = 0;           // bytes, of the IMPORT_NAME
-  std::int32_t line = -1;
-  std::string module;                 // as written, without the leading dots
-  std::int32_t level = 0;             // relative-import dots
-  std::string imported;               // from-import: the attribute; "*" for star; "" for import
-  std::string bound;                  // the name the statement binds ("" for star)
-  ImportScope scope = ImportScope::module;
-  ImportUse use = ImportUse::unknown;
-  std::vector<std::string> readers;   // qualnames of code objects reading the bound name
-  std::string reason;                 // why `use` is what it is
+    std::string code_qualname;  // code object holding the import statement
+    std::uint32_t offset = 0;   // bytes, of the IMPORT_NAME
+    std::int32_t line = -1;
+    std::string module;      // as written, without the leading dots
+    std::int32_t level = 0;  // relative-import dots
+    std::string imported;    // from-import: the attribute; "*" for star; "" for import
+    std::string bound;       // the name the statement binds ("" for star)
+    ImportScope scope = ImportScope::module;
+    ImportUse use = ImportUse::unknown;
+    std::vector<std::string> readers;  // qualnames of code objects reading the bound name
+    std::string reason;                // why `use` is what it is
 };
 
 struct ModuleImports {
-  std::vector<ImportFact> imports;
-  std::vector<std::string> all;          // __all__ when static
-  bool all_static = true;                // false when __all__ is computed at run time
-  std::vector<std::string> dynamic_reasons;
+    std::vector<ImportFact> imports;
+    std::vector<std::string> all;  // __all__ when static
+    bool all_static = true;        // false when __all__ is computed at run time
+    std::vector<std::string> dynamic_reasons;
 };
 
 Result<ModuleImports> analyze_imports(const CodeObject& module);
 
 struct ModuleNameFact {
-  std::string name;
-  std::vector<std::string> read_by;      // nested code objects loading it as a global
-  std::vector<std::string> written_by;   // nested code objects storing or deleting it (global x)
-  bool exported = false;                 // in a static __all__
-  bool module_only = false;              // only the module's own code touches it (and no dynamic access)
-  std::vector<std::int32_t> last_use_lines;  // lines of module-level reads after which it is dead
+    std::string name;
+    std::vector<std::string> read_by;          // nested code objects loading it as a global
+    std::vector<std::string> written_by;       // nested code objects storing or deleting it (global x)
+    bool exported = false;                     // in a static __all__
+    bool module_only = false;                  // only the module's own code touches it (and no dynamic access)
+    std::vector<std::int32_t> last_use_lines;  // lines of module-level reads after which it is dead
 };
 
 struct ModuleNames {
-  std::vector<ModuleNameFact> names;     // every name the module's code stores, in co_names order
-  std::vector<std::string> dynamic_reasons;
+    std::vector<ModuleNameFact> names;  // every name the module's code stores, in co_names order
+    std::vector<std::string> dynamic_reasons;
 };
 
 Result<ModuleNames> analyze_module_names(const CodeObject& module);

@@ -16,13 +16,13 @@ inline constexpr std::uint8_t kOpExtendedArg = 144;
 enum class JumpKind : std::uint8_t { none = 0, forward = 1, backward = 2 };
 enum class OperandKind : std::uint8_t { none = 0, local = 1, free = 2, name = 3, constant = 4 };
 
-bool opcode_defined(std::uint8_t opcode);     // in opcode.opmap of 3.11
-const char* opcode_name(int opcode);          // "<N>" style name for undefined bytes ("?")
+bool opcode_defined(std::uint8_t opcode);  // in opcode.opmap of 3.11
+const char* opcode_name(int opcode);       // "<N>" style name for undefined bytes ("?")
 std::optional<std::uint8_t> opcode_by_name(const char* name);
 std::uint8_t cache_count(std::uint8_t opcode);
 JumpKind jump_kind(std::uint8_t opcode);
 OperandKind operand_kind(std::uint8_t opcode);
-bool has_argument(std::uint8_t opcode);       // opcode >= HAVE_ARGUMENT
+bool has_argument(std::uint8_t opcode);  // opcode >= HAVE_ARGUMENT
 
 // Unconditional transfer: no fall-through successor (JUMP_FORWARD, JUMP_BACKWARD*).
 bool is_unconditional_jump(std::uint8_t opcode);

@@ -21,43 +21,43 @@
 namespace shrinkpy::analyzer {
 
 class SlotSets {
- public:
-  SlotSets() = default;
-  SlotSets(std::size_t count, std::size_t bits, bool fill = false)
-      : words_((bits + 63) / 64), bits_(bits), data_(count * words_, fill ? ~0ull : 0ull) {
-    if (fill) trim_all();
-  }
-  std::size_t words() const { return words_; }
-  std::size_t bits() const { return bits_; }
-  std::size_t count() const { return words_ == 0 ? 0 : data_.size() / words_; }
-  std::uint64_t* row(std::size_t i) { return data_.data() + i * words_; }
-  const std::uint64_t* row(std::size_t i) const { return data_.data() + i * words_; }
-  bool test(std::size_t i, std::size_t bit) const { return (row(i)[bit / 64] >> (bit % 64)) & 1u; }
-  void set(std::size_t i, std::size_t bit) { row(i)[bit / 64] |= 1ull << (bit % 64); }
-  std::vector<std::uint32_t> members(std::size_t i) const;
+public:
+    SlotSets() = default;
+    SlotSets(std::size_t count, std::size_t bits, bool fill = false)
+        : words_((bits + 63) / 64), bits_(bits), data_(count * words_, fill ? ~0ull : 0ull) {
+        if (fill) trim_all();
+    }
+    std::size_t words() const { return words_; }
+    std::size_t bits() const { return bits_; }
+    std::size_t count() const { return words_ == 0 ? 0 : data_.size() / words_; }
+    std::uint64_t* row(std::size_t i) { return data_.data() + i * words_; }
+    const std::uint64_t* row(std::size_t i) const { return data_.data() + i * words_; }
+    bool test(std::size_t i, std::size_t bit) const { return (row(i)[bit / 64] >> (bit % 64)) & 1u; }
+    void set(std::size_t i, std::size_t bit) { row(i)[bit / 64] |= 1ull << (bit % 64); }
+    std::vector<std::uint32_t> members(std::size_t i) const;
 
- private:
-  void trim_all();
-  std::size_t words_ = 0, bits_ = 0;
-  std::vector<std::uint64_t> data_;
+private:
+    void trim_all();
+    std::size_t words_ = 0, bits_ = 0;
+    std::vector<std::uint64_t> data_;
 };
 
 enum class AccessKind : std::uint8_t { none, load, store, del };
 
 struct SlotAccess {
-  AccessKind kind = AccessKind::none;
-  std::int32_t slot = -1;
+    AccessKind kind = AccessKind::none;
+    std::int32_t slot = -1;
 };
 
 struct SlotUniverse {
-  enum class Scope : std::uint8_t { fast_locals, names };
-  Scope scope = Scope::fast_locals;
-  std::vector<std::string> names;         // slot -> variable name
-  std::vector<std::int32_t> slot_of_arg;  // localsplus or co_names index -> slot, -1 untracked
-  std::vector<std::uint32_t> entry_bound; // slots bound when the code starts (arguments)
+    enum class Scope : std::uint8_t { fast_locals, names };
+    Scope scope = Scope::fast_locals;
+    std::vector<std::string> names;          // slot -> variable name
+    std::vector<std::int32_t> slot_of_arg;   // localsplus or co_names index -> slot, -1 untracked
+    std::vector<std::uint32_t> entry_bound;  // slots bound when the code starts (arguments)
 
-  std::size_t size() const { return names.size(); }
-  SlotAccess access(const Instr& in) const;
+    std::size_t size() const { return names.size(); }
+    SlotAccess access(const Instr& in) const;
 };
 
 SlotUniverse fast_local_slots(const CodeObject& code);

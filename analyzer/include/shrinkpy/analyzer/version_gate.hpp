@@ -20,9 +20,9 @@ std::string python_version_of_magic(std::uint16_t magic);
 Status check_magic(std::uint16_t magic);
 
 struct PycHeader {
-  std::uint16_t magic = 0;
-  std::uint32_t flags = 0;  // PEP 552: bit 0 hash-based, bit 1 check_source
-  std::size_t size = 16;    // bytes before the marshalled code object
+    std::uint16_t magic = 0;
+    std::uint32_t flags = 0;  // PEP 552: bit 0 hash-based, bit 1 check_source
+    std::size_t size = 16;    // bytes before the marshalled code object
 };
 
 // Reads and gates the 16-byte .pyc header (magic, "\r\n", flags, mtime+size or source hash).

@@ -1,0 +1,81 @@
+"""`shrinkpy analyze`: text, --json, --explain, --measure on a small program."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import REPO
+
+PROGRAM = textwrap.dedent('''\
+    import json
+    import colorsys
+    import os
+
+    def load(path):
+        with open(path) as f:
+            text = f.read()
+        rows = text.splitlines()
+        return len(rows)
+
+    def spy():
+        return locals()
+
+    print(load(os.devnull))
+''')
+
+
+def shrinkpy(*argv, cwd):
+    env = dict(os.environ, PYTHONPATH=str(REPO / "python"))
+    return subprocess.run([sys.executable, "-m", "shrinkpy", "analyze", *argv], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=300)
+
+
+@pytest.fixture()
+def program(tmp_path):
+    path = tmp_path / "prog.py"
+    path.write_text(PROGRAM)
+    return path
+
+
+def test_json(program):
+    r = shrinkpy(str(program), "--json", cwd=program.parent)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    load = next(f for f in doc["functions"] if f["qualname"] == "load")
+    assert load["dies"] == {"f": [7], "path": [6], "rows": [9], "text": [8]}
+    spy = next(f for f in doc["functions"] if f["qualname"] == "spy")
+    assert "locals()" in spy["skipped"]
+    assert sorted(f["bound"] for f in doc["unused_imports"]) == ["colorsys", "json"]
+    assert "os" not in [f["bound"] for f in doc["unused_imports"]]
+
+
+def test_explain(program):
+    r = shrinkpy(str(program), "--explain", cwd=program.parent)
+    assert r.returncode == 0, r.stderr
+    assert "rows                 dies after line 9" in r.stdout
+    assert "line 1: import json" in r.stdout
+    assert "os: module_level (read by module-level code)" in r.stdout
+
+
+def test_measure_ranks_unused_imports(program):
+    r = shrinkpy(str(program), "--json", "--measure", cwd=program.parent)
+    assert r.returncode == 0, r.stderr
+    unused = json.loads(r.stdout)["unused_imports"]
+    assert all(f["cost"]["error"] is None and f["cost"]["tracemalloc_kib"] >= 0 for f in unused)
+    costs = [f["cost"]["rss_kib"] for f in unused]
+    assert costs == sorted(costs, reverse=True)
+    json_cost = next(f for f in unused if f["bound"] == "json")["cost"]
+    assert json_cost["tracemalloc_kib"] > 10  # importing json allocates its decoder, scanner, ...
+
+
+def test_syntax_error(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("def (:\n")
+    r = shrinkpy(str(bad), cwd=tmp_path)
+    assert r.returncode == 2 and "bad.py" in r.stderr
