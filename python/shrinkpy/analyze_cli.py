@@ -4,6 +4,7 @@ each unused import costs (RSS and tracemalloc delta of importing it in a fresh i
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -19,8 +20,10 @@ def add_arguments(parser):
                         help="for each unused import, the memory importing it costs, ranked by cost")
 
 
+# Runs in a fresh interpreter. It imports nothing but sys and tracemalloc itself (not even json),
+# so that the module being measured is not already loaded; it prints a Python literal.
 MEASURE = r"""
-import json, resource, sys, tracemalloc
+import sys, tracemalloc
 def rss_kib():
     with open("/proc/self/status") as f:
         for line in f:
@@ -33,9 +36,9 @@ try:
     error = None
 except BaseException as e:
     error = f"{type(e).__name__}: {e}"
-print(json.dumps({"rss_kib": rss_kib() - before_rss,
-                  "tracemalloc_kib": (tracemalloc.get_traced_memory()[0] - before_tm) // 1024,
-                  "error": error}))
+print(repr({"rss_kib": rss_kib() - before_rss,
+            "tracemalloc_kib": (tracemalloc.get_traced_memory()[0] - before_tm) // 1024,
+            "error": error}))
 """
 
 
@@ -51,8 +54,8 @@ def measure_import(module, cwd):
     proc = subprocess.run([interpreter(), "-c", MEASURE, module], capture_output=True, text=True, cwd=cwd, env=env,
                           timeout=120)
     try:
-        return json.loads(proc.stdout.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError):
+        return ast.literal_eval(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError, SyntaxError):
         return {"rss_kib": None, "tracemalloc_kib": None, "error": proc.stderr.strip()[-200:] or "no output"}
 
 
@@ -64,9 +67,13 @@ def function_facts(report, explain):
     for ins in report.instructions:
         for name in ins.last_uses:
             dies.setdefault(name, set()).add(ins.line)
+    # A local with no last-use load dies on a block entry instead (a loop variable when the loop
+    # ends); entry deaths on exception paths of locals that have a last use would only be noise.
     lines_by_offset = {ins.offset: ins.line for ins in report.instructions}
+    read_last = set(dies)
     for offset, name, bound in report.deaths:
-        dies.setdefault(name, set()).add(lines_by_offset.get(offset, -1))
+        if name not in read_last:
+            dies.setdefault(name, set()).add(lines_by_offset.get(offset, -1))
     out = {"qualname": report.qualname, "line": report.firstlineno, "locals": list(report.locals),
            "dies": {name: sorted(l for l in lines if l >= 0) for name, lines in sorted(dies.items())}}
     if report.error is not None:
