@@ -80,7 +80,9 @@ def test_measure_reports_the_childs_peak_not_the_parents():
     ballast = bytearray(200 << 20)  # this process: 200 MiB resident
     ballast[::4096] = b"x" * len(ballast[::4096])
     small = measure([locate.STOCK_PYTHON, "-S", "-I", "-c", "pass"])
-    big = measure([locate.STOCK_PYTHON, "-c", "b = bytearray(100 << 20); b[::4096] = b'x' * len(b[::4096])"])
+    # The child holds its 100 MiB for 200 ms, so that samples every 10 ms cannot all miss it.
+    big = measure([locate.STOCK_PYTHON, "-c",
+                   "import time; b = bytearray(100 << 20); b[::4096] = b'x' * len(b[::4096]); time.sleep(0.2)"])
     assert small.exit_code == 0 and small.peak_rss_bytes < 40 << 20
     assert 100 << 20 < big.peak_rss_bytes < 180 << 20
     assert big.peak_private_bytes > 90 << 20
