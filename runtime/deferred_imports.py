@@ -2,94 +2,126 @@
 proxy instead of the module; the first attribute access, call or isinstance check imports for real
 and puts the real object into the module's globals, so later reads cost nothing.
 
-Compiled into shrinkpython with the loader hook (runtime/CMakeLists.txt embeds it); the rewriter
-replaces `import a.b`, `import a.b as c` and `from a import b` by
+Compiled into shrinkpython with the loader hook (runtime/CMakeLists.txt embeds it). The import pass
+(analyzer/include/shrinkpy/analyzer/import_rewrite.hpp) replaces `import a.b`, `import a.b as c` and
+`from a import b` at module level by
 
-    name = __shrinkpy_defer__(__name__, "a.b", "b" or None, level, "name", as_module, "file.py:12")
+    name = __shrinkpy_defer__(*("a.b", "b" or None, level, "name", as_module, "file.py:12"))
 
-where `__shrinkpy_defer__` is `defer` below, installed in builtins by `install()`. Only imports whose
-bound names are used as the base of an attribute access or as a callee are deferred (the analyzer
-checks): a proxy is never compared by identity or caught in an `except` clause.
+where `__shrinkpy_defer__` is `defer` below, installed in builtins by `install()`; it finds the
+module's globals in its caller's frame. The pass only defers a name whose every read is an
+attribute access, a call or the class of an isinstance/issubclass check (it checks the bytecode):
+a proxy is never compared by identity, passed along or caught in an `except` clause.
 """
 
 import builtins
 import sys
 
-_deferred = []  # every proxy made, for the report: (where, module, loaded)
-
-
-class DeferredImport:
-    __slots__ = ("_owner", "_module", "_attribute", "_level", "_bound", "_as_module", "_where", "_value")
-
-    def __init__(self, owner, module, attribute, level, bound, as_module, where):
-        self._owner = owner  # __name__ of the module the import statement is in
-        self._module = module
-        self._attribute = attribute  # from-import: the imported name; else None
-        self._level = level
-        self._bound = bound
-        self._as_module = as_module  # `import a.b as c`: bind a.b itself, not the top package a
-        self._where = where
-        self._value = _UNSET
-
-    def _resolve(self):
-        if self._value is not _UNSET:
-            return self._value
-        owner = sys.modules.get(self._owner)
-        scope = owner.__dict__ if owner is not None else {}
-        try:
-            if self._attribute is not None:
-                module = builtins.__import__(self._module, scope, None, (self._attribute,), self._level)
-                try:
-                    value = getattr(module, self._attribute)
-                except AttributeError:  # IMPORT_FROM's fallback: a submodule not yet an attribute
-                    value = sys.modules.get(f"{module.__name__}.{self._attribute}")
-                    if value is None:
-                        raise ImportError(f"cannot import name {self._attribute!r} from {module.__name__!r}",
-                                          name=module.__name__) from None
-            else:
-                value = builtins.__import__(self._module, scope, None, None, self._level)
-                if self._as_module:
-                    for part in self._module.split(".")[1:]:
-                        value = getattr(value, part)
-        except ImportError as e:
-            raised = type(e)(f"{e} (deferred import written at {self._where}; shrinkpy deferred it because its "
-                             f"names are read only inside functions: SHRINKPY_IMPORTS=off imports eagerly)",
-                             name=e.name, path=e.path)
-            raise raised from e
-        self._value = value
-        if scope.get(self._bound) is self:  # unless the program rebound the name meanwhile
-            scope[self._bound] = value
-        return value
-
-    def __getattr__(self, name):
-        return getattr(self._resolve(), name)
-
-    def __call__(self, *args, **kwargs):
-        return self._resolve()(*args, **kwargs)
-
-    def __instancecheck__(self, instance):
-        return isinstance(instance, self._resolve())
-
-    def __subclasscheck__(self, cls):
-        return issubclass(cls, self._resolve())
-
-    def __repr__(self):
-        state = "loaded" if self._value is not _UNSET else "not loaded yet"
-        return f"<deferred import of {self._module!r} ({state}), written at {self._where}>"
-
-
+_deferred = []  # [where, module, attribute, loaded] of every proxy made, for the report (not the proxies:
+                # a resolved proxy holds its object, which must be free to die with its last binding)
+_get = object.__getattribute__
 _UNSET = object()
 
 
-def defer(owner, module, attribute, level, bound, as_module, where):
-    proxy = DeferredImport(owner, module, attribute, level, bound, as_module, where)
-    _deferred.append(proxy)
-    return proxy
+class DeferredImport:
+    """Stands for one import binding until first use. Every attribute, the dunders included
+    (`__class__`, `__doc__`, `__name__`), comes from the imported object."""
+
+    __slots__ = ("_spec", "_scope", "_value", "_earlier", "_record")
+
+    def __init__(self, spec, scope, earlier, record):
+        object.__setattr__(self, "_spec", spec)  # (module, attribute, level, bound, as_module, where)
+        object.__setattr__(self, "_scope", scope)  # the globals of the module the import is in
+        object.__setattr__(self, "_value", _UNSET)
+        # `import a.b` then `import a.c`: the second binding of `a` must load a.b too.
+        object.__setattr__(self, "_earlier", earlier)
+        object.__setattr__(self, "_record", record)
+
+    def __getattribute__(self, name):
+        return getattr(_resolve(self), name)
+
+    def __setattr__(self, name, value):
+        setattr(_resolve(self), name, value)
+
+    def __delattr__(self, name):
+        delattr(_resolve(self), name)
+
+    def __call__(self, *args, **kwargs):
+        return _resolve(self)(*args, **kwargs)
+
+    def __instancecheck__(self, instance):
+        return isinstance(instance, _resolve(self))
+
+    def __subclasscheck__(self, cls):
+        return issubclass(cls, _resolve(self))
+
+    def __repr__(self):
+        module, attribute, _, _, _, where = _get(self, "_spec")
+        state = "loaded" if _get(self, "_value") is not _UNSET else "not loaded yet"
+        what = f"{attribute} from {module}" if attribute else module
+        return f"<deferred import of {what!r} ({state}), written at {where}>"
+
+
+def _import(spec, scope):
+    module, attribute, level, _, as_module, _ = spec
+    if attribute is not None:
+        package = builtins.__import__(module, scope, None, (attribute,), level)
+        try:
+            return getattr(package, attribute)
+        except AttributeError:  # IMPORT_FROM's fallback: a submodule not yet an attribute
+            value = sys.modules.get(f"{package.__name__}.{attribute}")
+            if value is None:
+                raise ImportError(f"cannot import name {attribute!r} from {package.__name__!r}",
+                                  name=package.__name__) from None
+            return value
+    value = builtins.__import__(module, scope, None, None, level)
+    if as_module:
+        for part in module.split(".")[1:]:
+            value = getattr(value, part)
+    return value
+
+
+def _resolve(proxy):
+    value = _get(proxy, "_value")
+    if value is not _UNSET:
+        return value
+    spec, scope = _get(proxy, "_spec"), _get(proxy, "_scope")
+    where = spec[5]
+    try:
+        earlier = _get(proxy, "_earlier")
+        if earlier is not None:
+            _resolve(earlier)
+        value = _import(spec, scope)
+    except ImportError as e:
+        raised = type(e)(f"{e} (deferred import written at {where}; shrinkpy deferred it because its names are "
+                         f"read only inside functions: SHRINKPY_IMPORTS=off imports eagerly)",
+                         name=e.name, path=e.path)
+        raise raised from e
+    except BaseException as e:
+        e.add_note(f"raised while importing {spec[0]!r}, deferred by shrinkpy from {where} (SHRINKPY_IMPORTS=off "
+                   f"imports eagerly)")
+        raise
+    object.__setattr__(proxy, "_value", value)
+    _get(proxy, "_record")[3] = True
+    if scope.get(spec[3]) is proxy:  # unless the program rebound the name meanwhile
+        scope[spec[3]] = value
+    return value
+
+
+def defer(module, attribute, level, bound, as_module, where):
+    scope = sys._getframe(1).f_globals
+    earlier = scope.get(bound)
+    chained = (type(earlier) is DeferredImport and attribute is None and not as_module
+               and _get(earlier, "_spec")[1] is None and not _get(earlier, "_spec")[4])
+    record = [where, module, attribute, False]
+    _deferred.append(record)
+    return DeferredImport((module, attribute, level, bound, as_module, where), scope, earlier if chained else None,
+                          record)
 
 
 def report():
     """(where, module, attribute, loaded) for every deferred import made so far."""
-    return [(p._where, p._module, p._attribute, p._value is not _UNSET) for p in _deferred]
+    return [tuple(record) for record in _deferred]
 
 
 def install():

@@ -5,27 +5,12 @@
 
 #include <algorithm>
 
+#include "import_statements.hpp"
 #include "module_scan.hpp"
 #include "opcodes_311.hpp"
 
 namespace shrinkpy::analyzer {
 namespace {
-
-struct Store {
-    std::size_t index = 0;  // instruction index of the STORE_*
-    std::string name;
-};
-
-bool is_store(std::uint8_t opcode) {
-    return opcode == op::STORE_NAME || opcode == op::STORE_GLOBAL || opcode == op::STORE_FAST ||
-           opcode == op::STORE_DEREF;
-}
-
-std::string stored_name(const CodeObject& code, const Instr& in) {
-    const auto& table =
-        (in.opcode == op::STORE_FAST || in.opcode == op::STORE_DEREF) ? code.localsplus_names : code.names;
-    return in.arg < table.size() ? table[in.arg] : std::string();
-}
 
 // Decide how the value bound by `store` is used.
 void classify(ImportFact& fact, const CodeObject& code, bool is_module, const Instr& store_instr,
@@ -114,24 +99,17 @@ Status scan_imports(const CodeObject& code, bool is_module, const detail::Module
         fast_live = compute_liveness(*cfg, fast, options);
     }
     const auto& in = list->instrs;
-    for (std::size_t i = 0; i < in.size(); ++i) {
-        if (in[i].opcode != op::IMPORT_NAME || in[i].arg >= code.names.size()) continue;
+    for (const detail::ImportStatement& statement : detail::import_statements(code, *list)) {
+        const Instr& import_name = in[statement.import_name];
         ImportFact base;
         base.code_qualname = code.qualname;
-        base.offset = in[i].origin_bytes();
-        base.line = in[i].position.line;
-        base.module = code.names[in[i].arg];
+        base.offset = import_name.origin_bytes();
+        base.line = import_name.position.line;
+        base.module = statement.module;
+        base.level = statement.level;
         base.scope =
             is_module ? ImportScope::module : ((code.flags & 0x0002) ? ImportScope::function : ImportScope::class_body);
-        bool from_import = false;
-        if (i >= 2 && in[i - 1].opcode == op::LOAD_CONST && in[i - 1].arg < code.consts.size()) {
-            from_import = code.consts[in[i - 1].arg].kind == Constant::Kind::tuple;
-            const Constant& level = code.consts[in[i - 2].arg < code.consts.size() ? in[i - 2].arg : 0];
-            if (in[i - 2].opcode == op::LOAD_CONST && level.kind == Constant::Kind::integer)
-                base.level = std::atoi(level.text.c_str());
-        }
-        std::size_t j = i + 1;
-        if (j < in.size() && in[j].opcode == op::IMPORT_STAR) {
+        if (statement.star) {
             ImportFact f = base;
             f.imported = "*";
             f.use = ImportUse::unknown;
@@ -139,26 +117,13 @@ Status scan_imports(const CodeObject& code, bool is_module, const detail::Module
             out.push_back(f);
             continue;
         }
-        if (!from_import) {
-            // import a.b / import a.b.c as d: skip the IMPORT_FROM/SWAP/POP_TOP walk to the store.
-            while (j < in.size() &&
-                   (in[j].opcode == op::IMPORT_FROM || in[j].opcode == op::SWAP || in[j].opcode == op::POP_TOP))
-                ++j;
-            if (j < in.size() && is_store(in[j].opcode)) {
-                ImportFact f = base;
-                f.bound = stored_name(code, in[j]);
-                classify(f, code, is_module, in[j], j, cfg, &fast_live, &fast, scan);
-                out.push_back(f);
-            }
-            continue;
-        }
-        while (j + 1 < in.size() && in[j].opcode == op::IMPORT_FROM && is_store(in[j + 1].opcode)) {
+        for (const detail::ImportBinding& binding : statement.bindings) {
             ImportFact f = base;
-            f.imported = in[j].arg < code.names.size() ? code.names[in[j].arg] : std::string();
-            f.bound = stored_name(code, in[j + 1]);
-            classify(f, code, is_module, in[j + 1], j + 1, cfg, &fast_live, &fast, scan);
+            f.imported = binding.imported;
+            f.bound = binding.bound;
+            f.as_module = binding.as_module;
+            classify(f, code, is_module, in[binding.store], binding.store, cfg, &fast_live, &fast, scan);
             out.push_back(f);
-            j += 2;
         }
     }
     for (const Constant& c : code.consts) {
@@ -194,11 +159,15 @@ const char* use_name(ImportUse use) {
 Result<ModuleImports> analyze_imports(const CodeObject& module) {
     auto scan = detail::scan_module(module);
     if (!scan) return scan.error();
+    return detail::analyze_imports(module, *scan);
+}
+
+Result<ModuleImports> detail::analyze_imports(const CodeObject& module, const ModuleScan& scan) {
     ModuleImports out;
-    out.all = scan->all;
-    out.all_static = scan->all_static;
-    out.dynamic_reasons = scan->dynamic_reasons;
-    if (Status s = scan_imports(module, true, *scan, out.imports); !s) return s.error();
+    out.all = scan.all;
+    out.all_static = scan.all_static;
+    out.dynamic_reasons = scan.dynamic_reasons;
+    if (Status s = scan_imports(module, true, scan, out.imports); !s) return s.error();
     return out;
 }
 

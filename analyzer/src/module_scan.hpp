@@ -11,6 +11,7 @@
 #include "shrinkpy/analyzer/cfg.hpp"
 #include "shrinkpy/analyzer/code_object.hpp"
 #include "shrinkpy/analyzer/dataflow.hpp"
+#include "shrinkpy/analyzer/imports.hpp"
 #include "shrinkpy/analyzer/instructions.hpp"
 
 namespace shrinkpy::analyzer::detail {
@@ -30,5 +31,8 @@ struct ModuleScan {
 };
 
 Result<ModuleScan> scan_module(const CodeObject& module);
+
+// analyze_imports() on a scan the caller already has.
+Result<ModuleImports> analyze_imports(const CodeObject& module, const ModuleScan& scan);
 
 }  // namespace shrinkpy::analyzer::detail

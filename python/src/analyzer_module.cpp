@@ -7,6 +7,7 @@
 #include <pybind11/stl.h>
 
 #include "analyzer_convert.hpp"
+#include "analyzer_imports.hpp"
 #include "analyzer_reports.hpp"
 #include "shrinkpy/analyzer/analysis.hpp"
 #include "shrinkpy/analyzer/concrete.hpp"
@@ -55,22 +56,6 @@ py::object rebuild(py::handle code, const std::string& layer) {
         py::arg("co_linetable") = as_bytes(out.linetable), py::arg("co_consts") = py::tuple(consts));
 }
 
-py::dict import_fact(const an::ImportFact& f) {
-    py::dict d;
-    d["code"] = f.code_qualname;
-    d["offset"] = f.offset;
-    d["line"] = f.line;
-    d["module"] = f.module;
-    d["level"] = f.level;
-    d["imported"] = f.imported;
-    d["bound"] = f.bound;
-    d["scope"] = an::scope_name(f.scope);
-    d["use"] = an::use_name(f.use);
-    d["readers"] = f.readers;
-    d["reason"] = f.reason;
-    return d;
-}
-
 }  // namespace
 }  // namespace shrinkpy::python
 
@@ -79,6 +64,7 @@ PYBIND11_MODULE(_analyzer, m) {
     m.doc() = "CPython 3.11 bytecode analyzer: decode/encode, CFG, liveness, import facts.";
     register_error_type(m);
     register_reports(m);
+    register_imports(m);
     m.attr("MAGIC") = an::kMagic311;
     m.attr("DEBUG_LEVEL") = an::kDebugLevel;
 
@@ -207,7 +193,7 @@ PYBIND11_MODULE(_analyzer, m) {
             auto converted = code_from_python(module_code);
             an::ModuleImports result = unwrap(an::analyze_imports(*converted));
             py::list out;
-            for (const an::ImportFact& f : result.imports) out.append(import_fact(f));
+            for (const an::ImportFact& f : result.imports) out.append(import_fact_dict(f));
             return out;
         },
         py::arg("module_code"), "Every import statement of a module and where its bound name is read.");

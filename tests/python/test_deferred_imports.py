@@ -29,7 +29,7 @@ def check(tmp_path, body, files=None):
 
 def test_module_is_imported_on_first_attribute_access_and_replaces_the_proxy(tmp_path):
     out = check(tmp_path, """
-        colorsys = __shrinkpy_defer__(__name__, "colorsys", None, 0, "colorsys", False, "main.py:1")
+        colorsys = __shrinkpy_defer__("colorsys", None, 0, "colorsys", False, "main.py:1")
         assert "colorsys" not in sys.modules
         def use():
             return colorsys.rgb_to_hsv(1.0, 0.0, 0.0)
@@ -40,8 +40,8 @@ def test_module_is_imported_on_first_attribute_access_and_replaces_the_proxy(tmp
 
 def test_from_import_call_and_isinstance(tmp_path):
     out = check(tmp_path, """
-        OrderedDict = __shrinkpy_defer__(__name__, "collections", "OrderedDict", 0, "OrderedDict", False, "main.py:2")
-        Fraction = __shrinkpy_defer__(__name__, "fractions", "Fraction", 0, "Fraction", False, "main.py:3")
+        OrderedDict = __shrinkpy_defer__("collections", "OrderedDict", 0, "OrderedDict", False, "main.py:2")
+        Fraction = __shrinkpy_defer__("fractions", "Fraction", 0, "Fraction", False, "main.py:3")
         d = OrderedDict(a=1)
         print(isinstance(d, OrderedDict), OrderedDict is sys.modules["collections"].OrderedDict,
               isinstance(1, Fraction), issubclass(bool, Fraction))
@@ -51,8 +51,8 @@ def test_from_import_call_and_isinstance(tmp_path):
 
 def test_dotted_import_binds_the_top_package_or_the_submodule(tmp_path):
     out = check(tmp_path, """
-        xml = __shrinkpy_defer__(__name__, "xml.etree.ElementTree", None, 0, "xml", False, "main.py:1")
-        ET = __shrinkpy_defer__(__name__, "xml.etree.ElementTree", None, 0, "ET", True, "main.py:2")
+        xml = __shrinkpy_defer__("xml.etree.ElementTree", None, 0, "xml", False, "main.py:1")
+        ET = __shrinkpy_defer__("xml.etree.ElementTree", None, 0, "ET", True, "main.py:2")
         print(ET.fromstring("<a/>").tag, xml.etree.ElementTree is ET, xml.__name__)
     """)
     assert out == "a True xml\n"
@@ -65,7 +65,7 @@ def test_relative_import_from_a_package(tmp_path):
         print(pkg.mod.twice(21))
     """, files={"pkg/__init__.py": "", "pkg/helpers.py": "def double(x):\n    return 2 * x\n",
                 "pkg/mod.py": """
-                    double = __shrinkpy_defer__(__name__, "helpers", "double", 1, "double", False, "pkg/mod.py:1")
+                    double = __shrinkpy_defer__("helpers", "double", 1, "double", False, "pkg/mod.py:1")
                     def twice(x):
                         return double(x)
                 """})
@@ -74,7 +74,7 @@ def test_relative_import_from_a_package(tmp_path):
 
 def test_a_missing_module_says_where_the_import_was_written(tmp_path):
     out = check(tmp_path, """
-        nosuch = __shrinkpy_defer__(__name__, "no_such_module_xyz", None, 0, "nosuch", False, "app.py:7")
+        nosuch = __shrinkpy_defer__("no_such_module_xyz", None, 0, "nosuch", False, "app.py:7")
         try:
             nosuch.thing
         except ModuleNotFoundError as e:
@@ -86,9 +86,53 @@ def test_a_missing_module_says_where_the_import_was_written(tmp_path):
 
 def test_a_name_rebound_meanwhile_is_not_clobbered(tmp_path):
     out = check(tmp_path, """
-        json = __shrinkpy_defer__(__name__, "json", None, 0, "json", False, "main.py:1")
+        json = __shrinkpy_defer__("json", None, 0, "json", False, "main.py:1")
         proxy = json
         json = "rebound"
         print(proxy.dumps([1]), json)
     """)
     assert out == "[1] rebound\n"
+
+
+def test_a_second_plain_import_of_the_same_package_loads_the_first_too(tmp_path):
+    out = check(tmp_path, """
+        email = __shrinkpy_defer__("email.headerregistry", None, 0, "email", False, "main.py:1")
+        email = __shrinkpy_defer__("email.charset", None, 0, "email", False, "main.py:2")
+        print("email.headerregistry" in sys.modules, email.headerregistry.Address.__name__, email.charset.__name__)
+    """)
+    assert out == "False Address email.charset\n"
+
+
+def test_dunders_come_from_the_imported_object(tmp_path):
+    out = check(tmp_path, """
+        import types
+        colorsys = __shrinkpy_defer__("colorsys", None, 0, "colorsys", False, "main.py:1")
+        proxy = colorsys
+        print(proxy.__name__, proxy.__doc__ == sys.modules["colorsys"].__doc__, proxy.__class__.__name__,
+              isinstance(proxy, types.ModuleType), type(colorsys).__name__)
+    """)
+    assert out == "colorsys True module True module\n"
+
+
+def test_an_error_inside_the_deferred_module_names_where_the_import_was_written(tmp_path):
+    out = check(tmp_path, """
+        broken = __shrinkpy_defer__("broken", None, 0, "broken", False, "app.py:3")
+        sys.path.insert(0, ".")
+        try:
+            broken.f()
+        except ZeroDivisionError as e:
+            print(type(e).__name__, e.__notes__)
+    """, files={"broken.py": "1 / 0\n"})
+    assert out == ("ZeroDivisionError [\"raised while importing 'broken', deferred by shrinkpy from app.py:3 "
+                   "(SHRINKPY_IMPORTS=off imports eagerly)\"]\n")
+
+
+def test_a_missing_name_in_a_from_import(tmp_path):
+    out = check(tmp_path, """
+        nope = __shrinkpy_defer__("json", "no_such_name", 0, "nope", False, "app.py:9")
+        try:
+            nope()
+        except ImportError as e:
+            print(e)
+    """)
+    assert out.startswith("cannot import name 'no_such_name' from 'json' (deferred import written at app.py:9;")

@@ -46,6 +46,7 @@ struct ImportFact {
     std::int32_t level = 0;  // relative-import dots
     std::string imported;    // from-import: the attribute; "*" for star; "" for import
     std::string bound;       // the name the statement binds ("" for star)
+    bool as_module = false;  // `import a.b as c`: binds the submodule a.b, not the package a
     ImportScope scope = ImportScope::module;
     ImportUse use = ImportUse::unknown;
     std::vector<std::string> readers;  // qualnames of code objects reading the bound name

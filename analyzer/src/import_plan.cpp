@@ -1,0 +1,343 @@
+// ====================================================================================================
+// The import plan: a verdict and its reason for every import binding. Rules in import_plan.hpp.
+// ====================================================================================================
+#include "shrinkpy/analyzer/import_plan.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "import_statements.hpp"
+#include "module_scan.hpp"
+#include "opcodes_311.hpp"
+#include "shrinkpy/analyzer/eager_modules.hpp"
+#include "shrinkpy/analyzer/name_uses.hpp"
+
+namespace shrinkpy::analyzer {
+namespace {
+
+bool ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool ident_char(char c) { return ident_start(c) || (c >= '0' && c <= '9'); }
+
+// Names a module-level code tree could hand to typing.get_type_hints as strings: string
+// constants of code objects that build annotations (MAKE_FUNCTION with annotations, or
+// SETUP_ANNOTATIONS for variable annotations), including strings inside constant tuples (the
+// annotations tuple of `from __future__ import annotations`).
+void collect_annotation_names(const CodeObject& code, std::set<std::string>& out) {
+    bool builds_annotations = false;
+    if (auto list = decode_instructions(code)) {
+        for (const Instr& in : list->instrs) {
+            if ((in.opcode == op::MAKE_FUNCTION && (in.arg & 0x04)) || in.opcode == op::SETUP_ANNOTATIONS) {
+                builds_annotations = true;
+            }
+        }
+    }
+    const auto take = [&](const Constant& c) {
+        if (c.kind != Constant::Kind::string) return;
+        for (std::string& name : annotation_identifiers(c.text)) out.insert(std::move(name));
+    };
+    for (const Constant& c : code.consts) {
+        if (builds_annotations) {
+            take(c);
+            if (c.kind == Constant::Kind::tuple) std::for_each(c.items.begin(), c.items.end(), take);
+        }
+        if (c.kind == Constant::Kind::code && c.code) collect_annotation_names(*c.code, out);
+    }
+}
+
+std::string join(const std::vector<std::string>& items, std::size_t limit = 3) {
+    std::string out;
+    for (std::size_t i = 0; i < items.size() && i < limit; ++i) out += (i ? ", " : "") + items[i];
+    if (items.size() > limit) out += ", ...";
+    return out;
+}
+
+std::string where(const NameUse& use) {
+    return "line " + std::to_string(use.line) + (use.code_qualname == "<module>" ? "" : " in " + use.code_qualname);
+}
+
+int use_rank(ImportUse use) {
+    switch (use) {
+        case ImportUse::never: return 0;
+        case ImportUse::functions_only: return 1;
+        default: return 2;
+    }
+}
+
+class Planner {
+public:
+    Planner(const CodeObject& module, const ImportPolicy& policy, const detail::ModuleScan& scan)
+        : module_(module), policy_(policy), scan_(scan) {}
+
+    Result<ImportPlan> run() {
+        auto imports = detail::analyze_imports(module_, scan_);
+        if (!imports) return imports.error();
+        for (const detail::ImportStatement& s : detail::import_statements(module_, *scan_.instrs)) {
+            statements_[scan_.instrs->instrs[s.import_name].origin_bytes()] = s;
+        }
+        std::vector<std::string> names;
+        for (const ImportFact& f : imports->imports) {
+            if (f.scope == ImportScope::module && !f.bound.empty()) names.push_back(f.bound);
+        }
+        for (NameUse& use : global_name_uses(module_, names)) uses_[use.name].push_back(std::move(use));
+        collect_annotation_names(module_, annotation_names_);
+        for (const Instr& in : scan_.instrs->instrs) {
+            if (in.opcode == op::STORE_NAME && in.arg < module_.names.size() && module_.names[in.arg] == "__getattr__")
+                defines_getattr_ = true;
+        }
+
+        ImportPlan plan;
+        for (const ImportFact& f : imports->imports) plan.decisions.push_back({f, ImportAction::keep, ""});
+        const std::vector<ImportUse> effective = effective_uses(plan);
+        for (std::size_t i = 0; i < plan.decisions.size(); ++i) decide(plan.decisions[i], effective[i]);
+        probe(plan);
+        consolidate(plan);
+        return plan;
+    }
+
+private:
+    const detail::ImportStatement* statement_of(const ImportFact& f) const {
+        auto it = statements_.find(f.offset);
+        return it == statements_.end() ? nullptr : &it->second;
+    }
+
+    // `import a.b; import a.c`: both bind `a`; the first is overwritten before any read, yet the
+    // second's readers rely on it (a.b.x). Plain imports binding the same package name, and no
+    // other module-level store of it, count as one: each gets the strongest use of the group.
+    std::vector<ImportUse> effective_uses(const ImportPlan& plan) {
+        std::vector<ImportUse> out;
+        std::map<std::string, std::vector<std::size_t>> groups;
+        for (std::size_t i = 0; i < plan.decisions.size(); ++i) {
+            const ImportFact& f = plan.decisions[i].fact;
+            out.push_back(f.use);
+            if (f.scope == ImportScope::module && f.imported.empty() && !f.as_module && !f.bound.empty())
+                groups[f.bound].push_back(i);
+        }
+        for (auto& [name, members] : groups) {
+            if (members.size() < 2 || has_other_store(name, plan, members)) continue;
+            ImportUse strongest = ImportUse::never;
+            for (std::size_t m : members) {
+                if (use_rank(out[m]) > use_rank(strongest)) strongest = out[m];
+            }
+            for (std::size_t m : members) {
+                if (out[m] == ImportUse::never) out[m] = strongest;
+                group_of_[m] = members;
+            }
+        }
+        return out;
+    }
+
+    bool has_other_store(const std::string& name, const ImportPlan& plan, const std::vector<std::size_t>& members) {
+        std::set<std::size_t> member_stores;
+        for (std::size_t m : members) {
+            const detail::ImportStatement* s = statement_of(plan.decisions[m].fact);
+            if (s == nullptr) return true;
+            for (const detail::ImportBinding& b : s->bindings) member_stores.insert(b.store);
+        }
+        const auto& in = scan_.instrs->instrs;
+        for (std::size_t i = 0; i < in.size(); ++i) {
+            const bool store = in[i].opcode == op::STORE_NAME || in[i].opcode == op::DELETE_NAME ||
+                               in[i].opcode == op::STORE_GLOBAL || in[i].opcode == op::DELETE_GLOBAL;
+            if (store && in[i].arg < module_.names.size() && module_.names[in[i].arg] == name &&
+                !member_stores.count(i))
+                return true;
+        }
+        return scan_.writers.count(name) > 0;
+    }
+
+    void decide(ImportDecision& d, ImportUse use) {
+        const ImportFact& f = d.fact;
+        const auto keep = [&](std::string reason) {
+            d.action = ImportAction::keep;
+            d.reason = std::move(reason);
+        };
+        if (policy_.mode == ImportMode::off) return keep("SHRINKPY_IMPORTS=off");
+        if (f.scope != ImportScope::module) return keep("not at module level: runs only when its code runs");
+        if (f.imported == "*") return keep("star import: the names it binds are not known statically");
+        if (use == ImportUse::module_level) return keep("read by module-level code");
+        if (use == ImportUse::exported) return keep("listed in __all__");
+        if (use == ImportUse::unknown) return keep(f.reason);
+        const std::string absolute = f.level == 0 ? f.module : std::string();
+        if (const EagerModule* e = absolute.empty() ? nullptr : find_eager_module(absolute)) {
+            return keep(std::string(e->name) + " stays eager: " + std::string(e->reason));
+        }
+        if (std::find(policy_.eager_lines.begin(), policy_.eager_lines.end(), f.line) != policy_.eager_lines.end())
+            return keep("marked `# shrinkpy: eager`");
+        for (const std::string& marked : policy_.eager_modules) {
+            if (module_within(f.module, marked)) return keep("marked eager by the user (" + marked + ")");
+        }
+        const detail::ImportStatement* s = statement_of(f);
+        if (s == nullptr || !s->canonical) return keep("not in a shape the compiler emits");
+        const auto& in = scan_.instrs->instrs;
+        for (std::size_t i = s->begin; i < s->end; ++i) {
+            if (in[i].region != kNoRegion)
+                return keep("inside a try or with block: its ImportError or effects are handled where it is written");
+            if (i > s->begin && in[i].label != kNoLabel) return keep("a jump lands inside the statement");
+        }
+        if (!scan_.dynamic_reasons.empty())
+            return keep("the module reads its globals dynamically: " + scan_.dynamic_reasons.front());
+        if (defines_getattr_)
+            return keep("the module defines __getattr__ (PEP 562): other modules reach its globals by name");
+        if (!policy_.is_main && !(scan_.has_all && scan_.all_static) && f.bound.rfind('_', 0) != 0) {
+            return keep("public name of a module without a static __all__: a star import of it would copy the proxy");
+        }
+        if (use == ImportUse::never) {
+            if (policy_.mode == ImportMode::drop) {
+                d.action = ImportAction::drop;
+                d.reason = "never read";
+                return;
+            }
+            return keep("never read: kept for its effects (SHRINKPY_IMPORTS=drop removes it)");
+        }
+        // functions_only: every read must be one the proxy reproduces, after the import ran.
+        if (auto w = scan_.writers.find(f.bound); w != scan_.writers.end())
+            return keep("rebound by `global` in " + join(w->second));
+        const auto found = uses_.find(f.bound);
+        std::vector<std::string> readers;
+        if (found != uses_.end()) {
+            for (const NameUse& use_site : found->second) {
+                if (use_site.at_import_time)
+                    return keep("read while the module is imported, " + where(use_site) + ": deferring saves nothing");
+                if (use_site.kind == NameUseKind::unsafe)
+                    return keep("at " + where(use_site) + " it is " + use_site.detail +
+                                ": a proxy would be seen instead of the object");
+                if (std::find(readers.begin(), readers.end(), use_site.code_qualname) == readers.end())
+                    readers.push_back(use_site.code_qualname);
+            }
+        }
+        if (annotation_names_.count(f.bound))
+            return keep("named in a string annotation: typing.get_type_hints would evaluate it to the proxy");
+        d.action = ImportAction::defer;
+        d.reason = readers.empty()
+                       ? "read only inside functions"
+                       : "read only inside functions (" + join(readers) + "), as attribute base, callee or class check";
+    }
+
+    void probe(ImportPlan& plan) {
+        if (!policy_.probe) return;
+        std::map<std::pair<std::string, std::int32_t>, std::string> answers;
+        for (ImportDecision& d : plan.decisions) {
+            if (d.action == ImportAction::keep) continue;
+            const auto key = std::pair{d.fact.module, d.fact.level};
+            auto it = answers.find(key);
+            if (it == answers.end()) it = answers.emplace(key, policy_.probe(d.fact.module, d.fact.level)).first;
+            if (!it->second.empty()) {
+                d.action = ImportAction::keep;
+                d.reason = it->second;
+            }
+        }
+    }
+
+    // A statement, and a group of plain imports of one package, change together or not at all.
+    void consolidate(ImportPlan& plan) {
+        std::map<std::uint32_t, std::vector<std::size_t>> by_statement;
+        for (std::size_t i = 0; i < plan.decisions.size(); ++i) {
+            const ImportFact& f = plan.decisions[i].fact;
+            if (f.scope == ImportScope::module) by_statement[f.offset].push_back(i);
+        }
+        const auto hold = [&](const std::vector<std::size_t>& members, const std::string& why_prefix) {
+            const ImportDecision* eager = nullptr;
+            for (std::size_t m : members) {
+                if (plan.decisions[m].action == ImportAction::keep) eager = &plan.decisions[m];
+            }
+            if (eager == nullptr) return;
+            const std::string why = why_prefix + " line " + std::to_string(eager->fact.line) + " (" +
+                                    (eager->fact.bound.empty() ? eager->fact.imported : eager->fact.bound) +
+                                    "), which stays eager";
+            for (std::size_t m : members) {
+                if (plan.decisions[m].action != ImportAction::keep) {
+                    plan.decisions[m].action = ImportAction::keep;
+                    plan.decisions[m].reason = why;
+                }
+            }
+        };
+        for (auto& [offset, members] : by_statement) hold(members, "imported by the same statement as");
+        for (auto& [index, members] : group_of_) hold(members, "binds the same package name as");
+    }
+
+    const CodeObject& module_;
+    const ImportPolicy& policy_;
+    const detail::ModuleScan& scan_;
+    std::map<std::uint32_t, detail::ImportStatement> statements_;  // IMPORT_NAME byte offset -> statement
+    std::map<std::string, std::vector<NameUse>> uses_;
+    std::set<std::string> annotation_names_;
+    std::map<std::size_t, std::vector<std::size_t>> group_of_;  // decision -> its plain-import group
+    bool defines_getattr_ = false;
+};
+
+}  // namespace
+
+const char* import_mode_name(ImportMode mode) {
+    switch (mode) {
+        case ImportMode::off: return "off";
+        case ImportMode::defer: return "defer";
+        case ImportMode::drop: return "drop";
+    }
+    return "?";
+}
+
+const char* import_action_name(ImportAction action) {
+    switch (action) {
+        case ImportAction::keep: return "keep";
+        case ImportAction::defer: return "defer";
+        case ImportAction::drop: return "drop";
+    }
+    return "?";
+}
+
+std::optional<ImportMode> parse_import_mode(std::string_view text) {
+    if (text == "off") return ImportMode::off;
+    if (text == "defer") return ImportMode::defer;
+    if (text == "drop") return ImportMode::drop;
+    return std::nullopt;
+}
+
+std::size_t ImportPlan::deferred() const {
+    return static_cast<std::size_t>(std::count_if(decisions.begin(), decisions.end(),
+                                                  [](const auto& d) { return d.action == ImportAction::defer; }));
+}
+
+std::size_t ImportPlan::dropped() const {
+    return static_cast<std::size_t>(std::count_if(decisions.begin(), decisions.end(),
+                                                  [](const auto& d) { return d.action == ImportAction::drop; }));
+}
+
+// A type expression is identifiers joined by `.`, `[`, `]`, `,`, `|` (spaces around them allowed,
+// quotes of nested forward references too); two identifiers separated only by spaces are prose.
+std::vector<std::string> annotation_identifiers(std::string_view text) {
+    std::vector<std::string> out;
+    if (text.empty() || text.size() > 200) return {};
+    bool after_identifier = false, after_dot = false, space_since = false;
+    for (std::size_t i = 0; i < text.size();) {
+        const char c = text[i];
+        if (ident_start(c)) {
+            if (after_identifier && space_since) return {};
+            std::size_t j = i;
+            while (j < text.size() && ident_char(text[j])) ++j;
+            if (!after_dot) out.emplace_back(text.substr(i, j - i));
+            after_identifier = true;
+            after_dot = space_since = false;
+            i = j;
+            continue;
+        }
+        if (c == ' ') {
+            space_since = true;
+        } else if (c == '.' || c == '[' || c == ']' || c == ',' || c == '|' || c == '\'' || c == '"') {
+            after_identifier = false;
+            after_dot = c == '.';
+            space_since = false;
+        } else {
+            return {};
+        }
+        ++i;
+    }
+    return out;
+}
+
+Result<ImportPlan> plan_imports(const CodeObject& module, const ImportPolicy& policy) {
+    auto scan = detail::scan_module(module);
+    if (!scan) return scan.error();
+    return Planner(module, policy, *scan).run();
+}
+
+}  // namespace shrinkpy::analyzer
