@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "import_statements.hpp"
 #include "module_scan.hpp"
@@ -19,28 +20,48 @@ namespace {
 bool ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool ident_char(char c) { return ident_start(c) || (c >= '0' && c <= '9'); }
 
-// Names a module-level code tree could hand to typing.get_type_hints as strings: string
-// constants of code objects that build annotations (MAKE_FUNCTION with annotations, or
-// SETUP_ANNOTATIONS for variable annotations), including strings inside constant tuples (the
-// annotations tuple of `from __future__ import annotations`).
+bool ends_statement(std::uint8_t opcode) {
+    switch (opcode) {
+        case op::STORE_NAME:
+        case op::STORE_GLOBAL:
+        case op::STORE_FAST:
+        case op::STORE_DEREF:
+        case op::STORE_ATTR:
+        case op::STORE_SUBSCR:
+        case op::POP_TOP:
+        case op::RESUME:
+        case op::IMPORT_STAR: return true;
+        default: return false;
+    }
+}
+
+// Names a code tree could hand to typing.get_type_hints as strings: the string constants loaded
+// by the statement that builds a function's annotations (MAKE_FUNCTION with annotations; under
+// `from __future__ import annotations` one constant tuple) or stores a variable annotation
+// (`... ; LOAD_NAME __annotations__; LOAD_CONST name; STORE_SUBSCR`), from the end of the
+// previous statement on. Defaults of the same `def` are included too: a string default that
+// looks like a type only keeps an import eager.
 void collect_annotation_names(const CodeObject& code, std::set<std::string>& out) {
-    bool builds_annotations = false;
     if (auto list = decode_instructions(code)) {
-        for (const Instr& in : list->instrs) {
-            if ((in.opcode == op::MAKE_FUNCTION && (in.arg & 0x04)) || in.opcode == op::SETUP_ANNOTATIONS) {
-                builds_annotations = true;
+        const auto& in = list->instrs;
+        const auto take = [&](const Constant& c) {
+            if (c.kind != Constant::Kind::string) return;
+            for (std::string& name : annotation_identifiers(c.text)) out.insert(std::move(name));
+        };
+        for (std::size_t k = 0; k < in.size(); ++k) {
+            const bool function = in[k].opcode == op::MAKE_FUNCTION && (in[k].arg & 0x04);
+            const bool variable = in[k].opcode == op::LOAD_NAME && in[k].arg < code.names.size() &&
+                                  code.names[in[k].arg] == "__annotations__";
+            if (!function && !variable) continue;
+            for (std::size_t j = k; j-- > 0 && !ends_statement(in[j].opcode);) {
+                if (in[j].opcode != op::LOAD_CONST || in[j].arg >= code.consts.size()) continue;
+                const Constant& c = code.consts[in[j].arg];
+                take(c);
+                if (c.kind == Constant::Kind::tuple) std::for_each(c.items.begin(), c.items.end(), take);
             }
         }
     }
-    const auto take = [&](const Constant& c) {
-        if (c.kind != Constant::Kind::string) return;
-        for (std::string& name : annotation_identifiers(c.text)) out.insert(std::move(name));
-    };
     for (const Constant& c : code.consts) {
-        if (builds_annotations) {
-            take(c);
-            if (c.kind == Constant::Kind::tuple) std::for_each(c.items.begin(), c.items.end(), take);
-        }
         if (c.kind == Constant::Kind::code && c.code) collect_annotation_names(*c.code, out);
     }
 }
@@ -181,6 +202,8 @@ private:
         if (!policy_.is_main && !(scan_.has_all && scan_.all_static) && f.bound.rfind('_', 0) != 0) {
             return keep("public name of a module without a static __all__: a star import of it would copy the proxy");
         }
+        if (annotation_names_.count(f.bound))
+            return keep("named in a string annotation: typing.get_type_hints evaluates it in the module's globals");
         if (use == ImportUse::never) {
             if (policy_.mode == ImportMode::drop) {
                 d.action = ImportAction::drop;
@@ -205,8 +228,6 @@ private:
                     readers.push_back(use_site.code_qualname);
             }
         }
-        if (annotation_names_.count(f.bound))
-            return keep("named in a string annotation: typing.get_type_hints would evaluate it to the proxy");
         d.action = ImportAction::defer;
         d.reason = readers.empty()
                        ? "read only inside functions"
@@ -215,12 +236,12 @@ private:
 
     void probe(ImportPlan& plan) {
         if (!policy_.probe) return;
-        std::map<std::pair<std::string, std::int32_t>, std::string> answers;
+        std::map<std::tuple<std::string, std::int32_t, std::string>, std::string> answers;
         for (ImportDecision& d : plan.decisions) {
             if (d.action == ImportAction::keep) continue;
-            const auto key = std::pair{d.fact.module, d.fact.level};
+            const auto key = std::tuple{d.fact.module, d.fact.level, d.fact.imported};
             auto it = answers.find(key);
-            if (it == answers.end()) it = answers.emplace(key, policy_.probe(d.fact.module, d.fact.level)).first;
+            if (it == answers.end()) it = answers.emplace(key, policy_.probe(d.fact)).first;
             if (!it->second.empty()) {
                 d.action = ImportAction::keep;
                 d.reason = it->second;

@@ -10,6 +10,7 @@
 #include "shrinkpy/analyzer/eager_modules.hpp"
 #include "shrinkpy/analyzer/import_plan.hpp"
 #include "shrinkpy/analyzer/import_rewrite.hpp"
+#include "shrinkpy/analyzer/module_effects.hpp"
 #include "shrinkpy/analyzer/name_uses.hpp"
 
 namespace py = pybind11;
@@ -31,9 +32,9 @@ an::ImportPolicy policy_from(const std::string& mode, bool is_main, const std::v
     policy.eager_modules = eager_modules;
     if (!probe.is_none()) {
         // A failing probe keeps the import eager: the program must never break because of the pass.
-        policy.probe = [probe](const std::string& module, std::int32_t level) -> std::string {
+        policy.probe = [probe](const an::ImportFact& fact) -> std::string {
             try {
-                py::object answer = probe(module, level);
+                py::object answer = probe(fact.module, fact.level, fact.imported);
                 return answer.is_none() ? std::string() : py::str(answer).cast<std::string>();
             } catch (py::error_already_set& e) {
                 return std::string("the loader's probe failed: ") + e.what();
@@ -114,7 +115,7 @@ void register_imports(py::module_& m) {
     m.attr("IMPORT_REWRITE_VERSION") = an::kImportRewriteVersion;
     const char* policy_doc =
         " mode: 'defer', 'drop' or 'off'; is_main: the code is __main__'s; eager_lines: lines with "
-        "`# shrinkpy: eager`; eager_modules: modules the user marked eager; probe(module, level) -> "
+        "`# shrinkpy: eager`; eager_modules: modules the user marked eager; probe(module, level, imported) -> "
         "reason to keep it eager, or None.";
     m.def(
         "import_plan",
@@ -156,6 +157,10 @@ void register_imports(py::module_& m) {
         },
         py::arg("module_code"), py::arg("names"),
         "How every read of `names` as a global is used: attribute, callee, class_check, discarded or unsafe.");
+    m.def(
+        "import_effects", [](py::handle code) { return an::import_effects(*code_from_python(code)); },
+        py::arg("module_code"),
+        "['line N: what'] for what importing the module does beyond itself (module_effects.hpp).");
     m.def(
         "eager_modules",
         []() {

@@ -50,10 +50,10 @@ struct ImportPolicy {
     bool is_main = true;                     // __main__: no other module imports its names
     std::vector<std::int32_t> eager_lines;   // lines carrying `# shrinkpy: eager`
     std::vector<std::string> eager_modules;  // marked eager by the user, with their submodules
-    // Asked about each import the pass is about to defer or drop (the module as written and its
-    // level): a reason to keep it eager, or "" to go ahead. The loader answers "not found" (so the
-    // ImportError stays where it was written) and "its module-level code has effects".
-    std::function<std::string(const std::string& module, std::int32_t level)> probe;
+    // Asked about each import the pass is about to defer or drop: a reason to keep it eager, or ""
+    // to go ahead. The loader answers "not found" (so the ImportError stays where it was written)
+    // and "its module-level code has effects" (module_effects.hpp).
+    std::function<std::string(const ImportFact& fact)> probe;
 };
 
 struct ImportDecision {
