@@ -17,21 +17,72 @@ namespace {
 
 // Process-wide state changed by calling (or, for the sys lists, mutating) these.
 constexpr std::array<std::string_view, 66> kProcessApis = {
-    "atexit.register", "signal.signal", "signal.setitimer", "signal.alarm", "signal.siginterrupt",
-    "signal.set_wakeup_fd", "codecs.register", "codecs.register_error", "copyreg.pickle", "faulthandler.enable",
-    "faulthandler.register", "faulthandler.dump_traceback_later", "warnings.filterwarnings", "warnings.simplefilter",
-    "warnings.resetwarnings", "logging.basicConfig", "logging.config.dictConfig", "logging.config.fileConfig",
-    "logging.setLoggerClass", "logging.captureWarnings", "logging.disable", "locale.setlocale",
-    "socket.setdefaulttimeout", "sys.setrecursionlimit", "sys.setswitchinterval", "sys.settrace", "sys.setprofile",
-    "sys.addaudithook", "sys.set_asyncgen_hooks", "sys.path.append", "sys.path.insert", "sys.path.extend",
-    "sys.path.remove", "sys.meta_path.append", "sys.meta_path.insert", "sys.path_hooks.append",
-    "sys.path_hooks.insert", "sys.stdout.reconfigure", "sys.stderr.reconfigure", "threading.settrace",
-    "threading.setprofile", "asyncio.set_event_loop_policy", "asyncio.set_event_loop",
-    "multiprocessing.set_start_method", "mimetypes.add_type", "mimetypes.init", "os.chdir", "os.umask", "os.putenv",
-    "os.unsetenv", "os.register_at_fork", "os.environ.update", "os.environ.setdefault", "os.environ.pop",
-    "os.environ.clear", "importlib.import_module", "gc.disable", "gc.set_threshold", "gc.freeze",
-    "readline.parse_and_bind", "readline.set_completer", "random.seed", "resource.setrlimit", "tracemalloc.start",
-    "sqlite3.register_adapter", "sqlite3.register_converter",
+    "atexit.register",
+    "signal.signal",
+    "signal.setitimer",
+    "signal.alarm",
+    "signal.siginterrupt",
+    "signal.set_wakeup_fd",
+    "codecs.register",
+    "codecs.register_error",
+    "copyreg.pickle",
+    "faulthandler.enable",
+    "faulthandler.register",
+    "faulthandler.dump_traceback_later",
+    "warnings.filterwarnings",
+    "warnings.simplefilter",
+    "warnings.resetwarnings",
+    "logging.basicConfig",
+    "logging.config.dictConfig",
+    "logging.config.fileConfig",
+    "logging.setLoggerClass",
+    "logging.captureWarnings",
+    "logging.disable",
+    "locale.setlocale",
+    "socket.setdefaulttimeout",
+    "sys.setrecursionlimit",
+    "sys.setswitchinterval",
+    "sys.settrace",
+    "sys.setprofile",
+    "sys.addaudithook",
+    "sys.set_asyncgen_hooks",
+    "sys.path.append",
+    "sys.path.insert",
+    "sys.path.extend",
+    "sys.path.remove",
+    "sys.meta_path.append",
+    "sys.meta_path.insert",
+    "sys.path_hooks.append",
+    "sys.path_hooks.insert",
+    "sys.stdout.reconfigure",
+    "sys.stderr.reconfigure",
+    "threading.settrace",
+    "threading.setprofile",
+    "asyncio.set_event_loop_policy",
+    "asyncio.set_event_loop",
+    "multiprocessing.set_start_method",
+    "mimetypes.add_type",
+    "mimetypes.init",
+    "os.chdir",
+    "os.umask",
+    "os.putenv",
+    "os.unsetenv",
+    "os.register_at_fork",
+    "os.environ.update",
+    "os.environ.setdefault",
+    "os.environ.pop",
+    "os.environ.clear",
+    "importlib.import_module",
+    "gc.disable",
+    "gc.set_threshold",
+    "gc.freeze",
+    "readline.parse_and_bind",
+    "readline.set_completer",
+    "random.seed",
+    "resource.setrlimit",
+    "tracemalloc.start",
+    "sqlite3.register_adapter",
+    "sqlite3.register_converter",
 };
 
 // Method names that register something with an object another module owns.
@@ -59,8 +110,8 @@ std::vector<std::pair<std::size_t, std::size_t>> main_guards(const CodeObject& c
     const auto& in = list.instrs;
     const std::vector<std::uint32_t> at = list.label_positions();
     for (std::size_t i = 0; i + 3 < in.size(); ++i) {
-        const bool name = in[i].opcode == op::LOAD_NAME && in[i].arg < code.names.size() &&
-                          code.names[in[i].arg] == "__name__";
+        const bool name =
+            in[i].opcode == op::LOAD_NAME && in[i].arg < code.names.size() && code.names[in[i].arg] == "__name__";
         const bool main = in[i + 1].opcode == op::LOAD_CONST && in[i + 1].arg < code.consts.size() &&
                           code.consts[in[i + 1].arg].kind == Constant::Kind::string &&
                           code.consts[in[i + 1].arg].text == "__main__";
@@ -87,8 +138,8 @@ public:
         const auto name_at = [&](std::uint32_t i) { return i < code.names.size() ? code.names[i] : std::string(); };
         std::vector<bool> in_chain(in.size(), false);  // attribute loads already judged with their imported root
         for (std::size_t i = 0; i < in.size(); ++i) {
-            const bool guarded = std::any_of(guards.begin(), guards.end(),
-                                             [&](const auto& g) { return i >= g.first && i < g.second; });
+            const bool guarded =
+                std::any_of(guards.begin(), guards.end(), [&](const auto& g) { return i >= g.first && i < g.second; });
             if (guarded) continue;
             const std::string line = "line " + std::to_string(in[i].position.line) + ": ";
             if ((in[i].opcode == op::LOAD_ATTR || in[i].opcode == op::LOAD_METHOD) && !in_chain[i] &&
@@ -111,7 +162,8 @@ public:
                 add(line + "calls " + dotted + "()");
             } else if (j < in.size() && (in[j].opcode == op::STORE_ATTR || in[j].opcode == op::DELETE_ATTR)) {
                 add(line + "sets " + dotted + "." + name_at(in[j].arg));
-            } else if (j + 1 < in.size() && (in[j + 1].opcode == op::STORE_SUBSCR || in[j + 1].opcode == op::DELETE_SUBSCR)) {
+            } else if (j + 1 < in.size() &&
+                       (in[j + 1].opcode == op::STORE_SUBSCR || in[j + 1].opcode == op::DELETE_SUBSCR)) {
                 add(line + "sets an item of " + dotted);
             }
         }
