@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "python" / "shrinkpy"
 EXECUTABLES = ("shrinkpython", "shrinkpy-measure")
+RUNTIME_MODULES = ("import_pass.py",)
 CONSOLE_SCRIPTS = {"shrinkpy": "shrinkpy.cli:main"}
 PACKAGE_SUFFIXES = (".py", ".pyi", ".json", ".typed")
 
@@ -123,6 +124,8 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
                 wheel.add(f"shrinkpy/{path.relative_to(PACKAGE).as_posix()}", path.read_bytes())
         for path in sorted(extension_dir.iterdir()):
             wheel.add(f"shrinkpy/{path.name}", path.read_bytes())
+        for name in RUNTIME_MODULES:  # read by the package too (shrinkpy analyze --imports)
+            wheel.add(f"shrinkpy/{name}", (ROOT / "runtime" / name).read_bytes())
         for name in EXECUTABLES:
             wheel.add(f"{dist}.data/scripts/{name}", (build_dir / "runtime" / name).read_bytes(), executable=True)
         for filename, data in _dist_info_files(project).items():

@@ -1,12 +1,16 @@
 """Stubs for shrinkpy._analyzer (python/src/analyzer_module.cpp)."""
 
 from types import CodeType
-from typing import Literal
+from typing import Callable, Literal
 
 Layer = Literal["concrete", "instructions", "cfg"]
+ImportMode = Literal["defer", "drop", "off"]
+# probe(module as written, level, imported name or "") -> a reason to keep the import eager, or None
+ImportProbe = Callable[[str, int, str], str | None]
 
 MAGIC: int
 DEBUG_LEVEL: int
+IMPORT_REWRITE_VERSION: int
 
 class AnalyzerError(ValueError):
     section: str  # "co_code", "co_exceptiontable", "co_linetable", "header", "code object", ...
@@ -58,3 +62,18 @@ def analyze(code: CodeType, recursive: bool = True) -> CodeReport: ...
 def analyze_totals(codes: list[CodeType]) -> dict[str, int]: ...
 def imports(module_code: CodeType) -> list[dict[str, object]]: ...
 def module_names(module_code: CodeType) -> dict[str, object]: ...
+
+# Import facts (imports()) plus, for import_plan()/rewrite_imports(), "action" ("keep", "defer",
+# "drop") and "verdict_reason". Keys: code, offset, line, module, level, imported, bound,
+# as_module, scope, use, readers, reason.
+ImportRow = dict[str, object]
+
+def import_plan(module_code: CodeType, mode: ImportMode = "defer", is_main: bool = True,
+                eager_lines: list[int] = ..., eager_modules: list[str] = ...,
+                probe: ImportProbe | None = None) -> list[ImportRow]: ...
+def rewrite_imports(module_code: CodeType, mode: ImportMode = "defer", is_main: bool = True,
+                    eager_lines: list[int] = ..., eager_modules: list[str] = ...,
+                    probe: ImportProbe | None = None) -> tuple[CodeType, list[ImportRow]]: ...
+def name_uses(module_code: CodeType, names: list[str]) -> list[dict[str, object]]: ...
+def import_effects(module_code: CodeType) -> list[str]: ...
+def eager_modules() -> list[tuple[str, bool, str]]: ...

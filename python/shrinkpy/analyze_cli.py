@@ -1,13 +1,12 @@
 """`shrinkpy analyze FILE.py`: where each function's locals die, which imports are never read, and
 why a code object was skipped. --json for machines, --explain for the reasons, --measure for what
-each unused import costs (RSS and tracemalloc delta of importing it in a fresh interpreter)."""
+each unused import costs (RSS and tracemalloc delta of importing it in a fresh interpreter).
+--imports reports every import with the import pass's verdict instead (shrinkpy/import_report.py)."""
 
 from __future__ import annotations
 
-import ast
 import json
 import os
-import subprocess
 import sys
 
 
@@ -17,46 +16,12 @@ def add_arguments(parser):
     parser.add_argument("--explain", action="store_true",
                         help="say why: the last use of each local, the reason for each import verdict")
     parser.add_argument("--measure", action="store_true",
-                        help="for each unused import, the memory importing it costs, ranked by cost")
-
-
-# Runs in a fresh interpreter. It imports nothing but sys and tracemalloc itself (not even json),
-# so that the module being measured is not already loaded; it prints a Python literal.
-MEASURE = r"""
-import sys, tracemalloc
-def rss_kib():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-tracemalloc.start()
-before_rss, before_tm = rss_kib(), tracemalloc.get_traced_memory()[0]
-try:
-    __import__(sys.argv[1])
-    error = None
-except BaseException as e:
-    error = f"{type(e).__name__}: {e}"
-print(repr({"rss_kib": rss_kib() - before_rss,
-            "tracemalloc_kib": (tracemalloc.get_traced_memory()[0] - before_tm) // 1024,
-            "error": error}))
-"""
-
-
-def interpreter():
-    """shrinkpython when the build provides it (SHRINKPY_SHRINKPYTHON), else this interpreter."""
-    candidate = os.environ.get("SHRINKPY_SHRINKPYTHON")
-    return candidate if candidate and os.access(candidate, os.X_OK) else sys.executable
-
-
-def measure_import(module, cwd):
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    proc = subprocess.run([interpreter(), "-c", MEASURE, module], capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=120)
-    try:
-        return ast.literal_eval(proc.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError, SyntaxError):
-        return {"rss_kib": None, "tracemalloc_kib": None, "error": proc.stderr.strip()[-200:] or "no output"}
+                        help="for each unused import (every import with --imports), the memory importing it "
+                             "costs, ranked by cost")
+    parser.add_argument("--imports", action="store_true",
+                        help="every import with what SHRINKPY_IMPORTS does to it (defer, drop, keep) and why")
+    parser.add_argument("--mode", choices=("defer", "drop", "off"), default="defer",
+                        help="with --imports: the SHRINKPY_IMPORTS mode to judge under (default defer)")
 
 
 def function_facts(report, explain):
@@ -96,6 +61,16 @@ def main(args) -> int:
     except SyntaxError as e:
         print(f"shrinkpy analyze: {args.file}: {e}", file=sys.stderr)
         return 2
+    if args.imports:
+        from shrinkpy import import_report
+
+        rows = import_report.report(module, source, args.file, args.mode, args.measure)
+        if args.json:
+            json.dump({"file": args.file, "mode": args.mode, "imports": rows}, sys.stdout, indent=2)
+            print()
+        else:
+            print(import_report.format_text(args.file, rows, args.mode, args.measure))
+        return 0
     report = analyzer.analyze(module)
     functions = [function_facts(r, args.explain) for r in analyzer.walk(report)]
     try:
@@ -105,6 +80,8 @@ def main(args) -> int:
         imports, names = [], {"names": [], "dynamic": [f"module not analysed: {e}"]}
     unused = [f for f in imports if f["use"] == "never"]
     if args.measure:
+        from shrinkpy.import_report import measure_import
+
         cwd = os.path.dirname(os.path.abspath(args.file))
         for fact in unused:
             fact["cost"] = measure_import(fact["module"] if not fact["level"] else fact["module"] or ".", cwd)

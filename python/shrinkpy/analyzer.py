@@ -1,12 +1,14 @@
 """The bytecode analyzer (shrinkpy._analyzer, a pybind11 module over libshrinkpy_analyzer).
 
 Analyze a CPython 3.11 code object recursively through co_consts: per-instruction liveness and
-last uses of fast locals, import facts, module-level names, and the decode/encode round trip.
+last uses of fast locals, import facts, module-level names, and the decode/encode round trip; the
+import pass (plan, rewrite, name uses, import-time effects, the modules it keeps eager).
 Every failure is an AnalyzerError carrying section, offset, opcode and reason.
 """
 
 from shrinkpy._analyzer import (  # noqa: F401  (re-exports)
     DEBUG_LEVEL,
+    IMPORT_REWRITE_VERSION,
     MAGIC,
     AnalyzerError,
     CodeReport,
@@ -15,23 +17,29 @@ from shrinkpy._analyzer import (  # noqa: F401  (re-exports)
     analyze_totals,
     check_magic,
     decode,
+    eager_modules,
     exception_table,
+    import_effects,
+    import_plan,
     imports,
     load_pyc,
     module_names,
+    name_uses,
     opname,
     positions,
     python_version_of_magic,
     rebuild,
+    rewrite_imports,
     roundtrip,
     serialize,
     stack_effect,
 )
 
 __all__ = [
-    "DEBUG_LEVEL", "MAGIC", "AnalyzerError", "CodeReport", "InstructionReport", "analyze", "analyze_totals",
-    "check_magic", "decode", "exception_table", "imports", "load_pyc", "module_names", "opname", "positions",
-    "python_version_of_magic", "rebuild", "roundtrip", "serialize", "stack_effect", "walk",
+    "DEBUG_LEVEL", "IMPORT_REWRITE_VERSION", "MAGIC", "AnalyzerError", "CodeReport", "InstructionReport", "analyze",
+    "analyze_totals", "check_magic", "decode", "eager_modules", "exception_table", "import_effects", "import_plan",
+    "imports", "load_pyc", "module_names", "name_uses", "opname", "positions", "python_version_of_magic", "rebuild",
+    "rewrite_imports", "roundtrip", "serialize", "stack_effect", "walk",
 ]
 
 

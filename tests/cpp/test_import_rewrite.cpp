@@ -203,7 +203,7 @@ TEST(ImportRewrite, EveryStdlibModuleRewritesToCodeThatReDecodes) {
 }
 
 TEST(NameUses, KindsOfEachRead) {
-    const std::vector<std::string> names = {"deferred_json", "deferred_class", "deferred_tuple_class",
+    const std::vector<std::string> names = {"deferred_json",  "deferred_class",   "deferred_tuple_class",
                                             "eager_argument", "eager_class_body", "eager_except"};
     std::map<std::string, std::vector<NameUse>> uses;
     for (NameUse& u : global_name_uses(main_module(), names)) uses[u.name].push_back(u);

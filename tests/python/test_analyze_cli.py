@@ -79,3 +79,28 @@ def test_syntax_error(tmp_path):
     bad.write_text("def (:\n")
     r = shrinkpy(str(bad), cwd=tmp_path)
     assert r.returncode == 2 and "bad.py" in r.stderr
+
+
+def test_imports_measure_ranks_every_import_of_a_benchmark_cli(tmp_path):
+    cli = REPO / "benchmarks" / "cli" / "devicectl.py"
+    r = shrinkpy("--imports", "--measure", "--json", str(cli), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)["imports"]
+    assert {row["bound"]: row["action"] for row in rows} == {
+        "argparse": "defer", "asyncio": "defer", "decimal": "defer", "json": "defer", "random": "defer"}
+    costs = [row["cost"]["rss_kib"] for row in rows]
+    assert costs == sorted(costs, reverse=True)
+    assert rows[0]["bound"] == "asyncio"  # by far the heaviest of them
+    assert all(row["cost"]["error"] is None and row["cost"]["seconds"] > 0 for row in rows)
+    assert all(row["cost"]["tracemalloc_kib"] > 0 for row in rows)
+    assert "read only inside functions" in rows[0]["verdict_reason"]
+
+
+def test_imports_text_gives_verdicts_and_reasons(program):
+    r = shrinkpy("--imports", "--mode", "drop", str(program), cwd=program.parent)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert any(line.split()[:5] == ["line", "1", "import", "json", "drop"] for line in lines)
+    assert any(line.split()[:5] == ["line", "3", "import", "os", "keep"] for line in lines)
+    assert "read by module-level code" in r.stdout
+    assert r.stdout.rstrip().endswith("0 deferred, 2 dropped")
