@@ -16,7 +16,7 @@ PACKAGES_DEMO  = python3-numpy python3-matplotlib
 # The package from the source tree: the CLI finds shrinkpython in $(BUILD) through SHRINKPY_BIN_DIR.
 DEV_ENV = PYTHONPATH=$(CURDIR)/python SHRINKPY_BIN_DIR=$(CURDIR)/$(BUILD)/runtime
 
-.PHONY: all deps deps-test deps-demo build demo test bench bench-quick bench-analyzer format lint clean
+.PHONY: all deps deps-test deps-demo build demo test bench bench-quick bench-analyzer bench-imports format lint clean
 
 all: build
 
@@ -53,6 +53,12 @@ bench: deps-demo build
 bench-quick: deps-demo build
 	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --scale 0.5 --repeat 1 \
 	    --json $(BUILD)/bench-quick.json --plot $(BUILD)/bench-quick.png
+
+# Deferred imports (issue 9): every path of the tools in benchmarks/cli/ under shrinkpython with imports
+# as written and deferred, alternating; rewrites README.md's bench-imports section.
+bench-imports: deps-demo build
+	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --suite cli --repeat 5 --readme README.md \
+	    --json $(BUILD)/bench-imports.json
 
 # The analyzer over the whole stdlib (decode, CFG, liveness): a benchmark, not a test.
 bench-analyzer: build

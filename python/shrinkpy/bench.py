@@ -53,24 +53,26 @@ def _retained(marks_path: str) -> int | None:
     return values[-1] if values else None
 
 
-def run_once(workload: Path, config: Config, extra_args: list[str]) -> tuple[Run, bytes]:
+def run_once(name: str, argv: list[str], config: Config, extra_args: list[str]) -> tuple[Run, bytes]:
+    """One measured run of the script and arguments `argv` (a workload) under `config`."""
     with tempfile.TemporaryDirectory(prefix="shrinkpy-bench-") as tmp:
         marks = os.path.join(tmp, "marks")
         env = config.environment()
         env["SHRINKPY_BENCH_MARKS"] = marks
-        m = measure(config.command([str(workload), *extra_args]), env=env, capture_stdout=True)
+        m = measure(config.command([*argv, *extra_args]), env=env, capture_stdout=True)
         retained = _retained(marks)
-    run = Run(workload.stem, config.name, 0, m.exit_code, True, m.peak_rss_bytes, m.peak_private_bytes, retained,
+    run = Run(name, config.name, 0, m.exit_code, True, m.peak_rss_bytes, m.peak_private_bytes, retained,
               m.wall_seconds, m.cpu_seconds)
     return run, m.stdout or b""
 
 
 def run_matrix(names: list[str], matrix: list[Config], repeat: int, extra_args: list[str],
-               progress=None) -> tuple[list[Run], dict[str, bytes]]:
+               progress=None, commands: dict[str, list[str]] | None = None) -> tuple[list[Run], dict[str, bytes]]:
     """Warm-up once per (workload, configuration), then `repeat` rounds; inside a round every
     workload runs under every configuration in turn, so that drift on a noisy machine spreads
-    evenly. Returns the runs and the baseline's output per workload."""
-    paths = workloads()
+    evenly. `commands` maps a workload to its script and arguments (default: the scripts of
+    benchmarks/workloads/). Returns the runs and the baseline's output per workload."""
+    commands = commands or {name: [str(path)] for name, path in workloads().items()}
     runs: list[Run] = []
     reference: dict[str, bytes] = {}
     total = len(names) * len(matrix) * (repeat + 1)
@@ -81,7 +83,7 @@ def run_matrix(names: list[str], matrix: list[Config], repeat: int, extra_args: 
                 step += 1
                 if progress:
                     progress(step, total, name, config.name, "warm-up" if round_ == 0 else f"run {round_}/{repeat}")
-                run, stdout = run_once(paths[name], config, extra_args)
+                run, stdout = run_once(name, commands[name], config, extra_args)
                 if config.name == matrix[0].name:
                     reference.setdefault(name, stdout)
                 ok = run.exit_code == 0 and stdout == reference.get(name, stdout)

@@ -17,14 +17,20 @@ README_BEGIN, README_END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("workloads", nargs="*", metavar="WORKLOAD", help="workloads to run (default: all)")
-    parser.add_argument("--configs", default=DEFAULT_CONFIGS,
-                        help=f"comma-separated configurations (default: {DEFAULT_CONFIGS}); "
+    parser.add_argument("--suite", choices=("workloads", "cli"), default="workloads",
+                        help="workloads: the programs of benchmarks/workloads/; cli: every path of the tools of "
+                             "benchmarks/cli/, imports eager against deferred (shrinkpy/import_bench.py)")
+    parser.add_argument("--configs", default=None,
+                        help=f"comma-separated configurations (default: {DEFAULT_CONFIGS}; with --suite cli: "
+                             "stock,imports-eager,imports-defer); "
                              "'stock' is always measured first, as the baseline of the ratios")
     parser.add_argument("--repeat", type=int, default=3, metavar="N", help="measured runs per pair (default 3)")
     parser.add_argument("--scale", type=float, default=1.0, help="workload size factor (default 1.0)")
     parser.add_argument("--json", metavar="FILE", help="write every run and the summary as JSON")
     parser.add_argument("--plot", metavar="PNG", help="bar chart of peak RSS per workload and configuration")
-    parser.add_argument("--readme", metavar="FILE", help=f"replace the results between {README_BEGIN} and {README_END}")
+    parser.add_argument("--readme", metavar="FILE",
+                        help=f"replace the results between {README_BEGIN} and {README_END} (with --suite cli: "
+                             "<!-- bench-imports:begin --> and <!-- bench-imports:end -->)")
     parser.add_argument("--list", action="store_true", help="list workloads and configurations, then stop")
     parser.add_argument("--pyperformance", action="store_true", help="run pyperformance per configuration instead")
     parser.add_argument("-b", "--benchmarks", help="with --pyperformance: pyperformance's -b list")
@@ -67,10 +73,17 @@ def command_line() -> str:
 def main(args: argparse.Namespace) -> int:
     if args.pyperformance:
         return pyperformance_main(args)
-    from shrinkpy import bench
+    from shrinkpy import bench, import_bench
 
-    available = bench.workloads()
-    matrix, skipped = resolve_configs(args.configs)
+    cli_suite = args.suite == "cli"
+    if cli_suite and args.scale != 1.0:
+        print("shrinkpy bench: --scale does not apply to --suite cli", file=sys.stderr)
+        return 2
+    commands = import_bench.commands() if cli_suite else None
+    available = commands if cli_suite else bench.workloads()
+    matrix, skipped = resolve_configs(args.configs or (import_bench.DEFAULT_CONFIGS if cli_suite else DEFAULT_CONFIGS))
+    if cli_suite:
+        skipped += [(f"{tool} (every path)", reason) for tool, reason in import_bench.missing_needs().items()]
     if args.list:
         print("workloads:", " ".join(available))
         print("configurations:", " ".join(c.name for c in matrix))
@@ -86,9 +99,12 @@ def main(args: argparse.Namespace) -> int:
         print(f"shrinkpy bench: skipping {name}: {reason}", file=sys.stderr)
 
     extra = ["--scale", str(args.scale)] if args.scale != 1.0 else []
-    runs, _ = bench.run_matrix(names, matrix, max(1, args.repeat), extra, progress=bench.progress_printer)
+    runs, _ = bench.run_matrix(names, matrix, max(1, args.repeat), extra, progress=bench.progress_printer,
+                               commands=commands)
     config_names = [c.name for c in matrix]
     print(bench.format_tables(runs, config_names, names))
+    if cli_suite:
+        print("\n" + import_bench.summary(runs, names))
     wrong = sorted({(r.workload, r.config) for r in runs if not r.output_ok})
 
     header = (f"Measured by `{command_line()}` on {datetime.date.today().isoformat()}, {machine()}; "
@@ -110,7 +126,11 @@ def main(args: argparse.Namespace) -> int:
         from shrinkpy.plot import peak_rss_bars
         peak_rss_bars(bench.medians(runs), config_names, names, args.plot, "Peak RSS per workload (lower is better)")
     if args.readme:
-        update_readme(Path(args.readme), header + "\n\n" + bench.format_tables(runs, config_names, names, markdown=True))
+        body = header + "\n\n" + bench.format_tables(runs, config_names, names, markdown=True)
+        if cli_suite:
+            body = header + "\n\n" + import_bench.summary(runs, names, markdown=True) + "\n\n" + body
+        markers = (import_bench.README_BEGIN, import_bench.README_END) if cli_suite else (README_BEGIN, README_END)
+        update_readme(Path(args.readme), body, *markers)
     if wrong:
         print("shrinkpy bench: output differs from stock python3.11 for: " +
               ", ".join(f"{w} under {c}" for w, c in wrong), file=sys.stderr)
@@ -118,13 +138,13 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def update_readme(path: Path, body: str) -> None:
+def update_readme(path: Path, body: str, begin: str = README_BEGIN, end: str = README_END) -> None:
     text = path.read_text()
-    if README_BEGIN not in text or README_END not in text:
-        raise SystemExit(f"shrinkpy bench: {path} has no {README_BEGIN} ... {README_END} section")
-    before, rest = text.split(README_BEGIN, 1)
-    _, after = rest.split(README_END, 1)
-    path.write_text(f"{before}{README_BEGIN}\n{body}\n{README_END}{after}")
+    if begin not in text or end not in text:
+        raise SystemExit(f"shrinkpy bench: {path} has no {begin} ... {end} section")
+    before, rest = text.split(begin, 1)
+    _, after = rest.split(end, 1)
+    path.write_text(f"{before}{begin}\n{body}\n{end}{after}")
 
 
 def pyperformance_main(args: argparse.Namespace) -> int:
@@ -133,7 +153,7 @@ def pyperformance_main(args: argparse.Namespace) -> int:
     if pyperformance_driver.command() is None:
         print(pyperformance_driver.INSTALL_HINT, file=sys.stderr)
         return 2
-    matrix, skipped = resolve_configs(args.configs)
+    matrix, skipped = resolve_configs(args.configs or DEFAULT_CONFIGS)
     for name, reason in skipped:
         print(f"shrinkpy bench: skipping {name}: {reason}", file=sys.stderr)
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]

@@ -20,7 +20,7 @@ from shrinkpy import locate
 
 # Variables that would make two configurations differ in more than what they name.
 _CONTROLLED = ("PYTHONMALLOC", "LD_PRELOAD", "SHRINKPY_ALLOCATOR", "SHRINKPY_REPORT", "SHRINKPY_EARLY_FREE",
-               "SHRINKPY_TIMELINE")
+               "SHRINKPY_TIMELINE", "SHRINKPY_IMPORTS")
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -82,6 +82,11 @@ def named() -> dict[str, Config]:
         Config("arena+early", "shrinkpython, arena allocator, early freeing", "shrinkpython", early),
         Config("trimmed+arena+early", "trimmed host interpreter, arena, early freeing",
                str(trimmed_interpreter()), early),
+        # The deferred-imports benchmark (shrinkpy bench --suite cli): the same shrinkpython but for imports.
+        Config("imports-eager", "shrinkpython, imports as written (SHRINKPY_IMPORTS=off)", "shrinkpython",
+               {"SHRINKPY_IMPORTS": "off"}),
+        Config("imports-defer", "shrinkpython, deferred imports (SHRINKPY_IMPORTS=defer)", "shrinkpython",
+               {"SHRINKPY_IMPORTS": "defer"}),
     ]
     return {c.name: c for c in configs}
 

@@ -5,8 +5,8 @@ rewrite_imports) before they run, with runtime/deferred_imports.py installed.
     python3.11 import_pass_runner.py MODE script.py [args...]
 
 A stand-in for the loader hook (runtime/loader_hook.py does the same for early freeing), so the
-pass is tested on its own. With SHRINKPY_TEST_DECISIONS=path, writes every module's decisions and
-the proxies' report there at exit (a Python literal: the runner imports no json).
+pass is tested on its own. With SHRINKPY_TEST_DECISIONS=path, writes every module's decisions,
+the proxies' report and the modules loaded there at exit (a Python literal: the runner imports no json).
 """
 
 import atexit
@@ -65,7 +65,7 @@ def dump():
     target = os.environ.get("SHRINKPY_TEST_DECISIONS")
     if target:
         with open(target, "w") as f:
-            f.write(repr({"decisions": decisions, "deferred": deferred.report()}))
+            f.write(repr({"decisions": decisions, "deferred": deferred.report(), "modules": sorted(sys.modules)}))
 
 
 atexit.register(dump)

@@ -143,3 +143,23 @@ def test_run_timeline_draws_a_png(tmp_path):
     samples = json.loads((tmp_path / "timeline.png.json").read_text())["samples"]
     assert len(samples) >= 3 and max(s["allocated_bytes"] for s in samples) > 1 << 20
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10000
+
+
+def test_cli_suite_summary_compares_deferred_with_eager_imports():
+    from shrinkpy import import_bench
+
+    commands = import_bench.commands()
+    assert commands["devicectl status"][1:] == ["status"]
+    assert import_bench.is_light("devicectl --help") and import_bench.is_light("meterdb config")
+    assert not import_bench.is_light("feedtool fetch")
+    runs = [fake("devicectl status", "imports-eager", 1, 20, 0.100), fake("devicectl status", "imports-defer", 1, 10, 0.040),
+            fake("devicectl --help", "imports-eager", 1, 20, 0.100), fake("devicectl --help", "imports-defer", 1, 10, 0.050),
+            fake("devicectl serve", "imports-eager", 1, 30, 0.200), fake("devicectl serve", "imports-defer", 1, 30, 0.210)]
+    names = ["devicectl --help", "devicectl status", "devicectl serve"]
+    text = import_bench.summary(runs, names)
+    assert "light paths' peak RSS 50% lower (target: at least 30%): met" in text
+    assert "light paths' start-up 55% faster (target: at least 25%): met" in text
+    assert "slowest path devicectl serve: 1.05x eager's wall time" in text and text.rstrip().endswith("NOT met")
+    markdown = import_bench.summary(runs, names, markdown=True)
+    assert "| devicectl serve (heavy) | 30.0 MiB | 30.0 MiB | 1.00x | 200 ms | 210 ms | 1.05x |" in markdown
+    assert "lacks SHRINKPY_IMPORTS" in import_bench.summary(runs[:1], names[:1])

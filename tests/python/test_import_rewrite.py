@@ -10,6 +10,8 @@ import ast
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from conftest import STOCK, clean_env, run
 
 RUNNER = Path(__file__).with_name("import_pass_runner.py")
@@ -409,3 +411,33 @@ def test_class_bodies_read_at_import_time_keep_the_import(tmp_path):
     """})
     assert verdicts["__main__"]["colorsys"][0] == "keep" and "imported" in verdicts["__main__"]["colorsys"][1]
     assert out == "RED (0.6666666666666666, 1.0, 1)\n"
+
+
+# The benchmark's command-line tools: what each path must not load when imports are deferred.
+HEAVY = {
+    "devicectl": ("asyncio", "decimal", "json", "random"),
+    "meterdb": ("sqlite3", "decimal", "statistics", "tempfile"),
+    "feedtool": ("email.message", "email.policy", "http.client", "xml.etree.ElementTree", "socket"),
+    "imgcli": ("numpy", "hashlib"),
+    "logtool": ("csv", "gzip", "json", "statistics"),
+}
+
+
+@pytest.mark.parametrize("tool", sorted(HEAVY))
+def test_benchmark_cli_light_paths_never_load_the_heavy_modules(tool, tmp_path):
+    from shrinkpy import import_bench
+
+    if tool in import_bench.missing_needs():
+        pytest.skip(import_bench.missing_needs()[tool])
+    light, heavy = import_bench.TOOLS[tool]
+    script = str(import_bench.CLI_DIR / f"{tool}.py")
+    for path in ("--help", light, *heavy):
+        report = tmp_path / f"{path}.txt"
+        eager = run([STOCK, script, path], cwd=tmp_path)
+        on = run([STOCK, str(RUNNER), "defer", script, path], cwd=tmp_path,
+                 env=clean_env(SHRINKPY_TEST_DECISIONS=str(report)))
+        assert eager.returncode == on.returncode == 0, on.stderr.decode()
+        assert on.stdout == eager.stdout  # checksums included
+        loaded = set(ast.literal_eval(report.read_text())["modules"])
+        if path in ("--help", light):
+            assert not loaded & set(HEAVY[tool]), (path, sorted(loaded & set(HEAVY[tool])))
