@@ -14,7 +14,8 @@ Before an import is deferred or dropped, the probe answers two questions without
   modules with effects are in the analyzer's table instead (eager_modules.cpp).
 """
 
-import importlib.machinery
+import _frozen_importlib as _bootstrap  # what the interpreter has loaded at start-up, even under -S -I
+import _frozen_importlib_external as _bootstrap_external
 import sys
 
 EAGER_PRAGMA = b"shrinkpy: eager"
@@ -45,7 +46,7 @@ def find_spec(name):
     a submodule. None when it cannot be found."""
     loaded = sys.modules.get(name)
     if loaded is not None:
-        return getattr(loaded, "__spec__", None) or importlib.machinery.ModuleSpec(name, None)
+        return getattr(loaded, "__spec__", None) or _bootstrap.ModuleSpec(name, None)
     parent, _, _ = name.rpartition(".")
     if parent:
         parent_spec = find_spec(parent)
@@ -53,7 +54,7 @@ def find_spec(name):
             return None
         parent_module = sys.modules.get(parent)
         path = getattr(parent_module, "__path__", None) if parent_module else parent_spec.submodule_search_locations
-        return importlib.machinery.PathFinder.find_spec(name, path) if path is not None else None
+        return _bootstrap_external.PathFinder.find_spec(name, path) if path is not None else None
     for finder in sys.meta_path:
         find = getattr(finder, "find_spec", None)
         if find is not None:
@@ -61,6 +62,16 @@ def find_spec(name):
             if spec is not None:
                 return spec
     return None
+
+
+def is_submodule(name):
+    """Whether `name` is a module inside a package (`urllib.parse`, not `os.path`), found without
+    importing anything."""
+    parent = name.rpartition(".")[0]
+    parent_spec = find_spec(parent) if parent else None
+    if parent_spec is None or parent_spec.submodule_search_locations is None:
+        return False
+    return find_spec(name) is not None
 
 
 class ImportPass:
@@ -77,7 +88,8 @@ class ImportPass:
         if self.mode == "off":
             return code, []
         return self.rewrite_imports(code, self.mode, is_main, eager_lines(source), list(self.eager_modules),
-                                    lambda module, level, imported: self.probe(module, level, imported, package))
+                                    lambda module, level, imported: self.probe(module, level, imported, package),
+                                    is_submodule)
 
     def probe(self, module, level, imported, package):
         """A reason to keep the import eager, or None."""

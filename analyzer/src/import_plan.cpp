@@ -113,6 +113,7 @@ public:
         for (std::size_t i = 0; i < plan.decisions.size(); ++i) decide(plan.decisions[i], effective[i]);
         probe(plan);
         consolidate(plan);
+        hold_for_implicit_submodules(plan);
         return plan;
     }
 
@@ -245,6 +246,45 @@ private:
             if (!it->second.empty()) {
                 d.action = ImportAction::keep;
                 d.reason = it->second;
+            }
+        }
+    }
+
+    // `import urllib` then `urllib.parse.x` with no `import urllib.parse`: the attribute exists
+    // only once some import loaded the submodule, and deferring any import could postpone that.
+    void hold_for_implicit_submodules(ImportPlan& plan) {
+        if (!policy_.is_submodule || plan.deferred() + plan.dropped() == 0) return;
+        std::set<std::string> explicit_modules;  // what the module's own imports load
+        for (const ImportDecision& d : plan.decisions) {
+            if (d.fact.level != 0) continue;
+            std::string name = d.fact.module;
+            if (!d.fact.imported.empty() && d.fact.imported != "*") name += "." + d.fact.imported;
+            for (std::size_t dot = name.find('.');; dot = name.find('.', dot + 1)) {
+                explicit_modules.insert(name.substr(0, dot));  // importing a.b.c loads a and a.b too
+                if (dot == std::string::npos) break;
+            }
+        }
+        for (const ImportDecision& d : plan.decisions) {
+            const ImportFact& f = d.fact;
+            if (f.scope != ImportScope::module || f.level != 0 || !f.imported.empty() || f.bound.empty()) continue;
+            const std::string top = f.module.substr(0, f.module.find('.'));
+            const std::string package = (f.bound == top && !f.as_module) ? top : f.module;
+            const auto found = uses_.find(f.bound);
+            if (found == uses_.end()) continue;
+            for (const NameUse& use : found->second) {
+                for (const std::string& attribute : use.attributes) {
+                    const std::string dotted = package + "." + attribute;
+                    if (explicit_modules.count(dotted) || !policy_.is_submodule(dotted)) continue;
+                    const std::string why = "the module reads " + dotted + " (" + where(use) +
+                                            ") without importing it: it relies on another import having loaded "
+                                            "it, so its imports stay as written";
+                    for (ImportDecision& other : plan.decisions) {
+                        if (other.action == ImportAction::keep) continue;
+                        other.action = ImportAction::keep;
+                        other.reason = why;
+                    }
+                    return;
+                }
             }
         }
     }

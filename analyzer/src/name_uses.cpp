@@ -35,6 +35,7 @@ struct Classification {
     NameUseKind kind = NameUseKind::discarded;
     std::string detail;
     bool seen = false;
+    std::vector<std::string> attributes;  // names read from it (LOAD_ATTR / LOAD_METHOD)
 };
 
 // (pops, pushes) of an instruction as ceval.c runs it, for the opcodes whose pops differ from
@@ -262,7 +263,7 @@ private:
         return true;
     }
 
-    void record(int value, NameUseKind kind, const std::string& detail) {
+    void record(int value, NameUseKind kind, const std::string& detail, const std::string& attribute = {}) {
         if (value < 0) return;
         const auto tuple = tuples_.find(static_cast<std::size_t>(value));
         if (tuple != tuples_.end()) {
@@ -273,6 +274,8 @@ private:
             return;
         }
         Classification& c = loads_[static_cast<std::size_t>(value)];
+        if (!attribute.empty() && std::find(c.attributes.begin(), c.attributes.end(), attribute) == c.attributes.end())
+            c.attributes.push_back(attribute);
         if (!c.seen || (kind == NameUseKind::unsafe && c.kind != NameUseKind::unsafe)) {
             c.kind = kind;
             c.detail = detail;
@@ -318,6 +321,8 @@ private:
         return changed;
     }
 
+    std::string name_of(std::uint32_t index) const { return index < code_.names.size() ? code_.names[index] : ""; }
+
     int pop(Stack& stack) {
         if (stack.empty()) return kOther;
         const int v = stack.back();
@@ -347,11 +352,11 @@ private:
             }
             case op::PUSH_NULL: stack.push_back(kNull); return;
             case op::LOAD_ATTR:
-                record(pop(stack), NameUseKind::attribute, "");
+                record(pop(stack), NameUseKind::attribute, "", name_of(in.arg));
                 stack.push_back(kOther);
                 return;
             case op::LOAD_METHOD:
-                record(pop(stack), NameUseKind::attribute, "");
+                record(pop(stack), NameUseKind::attribute, "", name_of(in.arg));
                 stack.push_back(kMethodOrNull);
                 stack.push_back(kOther);
                 return;
@@ -490,7 +495,8 @@ void walk(const CodeObject& code, bool at_import_time, const std::vector<std::st
         for (auto& [index, c] : interpreter.loads()) {
             const Instr& in = decoded->instrs[index];
             const std::uint32_t name_index = in.opcode == op::LOAD_GLOBAL ? in.arg >> 1 : in.arg;
-            NameUse use{code.names[name_index], code.qualname, in.position.line, c.kind, at_import_time, c.detail};
+            NameUse use{code.names[name_index], code.qualname, in.position.line, c.kind,
+                        at_import_time,         c.detail,      c.attributes};
             if (!c.seen) use.kind = NameUseKind::discarded;
             out.push_back(std::move(use));
         }

@@ -104,7 +104,8 @@ def verdicts(module_code, source, path, mode):
         passer = import_pass.ImportPass(_analyzer.rewrite_imports, _analyzer.import_effects, mode,
                                         lambda p: not os.path.realpath(p).startswith(excluded))
         return _analyzer.import_plan(module_code, mode, True, list(import_pass.eager_lines(source)), [],
-                                     lambda m, level, imported: passer.probe(m, level, imported, None))
+                                     lambda m, level, imported: passer.probe(m, level, imported, None),
+                                     import_pass.is_submodule)
     finally:
         sys.path.remove(script_dir)
 

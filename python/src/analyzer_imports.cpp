@@ -20,7 +20,7 @@ namespace shrinkpy::python {
 namespace {
 
 an::ImportPolicy policy_from(const std::string& mode, bool is_main, const std::vector<std::int32_t>& eager_lines,
-                             const std::vector<std::string>& eager_modules, py::object probe) {
+                             const std::vector<std::string>& eager_modules, py::object probe, py::object is_submodule) {
     an::ImportPolicy policy;
     const auto parsed = an::parse_import_mode(mode);
     if (!parsed)
@@ -38,6 +38,16 @@ an::ImportPolicy policy_from(const std::string& mode, bool is_main, const std::v
                 return answer.is_none() ? std::string() : py::str(answer).cast<std::string>();
             } catch (py::error_already_set& e) {
                 return std::string("the loader's probe failed: ") + e.what();
+            }
+        };
+    }
+    if (!is_submodule.is_none()) {
+        // A failing answer counts as "a submodule": the imports stay as written.
+        policy.is_submodule = [is_submodule](const std::string& module) -> bool {
+            try {
+                return py::bool_(is_submodule(module));
+            } catch (py::error_already_set&) {
+                return true;
             }
         };
     }
@@ -72,9 +82,10 @@ py::object python_constant(const an::Constant& c) {
 }
 
 py::tuple rewrite(py::handle code, const std::string& mode, bool is_main, const std::vector<std::int32_t>& eager_lines,
-                  const std::vector<std::string>& eager_modules, py::object probe) {
+                  const std::vector<std::string>& eager_modules, py::object probe, py::object is_submodule) {
     auto converted = code_from_python(code);
-    const an::ImportPolicy policy = policy_from(mode, is_main, eager_lines, eager_modules, std::move(probe));
+    const an::ImportPolicy policy =
+        policy_from(mode, is_main, eager_lines, eager_modules, std::move(probe), std::move(is_submodule));
     an::ImportRewrite result = unwrap(an::rewrite_imports(*converted, policy));
     if (!result.changed) return py::make_tuple(py::reinterpret_borrow<py::object>(code), decisions_list(result.plan));
     py::list consts(code.attr("co_consts"));
@@ -116,24 +127,25 @@ void register_imports(py::module_& m) {
     const char* policy_doc =
         " mode: 'defer', 'drop' or 'off'; is_main: the code is __main__'s; eager_lines: lines with "
         "`# shrinkpy: eager`; eager_modules: modules the user marked eager; probe(module, level, imported) -> "
-        "reason to keep it eager, or None.";
+        "reason to keep it eager, or None; is_submodule(dotted) -> whether it names a findable submodule.";
     m.def(
         "import_plan",
         [](py::handle code, const std::string& mode, bool is_main, const std::vector<std::int32_t>& eager_lines,
-           const std::vector<std::string>& eager_modules, py::object probe) {
+           const std::vector<std::string>& eager_modules, py::object probe, py::object is_submodule) {
             auto converted = code_from_python(code);
-            const an::ImportPolicy policy = policy_from(mode, is_main, eager_lines, eager_modules, std::move(probe));
+            const an::ImportPolicy policy =
+                policy_from(mode, is_main, eager_lines, eager_modules, std::move(probe), std::move(is_submodule));
             return decisions_list(unwrap(an::plan_imports(*converted, policy)));
         },
         py::arg("module_code"), py::arg("mode") = "defer", py::arg("is_main") = true,
         py::arg("eager_lines") = std::vector<std::int32_t>{}, py::arg("eager_modules") = std::vector<std::string>{},
-        py::arg("probe") = py::none(),
+        py::arg("probe") = py::none(), py::arg("is_submodule") = py::none(),
         (std::string("Every import binding with its facts, 'action' (keep/defer/drop) and 'verdict_reason'.") +
          policy_doc)
             .c_str());
     m.def("rewrite_imports", &rewrite, py::arg("module_code"), py::arg("mode") = "defer", py::arg("is_main") = true,
           py::arg("eager_lines") = std::vector<std::int32_t>{}, py::arg("eager_modules") = std::vector<std::string>{},
-          py::arg("probe") = py::none(),
+          py::arg("probe") = py::none(), py::arg("is_submodule") = py::none(),
           (std::string("(code, decisions): the module code with deferred and dropped imports rewritten (the same "
                        "object when nothing changed) and import_plan()'s decisions.") +
            policy_doc)

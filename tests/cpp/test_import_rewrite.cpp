@@ -103,6 +103,27 @@ TEST(ImportPlan, UserMarksAndTheProbeKeepImportsEager) {
     EXPECT_EQ(std::count(asked.begin(), asked.end(), "sys:"), 0);
 }
 
+TEST(ImportPlan, ReadingASubmoduleNeverImportedKeepsEveryImport) {
+    ImportPolicy policy;
+    policy.eager_lines = {13};
+    std::vector<std::string> asked;
+    policy.is_submodule = [&](const std::string& module) {
+        asked.push_back(module);
+        return module == "json.decoder";  // reads(): deferred_json.dumps -> "json.dumps" is not one
+    };
+    auto plan = plan_imports(main_module(), policy);
+    ASSERT_TRUE(plan);
+    EXPECT_EQ(plan->deferred(), 7u);
+    EXPECT_NE(std::find(asked.begin(), asked.end(), "json.dumps"), asked.end());
+    // email.message and email.policy are imported explicitly: never asked about.
+    EXPECT_EQ(std::find(asked.begin(), asked.end(), "email.message"), asked.end());
+    policy.is_submodule = [](const std::string& module) { return module == "json.dumps"; };
+    plan = plan_imports(main_module(), policy);
+    ASSERT_TRUE(plan);
+    EXPECT_EQ(plan->deferred(), 0u);
+    EXPECT_NE(by_name(*plan).at("deferred_et")->reason.find("reads json.dumps"), std::string::npos);
+}
+
 TEST(ImportPlan, ModulesOtherThanMainKeepPublicNamesWithoutAll) {
     ImportPolicy policy;
     policy.is_main = false;

@@ -6,7 +6,8 @@ rewrite_imports) before they run, with runtime/deferred_imports.py installed.
 
 A stand-in for the loader hook (runtime/loader_hook.py does the same for early freeing), so the
 pass is tested on its own. With SHRINKPY_TEST_DECISIONS=path, writes every module's decisions,
-the proxies' report and the modules loaded there at exit (a Python literal: the runner imports no json).
+the proxies' report and the modules loaded there at exit. With SHRINKPY_TEST_SCOPE=all, rewrites the
+standard library's modules too (a Python literal: the runner imports no json).
 """
 
 import atexit
@@ -37,6 +38,8 @@ EXCLUDED = tuple(os.path.join(os.path.realpath(sysconfig.get_paths()[k]), "") fo
 
 
 def is_user_path(path):
+    if os.environ.get("SHRINKPY_TEST_SCOPE") == "all":  # the standard library too
+        return True
     real = os.path.realpath(path)
     return not real.startswith(EXCLUDED) and "site-packages" not in real and "dist-packages" not in real
 

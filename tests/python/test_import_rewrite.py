@@ -441,3 +441,38 @@ def test_benchmark_cli_light_paths_never_load_the_heavy_modules(tool, tmp_path):
         loaded = set(ast.literal_eval(report.read_text())["modules"])
         if path in ("--help", light):
             assert not loaded & set(HEAVY[tool]), (path, sorted(loaded & set(HEAVY[tool])))
+
+
+def test_the_probe_finds_modules_without_importing_them(tmp_path):
+    write(tmp_path, {"pkg/__init__.py": "raise RuntimeError('imported')\n", "pkg/sub.py": "",
+                     "main.py": f"""
+        import importlib.util, sys
+        spec = importlib.util.spec_from_file_location("p", {str(RUNNER.parents[2] / "runtime" / "import_pass.py")!r})
+        p = importlib.util.module_from_spec(spec); spec.loader.exec_module(p)
+        sys.path.insert(0, ".")
+        print(p.find_spec("pkg.sub").name, p.find_spec("pkg.nope"), p.find_spec("email.mime.text").name,
+              "pkg" in sys.modules, "email.mime" in sys.modules)
+        print(p.absolute_name("x", 1, "a.b"), p.absolute_name("", 2, "a.b"), p.absolute_name("x", 1, None),
+              p.absolute_name("x", 3, "a.b"), p.eager_lines(b"import a\\nimport b  # shrinkpy: eager\\n"))
+    """})
+    r = run([STOCK, "main.py"], cwd=tmp_path)
+    assert r.stdout.decode() == "pkg.sub None email.mime.text False False\na.b.x a None None (2,)\n", r.stderr
+
+
+def test_a_module_reading_a_submodule_it_never_imports_keeps_its_imports(tmp_path):
+    # email/_header_value_parser.py does this: `import urllib`, then urllib.parse works only
+    # because `from email import utils` loaded urllib.parse first.
+    out, verdicts, _ = check(tmp_path, {
+        "loader.py": "import urllib.parse\n",
+        "main.py": """
+            import urllib
+            import loader
+            import colorsys
+            def quote(text):
+                return urllib.parse.quote(text), loader.__name__, colorsys.rgb_to_hsv(0, 0, 0)
+            print(quote("a b"))
+        """})
+    for name in ("loader", "colorsys"):
+        action, reason = verdicts["__main__"][name]
+        assert action == "keep" and "reads urllib.parse" in reason, reason
+    assert out == "('a%20b', 'loader', (0.0, 0.0, 0))\n"

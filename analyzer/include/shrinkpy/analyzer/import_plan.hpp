@@ -20,6 +20,9 @@
 //   - some read of the name is not an attribute base, callee or class check (name_uses.hpp)
 //   - it is never read and the mode is `defer` (a never-read import is kept for its effects)
 //   - the loader's probe says so (the module cannot be found, or its code has effects)
+//   - the module reads a submodule it never imports (`import urllib` then `urllib.parse.quote`,
+//     as email/_header_value_parser.py does): it relies on another import, maybe a deferred one,
+//     having loaded it, so none of its imports change
 //   - another name of the same statement stays eager, or, for `import a.b`, another
 //     `import a...` binding the same name does (the statements load the package together)
 // ====================================================================================================
@@ -54,6 +57,10 @@ struct ImportPolicy {
     // to go ahead. The loader answers "not found" (so the ImportError stays where it was written)
     // and "its module-level code has effects" (module_effects.hpp).
     std::function<std::string(const ImportFact& fact)> probe;
+    // Whether a dotted name is a submodule of a package that can be found (without importing it).
+    // Set, it lets the plan see a module reading `pkg.sub` without importing pkg.sub, which works
+    // only because some other import loaded it: then none of the module's imports change.
+    std::function<bool(const std::string& module)> is_submodule;
 };
 
 struct ImportDecision {

@@ -39,9 +39,10 @@ struct NameUse {
     std::string code_qualname;  // the code object that reads it
     std::int32_t line = -1;     // of the load
     NameUseKind kind = NameUseKind::unsafe;
-    bool at_import_time = false;  // the reading code runs while the module is imported: module
-                                  // level, class bodies and comprehensions under it
-    std::string detail;           // for unsafe uses: what happens to the value
+    bool at_import_time = false;          // the reading code runs while the module is imported: module
+                                          // level, class bodies and comprehensions under it
+    std::string detail;                   // for unsafe uses: what happens to the value
+    std::vector<std::string> attributes;  // attributes read from it (`os.path` -> path)
 };
 
 // Every load of one of `names` as a global (LOAD_GLOBAL; LOAD_NAME in module code and class
