@@ -16,7 +16,7 @@ namespace shrinkpy::analyzer {
 namespace {
 
 // Process-wide state changed by calling (or, for the sys lists, mutating) these.
-constexpr std::array<std::string_view, 66> kProcessApis = {
+constexpr std::array<std::string_view, 83> kProcessApis = {
     "atexit.register",
     "signal.signal",
     "signal.setitimer",
@@ -83,13 +83,37 @@ constexpr std::array<std::string_view, 66> kProcessApis = {
     "tracemalloc.start",
     "sqlite3.register_adapter",
     "sqlite3.register_converter",
+    // Output and processes: deferred, they would happen later, in another order.
+    "warnings.warn",
+    "sys.stdout.write",
+    "sys.stderr.write",
+    "logging.debug",
+    "logging.info",
+    "logging.warning",
+    "logging.error",
+    "logging.critical",
+    "logging.exception",
+    "logging.log",
+    "os.system",
+    "subprocess.run",
+    "subprocess.call",
+    "subprocess.check_call",
+    "subprocess.check_output",
+    "subprocess.Popen",
+    "sys.exit",
 };
 
-// Method names that register something with an object another module owns.
+// Builtins with effects when module-level code calls them: output, input, files opened relative
+// to a working directory that may have changed by the time a deferred import runs, dynamic code.
+constexpr std::array<std::string_view, 11> kEffectBuiltins = {
+    "print", "input", "open", "exec", "eval", "breakpoint", "exit", "quit", "__import__", "setattr", "delattr"};
+
+// Method names that register something with an object another module owns, log, or start a thread.
 constexpr std::array<std::string_view, 6> kRegistrationPrefixes = {"register", "connect", "subscribe",
                                                                    "listen",   "install", "add_hook"};
-constexpr std::array<std::string_view, 5> kRegistrationNames = {"add_handler", "addHandler", "addFilter", "setup",
-                                                                "patch_all"};
+constexpr std::array<std::string_view, 13> kRegistrationNames = {
+    "add_handler", "addHandler", "addFilter", "setup",     "patch_all", "debug", "info",
+    "warning",     "error",      "critical",  "exception", "log",       "start"};
 
 bool is_registration(std::string_view name) {
     for (std::string_view prefix : kRegistrationPrefixes) {
@@ -146,7 +170,15 @@ public:
                 is_registration(name_at(in[i].arg)))
                 add(line + "calls ." + name_at(in[i].arg) + "()");
             if (in[i].opcode != op::LOAD_NAME && in[i].opcode != op::LOAD_GLOBAL) continue;
-            const auto root = imported_.find(name_at(in[i].opcode == op::LOAD_GLOBAL ? in[i].arg >> 1 : in[i].arg));
+            const std::string loaded = name_at(in[i].opcode == op::LOAD_GLOBAL ? in[i].arg >> 1 : in[i].arg);
+            // A direct call at module level is PUSH_NULL; LOAD_NAME f (compiler_call in 3.11).
+            const bool called = i > 0 && in[i - 1].opcode == op::PUSH_NULL;
+            if (called && std::find(kEffectBuiltins.begin(), kEffectBuiltins.end(), loaded) != kEffectBuiltins.end() &&
+                !imported_.count(loaded)) {
+                add(line + "calls " + loaded + "()");
+                continue;
+            }
+            const auto root = imported_.find(loaded);
             if (root == imported_.end()) continue;
             std::string dotted = root->second;
             std::size_t j = i + 1;

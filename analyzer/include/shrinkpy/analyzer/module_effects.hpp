@@ -9,8 +9,11 @@
 //   - calls or references a known process-wide API (atexit.register, signal.signal, sys.path
 //     .append, os.environ.update, codecs.register, warnings.filterwarnings, logging.basicConfig...),
 //     names resolved through the module's own imports (`import signal as s` -> signal.signal);
-//   - calls or references a registration-style name on something it imported (`register*`,
-//     `connect`, `subscribe`, `listen*`, `install*`, `add_handler`, `add_hook`), decorators too;
+//   - writes output or starts something: print(), input(), open(), exec/eval, warnings.warn,
+//     logging calls, subprocess, sys.exit (deferred, they would happen later and in another order);
+//   - calls a registration-style, logging or thread-starting method on anything (`register*`,
+//     `connect`, `subscribe`, `listen*`, `install*`, `add_handler`, `info`, `warning`, `start`...),
+//     decorators too;
 //   - assigns or deletes an attribute or an item of something it imported (`sys.excepthook = f`,
 //     `REGISTRY["x"] = cls`, `json.dumps = fast_dumps`).
 // This is a heuristic over names, not a proof: it errs toward "has effects" for imported names
