@@ -17,7 +17,7 @@ a proxy is never compared by identity, passed along or caught in an `except` cla
 import builtins
 import sys
 
-_deferred = []  # [where, module, attribute, loaded] of every proxy made, for the report (not the proxies:
+_deferred = []  # [where, module, attribute, loaded, token] of every proxy made, for the report (not the proxies:
                 # a resolved proxy holds its object, which must be free to die with its last binding)
 _get = object.__getattribute__
 _UNSET = object()
@@ -102,7 +102,10 @@ def _resolve(proxy):
                    f"imports eagerly)")
         raise
     object.__setattr__(proxy, "_value", value)
-    _get(proxy, "_record")[3] = True
+    record = _get(proxy, "_record")
+    record[3] = True
+    if _on_load is not None:
+        _on_load(record[4])
     if scope.get(spec[3]) is proxy:  # unless the program rebound the name meanwhile
         scope[spec[3]] = value
     return value
@@ -113,7 +116,9 @@ def defer(module, attribute, level, bound, as_module, where):
     earlier = scope.get(bound)
     chained = (type(earlier) is DeferredImport and attribute is None and not as_module
                and _get(earlier, "_spec")[1] is None and not _get(earlier, "_spec")[4])
-    record = [where, module, attribute, False]
+    record = [where, module, attribute, False, None]
+    if _on_defer is not None:
+        record[4] = _on_defer(where, module, attribute)
     _deferred.append(record)
     return DeferredImport((module, attribute, level, bound, as_module, where), scope, earlier if chained else None,
                           record)
@@ -121,8 +126,15 @@ def defer(module, attribute, level, bound, as_module, where):
 
 def report():
     """(where, module, attribute, loaded) for every deferred import made so far."""
-    return [tuple(record) for record in _deferred]
+    return [tuple(record[:4]) for record in _deferred]
 
 
-def install():
+_on_defer = _on_load = None
+
+
+def install(on_defer=None, on_load=None):
+    """Puts `defer` in builtins. The launcher's report passes on_defer(where, module, attribute) ->
+    token, called as each proxy is made, and on_load(token), called when it imports."""
+    global _on_defer, _on_load
+    _on_defer, _on_load = on_defer, on_load
     builtins.__shrinkpy_defer__ = defer

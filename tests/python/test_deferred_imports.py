@@ -136,3 +136,17 @@ def test_a_missing_name_in_a_from_import(tmp_path):
             print(e)
     """)
     assert out.startswith("cannot import name 'no_such_name' from 'json' (deferred import written at app.py:9;")
+
+
+def test_the_launcher_hears_of_each_proxy_and_each_load(tmp_path):
+    out = check(tmp_path, """
+        events = []
+        deferred.install(lambda where, module, attribute: events.append(("defer", where, module, attribute)) or len(events),
+                         lambda token: events.append(("load", token)))
+        colorsys = __shrinkpy_defer__("colorsys", None, 0, "colorsys", False, "main.py:1")
+        hsv = __shrinkpy_defer__("colorsys", "rgb_to_hsv", 0, "hsv", False, "main.py:2")
+        colorsys.hls_to_rgb
+        print(events)
+    """)
+    assert out == ("[('defer', 'main.py:1', 'colorsys', None), ('defer', 'main.py:2', 'colorsys', 'rgb_to_hsv'), "
+                   "('load', 1)]\n")
