@@ -64,14 +64,14 @@ def find_spec(name):
     return None
 
 
-def is_submodule(name):
+def is_submodule(name, find=find_spec):
     """Whether `name` is a module inside a package (`urllib.parse`, not `os.path`), found without
     importing anything."""
     parent = name.rpartition(".")[0]
-    parent_spec = find_spec(parent) if parent else None
+    parent_spec = find(parent) if parent else None
     if parent_spec is None or parent_spec.submodule_search_locations is None:
         return False
-    return find_spec(name) is not None
+    return find(name) is not None
 
 
 class ImportPass:
@@ -82,28 +82,35 @@ class ImportPass:
         self.is_user_path = is_user_path  # path -> bool: outside the stdlib and site-packages
         self.eager_modules = tuple(eager_modules)  # marked eager by the user
         self._effects = {}  # origin -> effects found there
+        self._specs = {}  # name -> spec or None, for one module's rewrite (the path may change between)
+
+    def find(self, name):
+        if name not in self._specs:
+            self._specs[name] = find_spec(name)
+        return self._specs[name]
 
     def rewrite(self, code, source, is_main, package):
         """(code, decisions) for a module's code object; `package` is its __package__."""
         if self.mode == "off":
             return code, []
+        self._specs.clear()
         return self.rewrite_imports(code, self.mode, is_main, eager_lines(source), list(self.eager_modules),
                                     lambda module, level, imported: self.probe(module, level, imported, package),
-                                    is_submodule)
+                                    lambda name: is_submodule(name, self.find))
 
     def probe(self, module, level, imported, package):
         """A reason to keep the import eager, or None."""
         name = absolute_name(module, level, package)
         if name is None:
             return "relative import outside a package: kept eager so its ImportError stays where it is written"
-        spec = find_spec(name)
+        spec = self.find(name)
         if spec is None:
             return f"{name} cannot be found: kept eager so its ImportError is raised where the import is written"
         names = [name[:end] for end in range(len(name)) if name[end] == "."] + [name]
-        if imported and spec.submodule_search_locations is not None and find_spec(f"{name}.{imported}") is not None:
+        if imported and spec.submodule_search_locations is not None and self.find(f"{name}.{imported}") is not None:
             names.append(f"{name}.{imported}")  # `from pkg import submodule`
         for part in names:
-            effects = self.effects(find_spec(part))
+            effects = self.effects(self.find(part))
             if effects:
                 return f"importing {part} has effects beyond the module: {effects[0]}"
         return None
