@@ -266,9 +266,13 @@ private:
         }
         for (const ImportDecision& d : plan.decisions) {
             const ImportFact& f = d.fact;
-            if (f.scope != ImportScope::module || f.level != 0 || !f.imported.empty() || f.bound.empty()) continue;
+            if (f.scope != ImportScope::module || f.level != 0 || f.bound.empty() || f.imported == "*") continue;
+            // What the bound name is: `import a.b` binds a; `import a.b as c`, a.b; `from a import b`, a.b
+            // (a submodule only when a.b is a package: is_submodule(a.b.x) says no otherwise).
             const std::string top = f.module.substr(0, f.module.find('.'));
-            const std::string package = (f.bound == top && !f.as_module) ? top : f.module;
+            const std::string package = !f.imported.empty()                ? f.module + "." + f.imported
+                                        : (f.bound == top && !f.as_module) ? top
+                                                                           : f.module;
             const auto found = uses_.find(f.bound);
             if (found == uses_.end()) continue;
             for (const NameUse& use : found->second) {
