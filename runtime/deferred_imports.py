@@ -6,7 +6,7 @@ Compiled into shrinkpython with the loader hook (runtime/CMakeLists.txt embeds i
 (analyzer/include/shrinkpy/analyzer/import_rewrite.hpp) replaces `import a.b`, `import a.b as c` and
 `from a import b` at module level by
 
-    name = __shrinkpy_defer__(*("a.b", "b" or None, level, "name", as_module, "file.py:12"))
+    name = __shrinkpy_defer__(*("a.b", "b" or None, level, "name", as_module, "file.py:12", also))
 
 where `__shrinkpy_defer__` is `defer` below, installed in builtins by `install()`; it finds the
 module's globals in its caller's frame. The pass only defers a name whose every read is an
@@ -30,7 +30,7 @@ class DeferredImport:
     __slots__ = ("_spec", "_scope", "_value", "_earlier", "_record")
 
     def __init__(self, spec, scope, earlier, record):
-        object.__setattr__(self, "_spec", spec)  # (module, attribute, level, bound, as_module, where)
+        object.__setattr__(self, "_spec", spec)  # (module, attribute, level, bound, as_module, where, also)
         object.__setattr__(self, "_scope", scope)  # the globals of the module the import is in
         object.__setattr__(self, "_value", _UNSET)
         # `import a.b` then `import a.c`: the second binding of `a` must load a.b too.
@@ -56,14 +56,14 @@ class DeferredImport:
         return issubclass(cls, _resolve(self))
 
     def __repr__(self):
-        module, attribute, _, _, _, where = _get(self, "_spec")
+        module, attribute, _, _, _, where, _ = _get(self, "_spec")
         state = "loaded" if _get(self, "_value") is not _UNSET else "not loaded yet"
         what = f"{attribute} from {module}" if attribute else module
         return f"<deferred import of {what!r} ({state}), written at {where}>"
 
 
 def _import(spec, scope):
-    module, attribute, level, _, as_module, _ = spec
+    module, attribute, level, _, as_module, _, _ = spec
     if attribute is not None:
         package = builtins.__import__(module, scope, None, (attribute,), level)
         try:
@@ -92,6 +92,8 @@ def _resolve(proxy):
         if earlier is not None:
             _resolve(earlier)
         value = _import(spec, scope)
+        for submodule in spec[6]:  # read through this name without an import of their own
+            builtins.__import__(submodule, scope, None, None, 0)
     except ImportError as e:
         raised = type(e)(f"{e} (deferred import written at {where}; shrinkpy deferred it because its names are "
                          f"read only inside functions: SHRINKPY_IMPORTS=off imports eagerly)",
@@ -111,7 +113,9 @@ def _resolve(proxy):
     return value
 
 
-def defer(module, attribute, level, bound, as_module, where):
+def defer(module, attribute, level, bound, as_module, where, also=()):
+    """`also`: submodules the module reads through this name without importing them
+    (`import urllib`, then urllib.parse.quote): imported with it."""
     scope = sys._getframe(1).f_globals
     earlier = scope.get(bound)
     chained = (type(earlier) is DeferredImport and attribute is None and not as_module
@@ -120,8 +124,8 @@ def defer(module, attribute, level, bound, as_module, where):
     if _on_defer is not None:
         record[4] = _on_defer(where, module, attribute)
     _deferred.append(record)
-    return DeferredImport((module, attribute, level, bound, as_module, where), scope, earlier if chained else None,
-                          record)
+    return DeferredImport((module, attribute, level, bound, as_module, where, also), scope,
+                          earlier if chained else None, record)
 
 
 def report():

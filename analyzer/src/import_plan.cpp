@@ -113,7 +113,7 @@ public:
         for (std::size_t i = 0; i < plan.decisions.size(); ++i) decide(plan.decisions[i], effective[i]);
         probe(plan);
         consolidate(plan);
-        hold_for_implicit_submodules(plan);
+        add_implicit_submodules(plan);
         return plan;
     }
 
@@ -250,10 +250,13 @@ private:
         }
     }
 
-    // `import urllib` then `urllib.parse.x` with no `import urllib.parse`: the attribute exists
-    // only once some import loaded the submodule, and deferring any import could postpone that.
-    void hold_for_implicit_submodules(ImportPlan& plan) {
-        if (!policy_.is_submodule || plan.deferred() + plan.dropped() == 0) return;
+    // `import urllib` then `urllib.parse.x` with no `import urllib.parse`: the attribute exists only
+    // once some import loaded the submodule, and deferring an import (here or in another module)
+    // could postpone that. The binding takes the submodule import on itself: chained into its
+    // proxy when deferred, right after the statement when eager. A statement that cannot carry it
+    // (in a try block, not the compiler's shape) keeps every import of the module as written.
+    void add_implicit_submodules(ImportPlan& plan) {
+        if (!policy_.is_submodule || policy_.mode == ImportMode::off) return;
         std::set<std::string> explicit_modules;  // what the module's own imports load
         for (const ImportDecision& d : plan.decisions) {
             if (d.fact.level != 0) continue;
@@ -264,7 +267,8 @@ private:
                 if (dot == std::string::npos) break;
             }
         }
-        for (const ImportDecision& d : plan.decisions) {
+        std::string hold;  // why every import stays as written, when a reliance cannot be carried
+        for (ImportDecision& d : plan.decisions) {
             const ImportFact& f = d.fact;
             if (f.scope != ImportScope::module || f.level != 0 || f.bound.empty() || f.imported == "*") continue;
             // What the bound name is: `import a.b` binds a; `import a.b as c`, a.b; `from a import b`, a.b
@@ -279,18 +283,33 @@ private:
                 for (const std::string& attribute : use.attributes) {
                     const std::string dotted = package + "." + attribute;
                     if (explicit_modules.count(dotted) || !policy_.is_submodule(dotted)) continue;
-                    const std::string why = "the module reads " + dotted + " (" + where(use) +
-                                            ") without importing it: it relies on another import having loaded "
-                                            "it, so its imports stay as written";
-                    for (ImportDecision& other : plan.decisions) {
-                        if (other.action == ImportAction::keep) continue;
-                        other.action = ImportAction::keep;
-                        other.reason = why;
+                    explicit_modules.insert(dotted);
+                    if (carries_imports(f)) {
+                        d.also_import.push_back(dotted);
+                    } else if (hold.empty()) {
+                        hold = "the module reads " + dotted + " (" + where(use) +
+                               ") without importing it, where no import can be added: it relies on another import "
+                               "having loaded it, so its imports stay as written";
                     }
-                    return;
                 }
             }
         }
+        if (hold.empty()) return;
+        for (ImportDecision& d : plan.decisions) {
+            if (d.action == ImportAction::keep) continue;
+            d.action = ImportAction::keep;
+            d.reason = hold;
+        }
+    }
+
+    // Whether the rewrite can add imports to this binding's statement.
+    bool carries_imports(const ImportFact& f) const {
+        const detail::ImportStatement* s = statement_of(f);
+        if (s == nullptr || !s->canonical) return false;
+        for (std::size_t i = s->begin; i < s->end; ++i) {
+            if (scan_.instrs->instrs[i].region != kNoRegion) return false;
+        }
+        return true;
     }
 
     // A statement, and a group of plain imports of one package, change together or not at all.
@@ -360,6 +379,11 @@ std::optional<ImportMode> parse_import_mode(std::string_view text) {
 std::size_t ImportPlan::deferred() const {
     return static_cast<std::size_t>(std::count_if(decisions.begin(), decisions.end(),
                                                   [](const auto& d) { return d.action == ImportAction::defer; }));
+}
+
+bool ImportPlan::changes_code() const {
+    return std::any_of(decisions.begin(), decisions.end(),
+                       [](const auto& d) { return d.action != ImportAction::keep || !d.also_import.empty(); });
 }
 
 std::size_t ImportPlan::dropped() const {

@@ -21,8 +21,10 @@ Constant text_constant(Constant::Kind kind, std::string text) {
     return c;
 }
 
-// (module, attribute or None, level, bound, as_module, where): deferred_imports.defer's arguments.
-Constant spec_constant(const ImportFact& f, const std::string& filename) {
+// (module, attribute or None, level, bound, as_module, where, also_import): deferred_imports.defer's
+// arguments.
+Constant spec_constant(const ImportDecision& d, const std::string& filename) {
+    const ImportFact& f = d.fact;
     Constant spec;
     spec.kind = Constant::Kind::tuple;
     spec.items.push_back(text_constant(Constant::Kind::string, f.module));
@@ -32,6 +34,10 @@ Constant spec_constant(const ImportFact& f, const std::string& filename) {
     spec.items.push_back(text_constant(Constant::Kind::string, f.bound));
     spec.items.push_back(text_constant(Constant::Kind::boolean, f.as_module ? "True" : "False"));
     spec.items.push_back(text_constant(Constant::Kind::string, filename + ":" + std::to_string(f.line)));
+    Constant also;
+    also.kind = Constant::Kind::tuple;
+    for (const std::string& module : d.also_import) also.items.push_back(text_constant(Constant::Kind::string, module));
+    spec.items.push_back(std::move(also));
     return spec;
 }
 
@@ -51,7 +57,7 @@ Result<ImportRewrite> rewrite_imports(const CodeObject& module, const ImportPoli
     ImportRewrite out;
     out.code = module;
     out.plan = std::move(plan).value();
-    if (out.plan.deferred() + out.plan.dropped() == 0) return out;
+    if (!out.plan.changes_code()) return out;
 
     auto decoded = decode_instructions(module);
     if (!decoded) return decoded.error();
@@ -62,41 +68,68 @@ Result<ImportRewrite> rewrite_imports(const CodeObject& module, const ImportPoli
     }
 
     CodeObject& code = out.code;
-    auto found = std::find(code.names.begin(), code.names.end(), kDeferFunction);
-    if (found == code.names.end() && out.plan.deferred() > 0) {
-        code.names.emplace_back(kDeferFunction);
-        out.names_added = 1;
-        found = code.names.end() - 1;
-    }
-    const auto defer_name = static_cast<std::uint32_t>(found - code.names.begin());
+    const auto name_index = [&](const std::string& name) {
+        auto found = std::find(code.names.begin(), code.names.end(), name);
+        if (found != code.names.end()) return static_cast<std::uint32_t>(found - code.names.begin());
+        code.names.push_back(name);
+        ++out.names_added;
+        return static_cast<std::uint32_t>(code.names.size() - 1);
+    };
+    const auto const_index = [&](Constant c) {
+        for (std::size_t i = 0; i < code.consts.size(); ++i) {
+            if (code.consts[i].kind == c.kind && c.kind != Constant::Kind::tuple && code.consts[i].text == c.text)
+                return static_cast<std::uint32_t>(i);
+        }
+        code.consts.push_back(std::move(c));
+        ++out.consts_added;
+        return static_cast<std::uint32_t>(code.consts.size() - 1);
+    };
 
     // Back to front, so the indices of statements not yet visited stay valid.
     std::vector<detail::ImportStatement> statements = detail::import_statements(module, list);
     for (auto s = statements.rbegin(); s != statements.rend(); ++s) {
         const auto decisions = by_offset.find(list.instrs[s->import_name].origin_bytes());
         if (decisions == by_offset.end()) continue;
-        const bool any_change = std::any_of(decisions->second.begin(), decisions->second.end(),
-                                            [](const ImportDecision* d) { return d->action != ImportAction::keep; });
+        const bool any_change = std::any_of(
+            decisions->second.begin(), decisions->second.end(),
+            [](const ImportDecision* d) { return d->action != ImportAction::keep || !d->also_import.empty(); });
         if (!any_change) continue;
         if (!s->canonical || decisions->second.size() != s->bindings.size()) {
             return make_error(Section::code, list.instrs[s->import_name].origin_bytes(), op::IMPORT_NAME,
                               "the plan changes an import statement the rewriter cannot parse");
         }
         const Position at = list.instrs[s->import_name].position;
+        const bool eager = decisions->second.front()->action == ImportAction::keep;  // the statement as a whole
         std::vector<Instr> replacement;
         for (std::size_t b = 0; b < s->bindings.size(); ++b) {
             const ImportDecision& d = *decisions->second[b];
+            if (eager) {
+                // After the statement: `import a.sub` for each submodule read but never imported.
+                for (const std::string& module_name : d.also_import) {
+                    replacement.push_back(
+                        inserted(op::LOAD_CONST, const_index(text_constant(Constant::Kind::integer, "0")), at));
+                    replacement.push_back(
+                        inserted(op::LOAD_CONST, const_index(text_constant(Constant::Kind::none, "None")), at));
+                    replacement.push_back(inserted(op::IMPORT_NAME, name_index(module_name), at));
+                    replacement.push_back(inserted(op::POP_TOP, 0, at));
+                }
+                continue;
+            }
             if (d.action != ImportAction::defer) continue;
-            code.consts.push_back(spec_constant(d.fact, module.filename));
-            ++out.consts_added;
+            const std::uint32_t spec = const_index(spec_constant(d, module.filename));
             replacement.push_back(inserted(op::PUSH_NULL, 0, at));
-            replacement.push_back(inserted(op::LOAD_NAME, defer_name, at));
-            replacement.push_back(inserted(op::LOAD_CONST, static_cast<std::uint32_t>(code.consts.size() - 1), at));
+            replacement.push_back(inserted(op::LOAD_NAME, name_index(kDeferFunction), at));
+            replacement.push_back(inserted(op::LOAD_CONST, spec, at));
             replacement.push_back(inserted(op::CALL_FUNCTION_EX, 0, at));
             Instr store = list.instrs[s->bindings[b].store];
             store.origin = kInserted;
             store.label = kNoLabel;
             replacement.push_back(store);
+        }
+        if (eager) {
+            list.instrs.insert(list.instrs.begin() + static_cast<std::ptrdiff_t>(s->end), replacement.begin(),
+                               replacement.end());
+            continue;
         }
         if (replacement.empty()) replacement.push_back(inserted(op::NOP, 0, at));
         replacement.front().label = list.instrs[s->begin].label;

@@ -60,6 +60,7 @@ py::list decisions_list(const an::ImportPlan& plan) {
         py::dict row = import_fact_dict(d.fact);
         row["action"] = an::import_action_name(d.action);
         row["verdict_reason"] = d.reason;
+        row["also_import"] = d.also_import;
         out.append(row);
     }
     return out;

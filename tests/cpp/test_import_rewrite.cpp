@@ -103,25 +103,45 @@ TEST(ImportPlan, UserMarksAndTheProbeKeepImportsEager) {
     EXPECT_EQ(std::count(asked.begin(), asked.end(), "sys:"), 0);
 }
 
-TEST(ImportPlan, ReadingASubmoduleNeverImportedKeepsEveryImport) {
+TEST(ImportPlan, ASubmoduleReadButNeverImportedIsImportedWithItsBinding) {
     ImportPolicy policy;
     policy.eager_lines = {13};
     std::vector<std::string> asked;
     policy.is_submodule = [&](const std::string& module) {
         asked.push_back(module);
-        return module == "json.decoder";  // reads(): deferred_json.dumps -> "json.dumps" is not one
+        return module == "json.dumps" || module == "sys.argv";  // stand-ins: the corpus is never run
     };
     auto plan = plan_imports(main_module(), policy);
     ASSERT_TRUE(plan);
     EXPECT_EQ(plan->deferred(), 7u);
-    EXPECT_NE(std::find(asked.begin(), asked.end(), "json.dumps"), asked.end());
+    const auto got = by_name(*plan);
+    EXPECT_EQ(got.at("deferred_json")->also_import, std::vector<std::string>{"json.dumps"});
+    EXPECT_EQ(got.at("sys")->also_import, std::vector<std::string>{"sys.argv"});
+    EXPECT_TRUE(got.at("deferred_et")->also_import.empty());
     // email.message and email.policy are imported explicitly: never asked about.
     EXPECT_EQ(std::find(asked.begin(), asked.end(), "email.message"), asked.end());
-    policy.is_submodule = [](const std::string& module) { return module == "json.dumps"; };
-    plan = plan_imports(main_module(), policy);
-    ASSERT_TRUE(plan);
-    EXPECT_EQ(plan->deferred(), 0u);
-    EXPECT_NE(by_name(*plan).at("deferred_et")->reason.find("reads json.dumps"), std::string::npos);
+
+    auto rewritten = rewrite_imports(main_module(), policy);
+    ASSERT_TRUE(rewritten) << rewritten.error().describe();
+    auto list = decode_instructions(rewritten->code);
+    ASSERT_TRUE(list);
+    const auto& code = rewritten->code;
+    bool json_spec = false, sys_import = false;
+    for (std::size_t i = 0; i < list->instrs.size(); ++i) {
+        const Instr& in = list->instrs[i];
+        if (in.opcode == *opcode_by_name("LOAD_CONST") && code.consts[in.arg].kind == Constant::Kind::tuple &&
+            code.consts[in.arg].items.size() == 7 && code.consts[in.arg].items[3].text == "deferred_json") {
+            ASSERT_EQ(code.consts[in.arg].items[6].items.size(), 1u);
+            json_spec = code.consts[in.arg].items[6].items[0].text == "json.dumps";
+        }
+        // After `import sys` (kept: read at module level) comes `import sys.argv` for the effect.
+        if (in.opcode == *opcode_by_name("IMPORT_NAME") && code.names[in.arg] == "sys.argv") {
+            sys_import = list->instrs[i + 1].opcode == *opcode_by_name("POP_TOP") &&
+                         code.names[list->instrs[i - 3].arg] == "sys";
+        }
+    }
+    EXPECT_TRUE(json_spec);
+    EXPECT_TRUE(sys_import);
 }
 
 TEST(ImportPlan, ModulesOtherThanMainKeepPublicNamesWithoutAll) {
@@ -158,7 +178,7 @@ TEST(ImportRewrite, DeferredStatementsBecomeCallsAndTheCodeReDecodes) {
         EXPECT_EQ(code.names[list->instrs[i - 2].arg], kDeferFunction);
         const Constant& spec = code.consts[list->instrs[i - 1].arg];
         ASSERT_EQ(spec.kind, Constant::Kind::tuple);
-        ASSERT_EQ(spec.items.size(), 6u);
+        ASSERT_EQ(spec.items.size(), 7u);
         // The call keeps the line of the import it replaces, and the spec says where it was written.
         EXPECT_EQ(spec.items[5].text, code.filename + ":" + std::to_string(in.position.line));
     }
@@ -167,7 +187,7 @@ TEST(ImportRewrite, DeferredStatementsBecomeCallsAndTheCodeReDecodes) {
     // The xml.etree.ElementTree spec binds the submodule; email.message binds the package.
     bool saw_et = false;
     for (const Constant& c : code.consts) {
-        if (c.kind == Constant::Kind::tuple && c.items.size() == 6 && c.items[3].text == "deferred_et") {
+        if (c.kind == Constant::Kind::tuple && c.items.size() == 7 && c.items[3].text == "deferred_et") {
             saw_et = true;
             EXPECT_EQ(c.items[0].text, "xml.etree.ElementTree");
             EXPECT_EQ(c.items[1].kind, Constant::Kind::none);

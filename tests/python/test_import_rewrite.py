@@ -459,20 +459,49 @@ def test_the_probe_finds_modules_without_importing_them(tmp_path):
     assert r.stdout.decode() == "pkg.sub None email.mime.text False False\na.b.x a None None (2,)\n", r.stderr
 
 
-def test_a_module_reading_a_submodule_it_never_imports_keeps_its_imports(tmp_path):
+def test_a_submodule_read_but_never_imported_is_imported_with_its_binding(tmp_path):
     # email/_header_value_parser.py does this: `import urllib`, then urllib.parse works only
-    # because `from email import utils` loaded urllib.parse first.
-    out, verdicts, _ = check(tmp_path, {
+    # because `from email import utils` loaded urllib.parse first. Deferring that import elsewhere
+    # would break it, so the binding that reads it imports it too.
+    write(tmp_path, {
         "loader.py": "import urllib.parse\n",
         "main.py": """
+            import sys
             import urllib
             import loader
-            import colorsys
+            import email as _email
             def quote(text):
-                return urllib.parse.quote(text), loader.__name__, colorsys.rgb_to_hsv(0, 0, 0)
+                return urllib.parse.quote(text), _email.utils.quote("x"), loader.__name__
+            print("urllib.parse" in sys.modules, urllib.__name__)
             print(quote("a b"))
+        """,
+        "eager.py": """
+            import sys
+            import urllib
+            print(urllib.__name__, "urllib.parse" in sys.modules)
+            def quote(text):
+                return urllib.parse.quote(text)
+            print(quote("a b"))
+        """,
+        "held.py": """
+            try:
+                import urllib
+            except ImportError:
+                urllib = None
+            import colorsys as _colorsys
+            def f():
+                return urllib.parse.quote("a b"), _colorsys.rgb_to_hsv(0, 0, 0)
         """})
-    for name in ("loader", "colorsys"):
-        action, reason = verdicts["__main__"][name]
-        assert action == "keep" and "reads urllib.parse" in reason, reason
-    assert out == "('a%20b', 'loader', (0.0, 0.0, 0))\n"
+    r, report = run_pass(tmp_path, "defer")
+    assert r.stdout == b"True urllib\n('a%20b', 'x', 'loader')\n", r.stderr
+    rows = {d["bound"]: d for d in report["decisions"]["__main__"]}
+    assert rows["urllib"]["action"] == "keep" and rows["urllib"]["also_import"] == ["urllib.parse"]
+    assert rows["_email"]["action"] == "defer" and rows["_email"]["also_import"] == ["email.utils"]
+    assert rows["loader"]["action"] == "defer"  # the import of urllib.parse it makes comes too late
+    r, report = run_pass(tmp_path, "defer", main="eager.py")
+    assert r.stdout == b"urllib True\na%20b\n", r.stderr
+    assert run_pass(tmp_path, "off", main="eager.py")[0].returncode == 1  # python3.11 itself fails here
+    write(tmp_path, {"main.py": "import held\nprint(held.f())\n"})
+    r, report = run_pass(tmp_path, "defer")
+    row = next(d for d in report["decisions"]["held"] if d["bound"] == "_colorsys")
+    assert row["action"] == "keep" and "reads urllib.parse" in row["verdict_reason"]

@@ -21,8 +21,9 @@
 //   - it is never read and the mode is `defer` (a never-read import is kept for its effects)
 //   - the loader's probe says so (the module cannot be found, or its code has effects)
 //   - the module reads a submodule it never imports (`import urllib` then `urllib.parse.quote`,
-//     as email/_header_value_parser.py does): it relies on another import, maybe a deferred one,
-//     having loaded it, so none of its imports change
+//     as email/_header_value_parser.py does) and the binding's statement cannot carry that import
+//     (ImportDecision::also_import, which the rewrite adds otherwise): it relies on another import,
+//     maybe one deferred elsewhere, having loaded it
 //   - another name of the same statement stays eager, or, for `import a.b`, another
 //     `import a...` binding the same name does (the statements load the package together)
 // ====================================================================================================
@@ -59,7 +60,7 @@ struct ImportPolicy {
     std::function<std::string(const ImportFact& fact)> probe;
     // Whether a dotted name is a submodule of a package that can be found (without importing it).
     // Set, it lets the plan see a module reading `pkg.sub` without importing pkg.sub, which works
-    // only because some other import loaded it: then none of the module's imports change.
+    // only because some other import loaded it (ImportDecision::also_import).
     std::function<bool(const std::string& module)> is_submodule;
 };
 
@@ -67,12 +68,16 @@ struct ImportDecision {
     ImportFact fact;
     ImportAction action = ImportAction::keep;
     std::string reason;
+    // Submodules the module reads through this binding without importing them (`import urllib`,
+    // then urllib.parse.quote): the rewrite imports them with the binding, lazily or eagerly.
+    std::vector<std::string> also_import;
 };
 
 struct ImportPlan {
     std::vector<ImportDecision> decisions;  // one per import binding, every scope, in code order
     std::size_t deferred() const;
     std::size_t dropped() const;
+    bool changes_code() const;  // something deferred, dropped or imported in addition
 };
 
 Result<ImportPlan> plan_imports(const CodeObject& module, const ImportPolicy& policy);
