@@ -1,0 +1,62 @@
+# A trimmed CPython build (`shrinkpy build --board X`, python/shrinkpy/cpython_build.py) instead of
+# Debian's: SHRINKPY_CPYTHON_BUILD is the out-of-tree CPython 3.11 build directory. Defines the same
+# targets as DebianPython.cmake, so that runtime/ and allocator/ link against either unchanged:
+#   shrinkpy::python_headers   the build's pyconfig.h and the source tree's Include/
+#   shrinkpy::libpython_embed  its libpython3.11.a with the libraries its built-in modules need
+# The values come from the build's own _sysconfigdata (read by the host's python3.11, so this works
+# for cross builds too).
+#
+# SHRINKPY_LIBPYTHON: fully-static links everything, the C library included (`-static`: no shared
+# libpython, libstdc++ or libc; no extension modules and no dlopen); static links libpython in but
+# the C library dynamically, laid out like /usr/bin/python3.11 (non-PIE, -export-dynamic) so that
+# extension modules still load.
+
+execute_process(
+  COMMAND "${SHRINKPY_PYTHON}" -I -c [=[
+import pathlib, sys
+build = pathlib.Path(sys.argv[1])
+libdir = build / (build / "pybuilddir.txt").read_text().strip()
+data = sorted(libdir.glob("_sysconfigdata_*.py"))
+ns = {}
+exec(data[0].read_text(), ns)
+v = ns["build_time_vars"]
+print(";".join([v["VERSION"], v["abs_srcdir"], v["LIBRARY"], " ".join([v["LIBS"], v["MODLIBS"], v["SYSLIBS"]]),
+                v["HOST_GNU_TYPE"]]))
+]=] "${SHRINKPY_CPYTHON_BUILD}"
+  OUTPUT_VARIABLE _shrinkpy_py OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _shrinkpy_rc ERROR_VARIABLE _shrinkpy_err)
+if(NOT _shrinkpy_rc EQUAL 0)
+  message(FATAL_ERROR "SHRINKPY_CPYTHON_BUILD=${SHRINKPY_CPYTHON_BUILD} is not a built CPython 3.11 build "
+                      "directory (no pybuilddir.txt or _sysconfigdata): ${_shrinkpy_err}")
+endif()
+list(GET _shrinkpy_py 0 SHRINKPY_PYTHON_VERSION)
+list(GET _shrinkpy_py 1 _srcdir)
+list(GET _shrinkpy_py 2 _static_name)
+list(GET _shrinkpy_py 3 _libs)
+list(GET _shrinkpy_py 4 _host)
+if(NOT SHRINKPY_PYTHON_VERSION STREQUAL "3.11")
+  message(FATAL_ERROR "shrinkpy targets CPython 3.11; ${SHRINKPY_CPYTHON_BUILD} is ${SHRINKPY_PYTHON_VERSION}")
+endif()
+set(_archive "${SHRINKPY_CPYTHON_BUILD}/${_static_name}")
+if(NOT EXISTS "${_archive}")
+  message(FATAL_ERROR "${_archive} not found: build CPython there first (make libpython3.11.a)")
+endif()
+
+add_library(shrinkpy_python_headers INTERFACE)
+target_include_directories(shrinkpy_python_headers SYSTEM INTERFACE "${SHRINKPY_CPYTHON_BUILD}" "${_srcdir}/Include")
+add_library(shrinkpy::python_headers ALIAS shrinkpy_python_headers)
+
+separate_arguments(_libs UNIX_COMMAND "${_libs}")
+list(REMOVE_DUPLICATES _libs)
+add_library(shrinkpy_libpython_embed INTERFACE)
+target_link_libraries(shrinkpy_libpython_embed INTERFACE shrinkpy_python_headers "${_archive}" ${_libs} pthread)
+if(SHRINKPY_LIBPYTHON STREQUAL "fully-static")
+  target_link_options(shrinkpy_libpython_embed INTERFACE -static)
+elseif(SHRINKPY_LIBPYTHON STREQUAL "static")
+  target_link_options(shrinkpy_libpython_embed INTERFACE -no-pie -Wl,--export-dynamic)
+else()
+  message(FATAL_ERROR "with SHRINKPY_CPYTHON_BUILD, SHRINKPY_LIBPYTHON must be fully-static or static, "
+                      "not '${SHRINKPY_LIBPYTHON}'")
+endif()
+add_library(shrinkpy::libpython_embed ALIAS shrinkpy_libpython_embed)
+message(STATUS "shrinkpy: trimmed CPython ${SHRINKPY_PYTHON_VERSION} for ${_host} from ${SHRINKPY_CPYTHON_BUILD}, "
+               "libpython ${SHRINKPY_LIBPYTHON}")
