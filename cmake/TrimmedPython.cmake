@@ -47,6 +47,8 @@ add_library(shrinkpy::python_headers ALIAS shrinkpy_python_headers)
 
 separate_arguments(_libs UNIX_COMMAND "${_libs}")
 list(REMOVE_DUPLICATES _libs)
+# Bundled libraries of built-in modules (libmpdec, expat) are named relative to the build directory.
+list(TRANSFORM _libs PREPEND "${SHRINKPY_CPYTHON_BUILD}/" REGEX "^[^-/]")
 add_library(shrinkpy_libpython_embed INTERFACE)
 target_link_libraries(shrinkpy_libpython_embed INTERFACE shrinkpy_python_headers "${_archive}" ${_libs} pthread)
 if(SHRINKPY_LIBPYTHON STREQUAL "fully-static")
@@ -56,6 +58,13 @@ elseif(SHRINKPY_LIBPYTHON STREQUAL "static")
 else()
   message(FATAL_ERROR "with SHRINKPY_CPYTHON_BUILD, SHRINKPY_LIBPYTHON must be fully-static or static, "
                       "not '${SHRINKPY_LIBPYTHON}'")
+endif()
+# The order in which start-up runs the functions (python/shrinkpy/text_layout.py): lld lays out the
+# sections holding them in it, so start-up touches few pages of text (Debian's lld).
+set(SHRINKPY_SYMBOL_ORDER "" CACHE FILEPATH "A symbol ordering file for the trimmed interpreter's link")
+if(SHRINKPY_SYMBOL_ORDER)
+  target_link_options(shrinkpy_libpython_embed INTERFACE -fuse-ld=lld
+                      "-Wl,--symbol-ordering-file,${SHRINKPY_SYMBOL_ORDER}" -Wl,--no-warn-symbol-ordering)
 endif()
 add_library(shrinkpy::libpython_embed ALIAS shrinkpy_libpython_embed)
 message(STATUS "shrinkpy: trimmed CPython ${SHRINKPY_PYTHON_VERSION} for ${_host} from ${SHRINKPY_CPYTHON_BUILD}, "

@@ -6,7 +6,7 @@
 #include "json_writer.hpp"
 
 // Set by the trimmed interpreter's build (boards/, `shrinkpy build`): the board profile's name and
-// its option values, "ENV=value;ENV=value". Empty for shrinkpython itself.
+// its option values, "ENV=value,ENV=value". Empty for shrinkpython itself.
 #ifndef SHRINKPY_BOARD_NAME
 #define SHRINKPY_BOARD_NAME ""
 #endif
@@ -87,9 +87,9 @@ constexpr const OptionSpec* spec_by_env(std::string_view env) {
 template <typename F>
 constexpr bool for_each_board_default(std::string_view text, F f) {
     while (!text.empty()) {
-        size_t semi = text.find(';');
-        std::string_view item = text.substr(0, semi);
-        text.remove_prefix(semi == std::string_view::npos ? text.size() : semi + 1);
+        size_t comma = text.find(',');
+        std::string_view item = text.substr(0, comma);
+        text.remove_prefix(comma == std::string_view::npos ? text.size() : comma + 1);
         if (item.empty()) continue;
         size_t eq = item.find('=');
         if (eq == std::string_view::npos) return false;

@@ -4,7 +4,7 @@
 //
 // Values come from the environment, over the board's defaults (a trimmed interpreter built by
 // `shrinkpy build --board X` has its profile's values compiled in as SHRINKPY_BOARD_DEFAULTS,
-// "ENV=value;ENV=value"), over the table's. A value that cannot be parsed warns and keeps the default,
+// "ENV=value,ENV=value"), over the table's. A value that cannot be parsed warns and keeps the default,
 // except for options marked strict (the allocator), where running with something other than what
 // the user asked for would make every measurement a lie: those are errors.
 #pragma once
@@ -49,7 +49,7 @@ public:
     // Reads every option through `lookup` (getenv in the launcher, a map in tests). Warnings for
     // ignored values go to `warnings`; a strict option's invalid value sets `error`.
     static Options read(const Lookup& lookup, std::vector<std::string>& warnings, std::optional<std::string>& error);
-    // The same over explicit board defaults ("ENV=value;..."); an invalid one is an error.
+    // The same over explicit board defaults ("ENV=value,..."); an invalid one is an error.
     static Options read(const Lookup& lookup, std::string_view board_defaults, std::vector<std::string>& warnings,
                         std::optional<std::string>& error);
 

@@ -7,6 +7,7 @@ a start-up check. Each step prints a progress line; a failed one prints its log'
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import shutil
 import subprocess
@@ -133,17 +134,34 @@ def build(args: argparse.Namespace) -> dict:
         raise StepFailed(f"the runtime build produced no {e}") from None
 
     out = Path(args.out).resolve() if args.out else REPO / "dist" / profile.name
+    strip = f"{profile.triple}-strip" if profile.cross else "strip"
     steps.say(f"pack: {out}")
     command, _ = cpython_build.configure_command(src, index, target, sorted(modules.c), python_for_build)
     manifest = dist_pack.pack(
         out, board=profile.name, index=index, modules=modules, trimmed=trimmed, interpreter=interpreter,
-        cpython_build=cpython, strip=f"{profile.triple}-strip" if profile.cross else "strip",
+        cpython_build=cpython, strip=strip,
         app=args.app, manifest={
             "board": profile.name, "description": profile.description, "triple": profile.triple or "host",
             "page_size": profile.page_size, "ram_mib": profile.ram_mib, "linking": "fully-static" if fully_static
             else "dynamic", "option_defaults": defaults, "cpython_source": str(src), "cpython_build": str(cpython),
             "configure": shlex.join(command), "app": args.app, "out": str(out),
         })
+    qemu = [QEMU, "-L", CROSS_LIBC] if profile.cross else ["qemu-x86_64"]
+    if shutil.which(qemu[0]) is None:
+        steps.say(f"warning: no {qemu[0]} (apt-get install qemu-user): start-up code is not grouped, "
+                  "which costs about 1.5 MiB of RSS")
+    else:
+        from shrinkpy import text_layout
+        steps.say(f"trace: which functions start-up runs, under {qemu[0]}")
+        dist_pack.install_interpreter(out, interpreter, None)  # with symbols, where it finds its stdlib
+        functions = text_layout.first_run_functions(qemu, out / "bin" / "python3.11")
+        interpreter = build_runtime(steps, board=profile.name, cpython=cpython, defaults=defaults,
+                                    fully_static=fully_static, triple=profile.triple, cpu_flags=profile.cpu_flags,
+                                    symbol_order=text_layout.symbol_order(functions))
+        dist_pack.install_interpreter(out, interpreter, strip)
+        manifest["startup_functions"] = len(functions)
+        manifest["binary_bytes"] = (out / "bin" / "python3.11").stat().st_size
+        (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     runner = [str(out / "bin" / "python3.11")]
     if profile.cross:
         runner = [str(dist_pack.write_qemu_wrapper(out, QEMU, CROSS_LIBC))]

@@ -72,7 +72,8 @@ def setup_local(index: StdlibIndex, c_modules: list[str]) -> str:
 def configure_command(src: Path, index: StdlibIndex, target: Target, c_modules: list[str],
                       python_for_build: Path | None) -> tuple[list[str], dict[str, str]]:
     """The configure line of a trimmed build and the environment variables it needs."""
-    cflags = " ".join(f for f in ("-Os", "-fno-pie", target.cpu_flags) if f)
+    # -ffunction-sections: the start-up code is grouped at link time (text_layout.py).
+    cflags = " ".join(f for f in ("-Os", "-fno-pie", "-ffunction-sections", target.cpu_flags) if f)
     ldflags = "-no-pie"
     env: dict[str, str] = {}
     args = [str(src / "configure"), "--prefix=/usr/local", "--without-doc-strings", "--disable-test-modules",

@@ -91,9 +91,7 @@ def pack(out: Path, *, board: str, index: StdlibIndex, modules: ModuleSet, trimm
     lib = out / LIB
     (lib / "lib-dynload").mkdir(parents=True)
     (out / "bin").mkdir()
-    binary = out / "bin" / "python3.11"
-    shutil.copy2(interpreter, binary)
-    subprocess.run([strip, "--strip-all", str(binary)], check=True)
+    binary = install_interpreter(out, interpreter, strip)
     os.symlink("python3.11", out / "bin" / "python3")
 
     rows = []
@@ -130,6 +128,15 @@ def pack(out: Path, *, board: str, index: StdlibIndex, modules: ModuleSet, trimm
                 "foreign_imports": modules.foreign}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest
+
+
+def install_interpreter(out: Path, interpreter: Path, strip: str | None) -> Path:
+    """Copies the interpreter into out/bin, stripped unless `strip` is None."""
+    binary = out / "bin" / "python3.11"
+    shutil.copy2(interpreter, binary)
+    if strip:
+        subprocess.run([strip, "--strip-all", str(binary)], check=True)
+    return binary
 
 
 def c_module_bytes(cpython_build: Path, index: StdlibIndex, name: str, strip: str) -> int:
