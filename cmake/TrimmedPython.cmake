@@ -21,7 +21,7 @@ ns = {}
 exec(data[0].read_text(), ns)
 v = ns["build_time_vars"]
 print(";".join([v["VERSION"], v["abs_srcdir"], v["LIBRARY"], " ".join([v["LIBS"], v["MODLIBS"], v["SYSLIBS"]]),
-                v["HOST_GNU_TYPE"]]))
+                v["HOST_GNU_TYPE"], v["LDFLAGS"]]))
 ]=] "${SHRINKPY_CPYTHON_BUILD}"
   OUTPUT_VARIABLE _shrinkpy_py OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _shrinkpy_rc ERROR_VARIABLE _shrinkpy_err)
 if(NOT _shrinkpy_rc EQUAL 0)
@@ -33,6 +33,7 @@ list(GET _shrinkpy_py 1 _srcdir)
 list(GET _shrinkpy_py 2 _static_name)
 list(GET _shrinkpy_py 3 _libs)
 list(GET _shrinkpy_py 4 _host)
+list(GET _shrinkpy_py 5 _ldflags)  # -L of a cross build's sysroot (zlib), -no-pie
 if(NOT SHRINKPY_PYTHON_VERSION STREQUAL "3.11")
   message(FATAL_ERROR "shrinkpy targets CPython 3.11; ${SHRINKPY_CPYTHON_BUILD} is ${SHRINKPY_PYTHON_VERSION}")
 endif()
@@ -51,6 +52,8 @@ list(REMOVE_DUPLICATES _libs)
 list(TRANSFORM _libs PREPEND "${SHRINKPY_CPYTHON_BUILD}/" REGEX "^[^-/]")
 add_library(shrinkpy_libpython_embed INTERFACE)
 target_link_libraries(shrinkpy_libpython_embed INTERFACE shrinkpy_python_headers "${_archive}" ${_libs} pthread)
+separate_arguments(_ldflags UNIX_COMMAND "${_ldflags}")
+target_link_options(shrinkpy_libpython_embed INTERFACE ${_ldflags})
 if(SHRINKPY_LIBPYTHON STREQUAL "fully-static")
   target_link_options(shrinkpy_libpython_embed INTERFACE -static)
 elseif(SHRINKPY_LIBPYTHON STREQUAL "static")
@@ -63,7 +66,14 @@ endif()
 # sections holding them in it, so start-up touches few pages of text (Debian's lld).
 set(SHRINKPY_SYMBOL_ORDER "" CACHE FILEPATH "A symbol ordering file for the trimmed interpreter's link")
 if(SHRINKPY_SYMBOL_ORDER)
-  target_link_options(shrinkpy_libpython_embed INTERFACE -fuse-ld=lld
+  find_program(SHRINKPY_LLD ld.lld)
+  if(NOT SHRINKPY_LLD)
+    message(FATAL_ERROR "ld.lld not found: apt-get install lld")
+  endif()
+  # Debian's cross gcc 12 looks for ld.lld only among its own programs (no --ld-path yet): -B gives it one.
+  file(MAKE_DIRECTORY "${CMAKE_BINARY_DIR}/lld")
+  file(CREATE_LINK "${SHRINKPY_LLD}" "${CMAKE_BINARY_DIR}/lld/ld.lld" SYMBOLIC)
+  target_link_options(shrinkpy_libpython_embed INTERFACE -fuse-ld=lld "-B${CMAKE_BINARY_DIR}/lld/"
                       "-Wl,--symbol-ordering-file,${SHRINKPY_SYMBOL_ORDER}" -Wl,--no-warn-symbol-ordering)
 endif()
 add_library(shrinkpy::libpython_embed ALIAS shrinkpy_libpython_embed)

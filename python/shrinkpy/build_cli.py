@@ -94,6 +94,7 @@ def build(args: argparse.Namespace) -> dict:
     app = Path(args.app).resolve() if args.app else None
     if app is not None and not app.is_file():
         raise StepFailed(f"--app {args.app}: no such file")
+    roots = _roots(args, profile)
     fully_static = not args.dynamic
     steps = Steps(cache_dir() / "logs" / profile.name, profile.name)
     steps.say(f"{profile.description}; {'fully static' if fully_static else 'dynamic C library'}")
@@ -111,7 +112,7 @@ def build(args: argparse.Namespace) -> dict:
             traced = module_set.trace_imports(app, shlex.split(args.trace_run))
         except RuntimeError as e:
             raise StepFailed(str(e)) from None
-    modules = module_set.compute(index, excluded=profile.exclude, roots=_roots(args, profile), app=app,
+    modules = module_set.compute(index, excluded=profile.exclude, roots=roots, app=app,
                                  traced=traced)
     trimmed = dist_pack.trimmed_modules(index, modules, profile.exclude)
     steps.say(f"module set: {len(modules.python)} Python modules, {len(modules.c)} C modules built in, "

@@ -49,10 +49,16 @@ def _pyc_path(index: StdlibIndex, name: str) -> Path:
     return Path(*parts[:-1], parts[-1] + ".pyc")
 
 
+EXCLUDED = "excluded by the board profile"
+
+
 def stub_message(name: str, why: str, board: str, app: str | None) -> str:
     reason = unavailable_reason(name)
     if reason is not None:
         return f"No module named '{name}': trimmed interpreters cannot have it ({reason}); board {board}"
+    if why.startswith(EXCLUDED):
+        keep = f"remove it from [modules.exclude] in boards/profiles/{board}.toml and run shrinkpy build again"
+        return f"No module named '{name}': it was trimmed from this interpreter ({why}). To keep it: {keep}"
     keep = f"shrinkpy build --board {board} --modules FILE with '{name}' listed in FILE"
     if app:
         keep += f", or add it to the app's traced run (--app {app} --trace-run ARGS)"
@@ -67,7 +73,9 @@ def trimmed_modules(index: StdlibIndex, modules: ModuleSet, excluded_why: dict[s
             continue
         parent = name.rsplit(".", 1)[0] if "." in name else None
         if parent is None or parent in modules.python:
-            out[name] = modules.trimmed.get(name) or excluded_why.get(name) or "not imported by what this board keeps"
+            excluded = excluded_why.get(name) or excluded_why.get(name.split(".")[0])
+            out[name] = (modules.trimmed.get(name) or (excluded and f"{EXCLUDED}: {excluded}")
+                         or "not imported by what this board keeps")
     for name in sorted(set(index.optional) | set(index.setup_py_only)):
         if name not in modules.c:
             out[name] = modules.trimmed.get(name) or "a C module nothing kept imports"
