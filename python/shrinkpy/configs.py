@@ -69,7 +69,13 @@ def shrinkpython(allocator: str | None = None) -> Config:
 
 
 def trimmed_interpreter(board: str = "host") -> Path:
+    """The interpreter `shrinkpy build --board BOARD` packs (fully static, its board's defaults)."""
     return REPO / "dist" / board / "bin" / "python3.11"
+
+
+def trimmed(board: str = "host") -> Config:
+    return Config(f"trimmed-{board}", f"trimmed {board} interpreter, its board's defaults",
+                  str(trimmed_interpreter(board)))
 
 
 def named() -> dict[str, Config]:
@@ -80,6 +86,7 @@ def named() -> dict[str, Config]:
         shrinkpython("pymalloc"), shrinkpython("malloc"), shrinkpython("mimalloc"),
         Config("arena", "shrinkpython, arena allocator", "shrinkpython", {"SHRINKPY_ALLOCATOR": "arena"}),
         Config("arena+early", "shrinkpython, arena allocator, early freeing", "shrinkpython", early),
+        trimmed(),
         Config("trimmed+arena+early", "trimmed host interpreter, arena, early freeing",
                str(trimmed_interpreter()), early),
     ]
