@@ -48,8 +48,9 @@ bool apply_gc_threshold(const Options& options) {
     PyObject* old = gc ? PyObject_CallMethod(gc, "get_threshold", nullptr) : nullptr;
     PyObject* done = nullptr;
     if (old != nullptr && PyTuple_Check(old) && PyTuple_GET_SIZE(old) == 3) {
-        done = PyObject_CallMethod(gc, "set_threshold", "KOO", (unsigned long long)options.number(OptionId::gc_threshold),
-                                   PyTuple_GET_ITEM(old, 1), PyTuple_GET_ITEM(old, 2));
+        done =
+            PyObject_CallMethod(gc, "set_threshold", "KOO", (unsigned long long)options.number(OptionId::gc_threshold),
+                                PyTuple_GET_ITEM(old, 1), PyTuple_GET_ITEM(old, 2));
     }
     Py_XDECREF(done);
     Py_XDECREF(old);

@@ -161,7 +161,8 @@ Options Options::read(const Lookup& lookup, std::string_view board, std::vector<
         std::string value = raw;
         std::string problem = value_problem(spec, value);
         if (!problem.empty()) {
-            problem = spec.env + ("=" + value) + problem + (spec.kind == OptionKind::choice ? choices_text(spec) : spec.unit);
+            problem =
+                spec.env + ("=" + value) + problem + (spec.kind == OptionKind::choice ? choices_text(spec) : spec.unit);
         }
         if (problem.empty()) {
             options.values_[i] = value;

@@ -42,8 +42,9 @@ bool resolve(void* handle, const char* symbol, F* out) {
 bool mimalloc_backend(Backend* out, const char** error) {
 #if SHRINKPY_NO_DLOPEN
     (void)out;
-    *error = "not available in a fully static interpreter: libmimalloc.so.2 is loaded with dlopen, which needs the "
-             "shared C library (choose another allocator, or build the board with --dynamic)";
+    *error =
+        "not available in a fully static interpreter: libmimalloc.so.2 is loaded with dlopen, which needs the "
+        "shared C library (choose another allocator, or build the board with --dynamic)";
     return false;
 #else
     static bool loaded = false;

@@ -49,6 +49,9 @@ def available() -> list[str]:
 
 
 def load(name: str) -> Profile:
+    if not PROFILES.is_dir():
+        raise StepFailed(f"shrinkpy build runs from a source checkout of shrinkpy: it builds the checkout's runtime/ "
+                         f"and reads boards/profiles/, and {PROFILES} does not exist")
     path = PROFILES / f"{name}.toml"
     if not path.exists():
         raise StepFailed(f"no board profile '{name}' (boards/profiles/{name}.toml); boards: {', '.join(available())}")

@@ -116,8 +116,8 @@ TEST(BoardDefaults, ApplyUnderTheEnvironment) {
 }
 
 TEST(BoardDefaults, AnInvalidOneIsAnError) {
-    for (const char* board : {"SHRINKPY_ALLOCATOR=tcmalloc", "SHRINKPY_NO_SUCH=1", "SHRINKPY_ALLOCATOR",
-                              "SHRINKPY_GC_THRESHOLD=many"}) {
+    for (const char* board :
+         {"SHRINKPY_ALLOCATOR=tcmalloc", "SHRINKPY_NO_SUCH=1", "SHRINKPY_ALLOCATOR", "SHRINKPY_GC_THRESHOLD=many"}) {
         Env env;
         std::vector<std::string> warnings;
         std::optional<std::string> error;
