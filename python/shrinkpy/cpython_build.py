@@ -98,7 +98,8 @@ def build_trimmed(steps: Steps, src: Path, index: StdlibIndex, board: str, targe
     """The trimmed CPython build directory for this board and C module set, built once."""
     command, env = configure_command(src, index, target, c_modules, python_for_build)
     setup = setup_local(index, c_modules)
-    key = hashlib.sha256("\n".join([*command, repr(sorted(env.items())), setup]).encode()).hexdigest()[:12]
+    patches = sorted(p.name for p in src.glob(".shrinkpy-*"))  # a changed tree is a new build
+    key = hashlib.sha256("\n".join([*command, repr(sorted(env.items())), setup, *patches]).encode()).hexdigest()[:12]
     build = cache_dir() / "cpython" / f"{board}-{key}"
     with locked(f"cpython-{board}-{key}"):
         if _built(build):
