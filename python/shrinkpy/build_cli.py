@@ -76,6 +76,13 @@ def _roots(args: argparse.Namespace, profile: board_profile.Profile) -> list[tup
     return [(n, f"kept by the {profile.name} profile") for n in profile.keep]
 
 
+def _embedded_roots() -> list[tuple[str, str]]:
+    """What the Python code compiled into shrinkpython (runtime/*.py: the loader hook, deferred
+    imports) imports: every board's interpreter runs it, whatever the app."""
+    return [(name, f"imported by runtime/{path.name} (part of shrinkpython)")
+            for path in sorted((REPO / "runtime").glob("*.py")) for name, _ in module_set.app_imports(path)]
+
+
 def _check_cross_tools() -> None:
     missing = sorted({pkg for tool, pkg in CROSS_TOOLS.items() if shutil.which(tool) is None})
     if missing:
@@ -105,21 +112,7 @@ def build(args: argparse.Namespace) -> dict:
 
     src = cpython_source.given_tree(args.cpython_src) if args.cpython_src else cpython_source.fetch(steps)
     index = StdlibIndex.of(src)
-    traced = None
-    if app is not None and args.trace_run is not None:
-        steps.say(f"traced run: python3.11 {app.name} {args.trace_run}")
-        try:
-            traced = module_set.trace_imports(app, shlex.split(args.trace_run))
-        except RuntimeError as e:
-            raise StepFailed(str(e)) from None
-    modules = module_set.compute(index, excluded=profile.exclude, roots=roots, app=app,
-                                 traced=traced)
-    trimmed = dist_pack.trimmed_modules(index, modules, profile.exclude)
-    steps.say(f"module set: {len(modules.python)} Python modules, {len(modules.c)} C modules built in, "
-              f"{len(trimmed)} trimmed")
-    if modules.foreign:
-        steps.say("warning: the app imports modules that are not in the stdlib and will not be in "
-                  f"{profile.name}'s interpreter: {', '.join(sorted(modules.foreign))}")
+    modules, trimmed = choose_modules(steps, index, profile, roots, app, args.trace_run)
 
     target = cpython_build.Target(profile.triple, profile.cpu_flags)
     python_for_build = None
@@ -128,11 +121,16 @@ def build(args: argparse.Namespace) -> dict:
         from shrinkpy.cross_sysroot import sysroot
         target = cpython_build.Target(profile.triple, profile.cpu_flags, sysroot(steps))
     cpython = cpython_build.build_trimmed(steps, src, index, profile.name, target, sorted(modules.c), python_for_build)
-    try:
-        interpreter = build_runtime(steps, board=profile.name, cpython=cpython, defaults=defaults,
-                                    fully_static=fully_static, triple=profile.triple, cpu_flags=profile.cpu_flags)
-    except FileNotFoundError as e:
-        raise StepFailed(f"the runtime build produced no {e}") from None
+
+    def link(symbol_order: str = "") -> Path:
+        try:
+            return build_runtime(steps, board=profile.name, cpython=cpython, defaults=defaults,
+                                 fully_static=fully_static, triple=profile.triple, cpu_flags=profile.cpu_flags,
+                                 symbol_order=symbol_order)
+        except FileNotFoundError as e:
+            raise StepFailed(f"the runtime build produced no {e}") from None
+
+    interpreter = link()
 
     out = Path(args.out).resolve() if args.out else REPO / "dist" / profile.name
     strip = f"{profile.triple}-strip" if profile.cross else "strip"
@@ -140,29 +138,14 @@ def build(args: argparse.Namespace) -> dict:
     command, _ = cpython_build.configure_command(src, index, target, sorted(modules.c), python_for_build)
     manifest = dist_pack.pack(
         out, board=profile.name, index=index, modules=modules, trimmed=trimmed, interpreter=interpreter,
-        cpython_build=cpython, strip=strip,
-        app=args.app, manifest={
+        cpython_build=cpython, strip=strip, app=args.app, manifest={
             "board": profile.name, "description": profile.description, "triple": profile.triple or "host",
             "page_size": profile.page_size, "ram_mib": profile.ram_mib, "linking": "fully-static" if fully_static
             else "dynamic", "option_defaults": defaults, "cpython_source": str(src), "cpython_build": str(cpython),
             "configure": shlex.join(command), "app": args.app, "out": str(out),
         })
     qemu = [QEMU, "-L", CROSS_LIBC] if profile.cross else ["qemu-x86_64"]
-    if shutil.which(qemu[0]) is None:
-        steps.say(f"warning: no {qemu[0]} (apt-get install qemu-user): start-up code is not grouped, "
-                  "which costs about 1.5 MiB of RSS")
-    else:
-        from shrinkpy import text_layout
-        steps.say(f"trace: which functions start-up runs, under {qemu[0]}")
-        dist_pack.install_interpreter(out, interpreter, None)  # with symbols, where it finds its stdlib
-        functions = text_layout.first_run_functions(qemu, out / "bin" / "python3.11")
-        interpreter = build_runtime(steps, board=profile.name, cpython=cpython, defaults=defaults,
-                                    fully_static=fully_static, triple=profile.triple, cpu_flags=profile.cpu_flags,
-                                    symbol_order=text_layout.symbol_order(functions))
-        dist_pack.install_interpreter(out, interpreter, strip)
-        manifest["startup_functions"] = len(functions)
-        manifest["binary_bytes"] = (out / "bin" / "python3.11").stat().st_size
-        (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    group_startup_code(steps, qemu, out, interpreter, link, strip, manifest)
     runner = [str(out / "bin" / "python3.11")]
     if profile.cross:
         runner = [str(dist_pack.write_qemu_wrapper(out, QEMU, CROSS_LIBC))]
@@ -170,6 +153,47 @@ def build(args: argparse.Namespace) -> dict:
     check_start(runner, out)
     steps.say(f"start-up check: {shlex.join(runner)} runs and finds its stdlib in {out}")
     return manifest
+
+
+def choose_modules(steps: Steps, index, profile: board_profile.Profile, roots: list[tuple[str, str]],
+                   app: Path | None, trace_args: str | None):
+    """The kept modules (module_set.py) and the trimmed ones (dist_pack.trimmed_modules)."""
+    from shrinkpy import dist_pack
+
+    traced = None
+    if app is not None and trace_args is not None:
+        steps.say(f"traced run: python3.11 {app.name} {trace_args}")
+        try:
+            traced = module_set.trace_imports(app, shlex.split(trace_args))
+        except RuntimeError as e:
+            raise StepFailed(str(e)) from None
+    modules = module_set.compute(index, excluded=profile.exclude, roots=_embedded_roots() + roots, app=app,
+                                 traced=traced)
+    trimmed = dist_pack.trimmed_modules(index, modules, profile.exclude)
+    steps.say(f"module set: {len(modules.python)} Python modules, {len(modules.c)} C modules built in, "
+              f"{len(trimmed)} trimmed")
+    if modules.foreign:
+        steps.say("warning: the app imports modules that are not in the stdlib and will not be in "
+                  f"{profile.name}'s interpreter: {', '.join(sorted(modules.foreign))}")
+    return modules, trimmed
+
+
+def group_startup_code(steps: Steps, qemu: list[str], out: Path, interpreter: Path, relink, strip: str,
+                       manifest: dict) -> None:
+    """Relinks the interpreter with its start-up functions together (text_layout.py) and installs it."""
+    from shrinkpy import dist_pack, text_layout
+
+    if shutil.which(qemu[0]) is None:
+        steps.say(f"warning: no {qemu[0]} (apt-get install qemu-user): start-up code is not grouped, "
+                  "which costs about 1 MiB of RSS")
+        return
+    steps.say(f"trace: which functions start-up runs, under {qemu[0]}")
+    dist_pack.install_interpreter(out, interpreter, None)  # with symbols, where it finds its stdlib
+    functions = text_layout.first_run_functions(qemu, out / "bin" / "python3.11")
+    dist_pack.install_interpreter(out, relink(text_layout.symbol_order(functions)), strip)
+    manifest["startup_functions"] = len(functions)
+    manifest["binary_bytes"] = (out / "bin" / "python3.11").stat().st_size
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
 
 
 def check_page_alignment(binary: Path, page_size: int, readelf: str) -> None:

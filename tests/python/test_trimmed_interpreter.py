@@ -42,15 +42,16 @@ class Board:
         return {row["name"]: row["why"] for row in self.manifest["trimmed"]}
 
 
+OUT = REPO / "build" / "boards-test" / BOARD
+BUILD = [sys.executable, "-m", "shrinkpy", "build", "--board", BOARD, "--app", str(APP), "--trace-run",
+         " ".join(APP_ARGS), "--out", str(OUT)]
+
+
 @pytest.fixture(scope="module")
 def board() -> Board:
-    out = REPO / "build" / "boards-test" / BOARD
-    build = subprocess.run(
-        [sys.executable, "-m", "shrinkpy", "build", "--board", BOARD, "--app", str(APP), "--trace-run",
-         " ".join(APP_ARGS), "--out", str(out), "--explain"],
-        capture_output=True, text=True, timeout=3600)
+    build = subprocess.run([*BUILD, "--explain"], capture_output=True, text=True, timeout=3600)
     assert build.returncode == 0, build.stderr[-6000:]
-    return Board(out, build)
+    return Board(OUT, build)
 
 
 def test_build_shows_progress_and_explains(board):
@@ -60,6 +61,17 @@ def test_build_shows_progress_and_explains(board):
     assert "why kept" in explained
     assert "imported by smoke_app.py" in explained
     assert "trimmed (" in explained
+
+
+def test_a_second_build_reuses_the_cache(board):
+    again = subprocess.run(BUILD, capture_output=True, text=True, timeout=3600)
+    assert again.returncode == 0, again.stderr[-4000:]
+    assert f"[{BOARD}] source: CPython 3.11" in again.stderr and "from the cache" in again.stderr
+    assert f"[{BOARD}] cpython: trimmed build from the cache" in again.stderr
+    if CROSS:
+        assert f"[{BOARD}] build python: from the cache" in again.stderr
+    assert f"[{BOARD}] configure ..." not in again.stderr
+    assert json.loads((OUT / "manifest.json").read_text())["modules"] == board.manifest["modules"]
 
 
 def test_dash_c(board):
