@@ -86,7 +86,6 @@ def named() -> dict[str, Config]:
         shrinkpython("pymalloc"), shrinkpython("malloc"), shrinkpython("mimalloc"),
         Config("arena", "shrinkpython, arena allocator", "shrinkpython", {"SHRINKPY_ALLOCATOR": "arena"}),
         Config("arena+early", "shrinkpython, arena allocator, early freeing", "shrinkpython", early),
-        trimmed(),
         Config("trimmed+arena+early", "trimmed host interpreter, arena, early freeing",
                str(trimmed_interpreter()), early),
     ]
