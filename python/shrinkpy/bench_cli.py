@@ -118,13 +118,13 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def update_readme(path: Path, body: str) -> None:
+def update_readme(path: Path, body: str, begin: str = README_BEGIN, end: str = README_END) -> None:
     text = path.read_text()
-    if README_BEGIN not in text or README_END not in text:
-        raise SystemExit(f"shrinkpy bench: {path} has no {README_BEGIN} ... {README_END} section")
-    before, rest = text.split(README_BEGIN, 1)
-    _, after = rest.split(README_END, 1)
-    path.write_text(f"{before}{README_BEGIN}\n{body}\n{README_END}{after}")
+    if begin not in text or end not in text:
+        raise SystemExit(f"shrinkpy: {path} has no {begin} ... {end} section")
+    before, rest = text.split(begin, 1)
+    _, after = rest.split(end, 1)
+    path.write_text(f"{before}{begin}\n{body}\n{end}{after}")
 
 
 def pyperformance_main(args: argparse.Namespace) -> int:
