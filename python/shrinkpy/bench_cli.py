@@ -141,7 +141,7 @@ def main(args: argparse.Namespace) -> int:
 def update_readme(path: Path, body: str, begin: str = README_BEGIN, end: str = README_END) -> None:
     text = path.read_text()
     if begin not in text or end not in text:
-        raise SystemExit(f"shrinkpy bench: {path} has no {begin} ... {end} section")
+        raise SystemExit(f"shrinkpy: {path} has no {begin} ... {end} section")
     before, rest = text.split(begin, 1)
     _, after = rest.split(end, 1)
     path.write_text(f"{before}{begin}\n{body}\n{end}{after}")
