@@ -203,6 +203,11 @@ private:
         if (!policy_.is_main && !(scan_.has_all && scan_.all_static) && f.bound.rfind('_', 0) != 0) {
             return keep("public name of a module without a static __all__: a star import of it would copy the proxy");
         }
+        if (!policy_.is_main) {
+            if (const std::string sub = loaded_submodule(f); !sub.empty())
+                return keep("loads the submodule " + sub + ", which other modules may read as an attribute of its " +
+                            "package without importing it");
+        }
         if (annotation_names_.count(f.bound))
             return keep("named in a string annotation: typing.get_type_hints evaluates it in the module's globals");
         if (use == ImportUse::never) {
@@ -235,6 +240,20 @@ private:
                        : "read only inside functions (" + join(readers) + "), as attribute base, callee or class check";
     }
 
+    // The submodule an import loads as a side effect on its package's attributes, or "": `import
+    // a.b`, `from a.b import c`, `from . import x` when x is a submodule, `from .m import y`.
+    std::string loaded_submodule(const ImportFact& f) const {
+        const std::string base = std::string(static_cast<std::size_t>(f.level), '.') + f.module;
+        if (f.level > 0 && !f.module.empty()) return base;
+        if (f.level == 0 && f.module.find('.') != std::string::npos) return base;
+        if (!f.imported.empty() && f.imported != "*") {
+            if (f.level > 0) return base + f.imported;  // `from . import x`: x may be a submodule
+            if (policy_.is_submodule && policy_.is_submodule(f.module + "." + f.imported))
+                return f.module + "." + f.imported;
+        }
+        return "";
+    }
+
     void probe(ImportPlan& plan) {
         if (!policy_.probe) return;
         std::map<std::tuple<std::string, std::int32_t, std::string>, std::string> answers;
@@ -251,10 +270,11 @@ private:
     }
 
     // `import urllib` then `urllib.parse.x` with no `import urllib.parse`: the attribute exists only
-    // once some import loaded the submodule, and deferring an import (here or in another module)
-    // could postpone that. The binding takes the submodule import on itself: chained into its
-    // proxy when deferred, right after the statement when eager. A statement that cannot carry it
-    // (in a try block, not the compiler's shape) keeps every import of the module as written.
+    // once some import loaded the submodule, and deferring an import could postpone that. A
+    // deferred binding takes the submodule import on itself (chained into its proxy, so it happens
+    // at first use). An eager one cannot: importing the submodule right after the statement would
+    // change the order of imports, which breaks import cycles (numpy/lib/nanfunctions.py reads
+    // np.ma while numpy is still initialising); then every import of the module stays as written.
     void add_implicit_submodules(ImportPlan& plan) {
         if (!policy_.is_submodule || policy_.mode == ImportMode::off) return;
         std::set<std::string> explicit_modules;  // what the module's own imports load
@@ -284,32 +304,23 @@ private:
                     const std::string dotted = package + "." + attribute;
                     if (explicit_modules.count(dotted) || !policy_.is_submodule(dotted)) continue;
                     explicit_modules.insert(dotted);
-                    if (carries_imports(f)) {
+                    if (d.action == ImportAction::defer) {
                         d.also_import.push_back(dotted);
                     } else if (hold.empty()) {
                         hold = "the module reads " + dotted + " (" + where(use) +
-                               ") without importing it, where no import can be added: it relies on another import "
-                               "having loaded it, so its imports stay as written";
+                               ") without importing it: it relies on another import having loaded it, so its imports "
+                               "stay as written";
                     }
                 }
             }
         }
         if (hold.empty()) return;
         for (ImportDecision& d : plan.decisions) {
+            d.also_import.clear();
             if (d.action == ImportAction::keep) continue;
             d.action = ImportAction::keep;
             d.reason = hold;
         }
-    }
-
-    // Whether the rewrite can add imports to this binding's statement.
-    bool carries_imports(const ImportFact& f) const {
-        const detail::ImportStatement* s = statement_of(f);
-        if (s == nullptr || !s->canonical) return false;
-        for (std::size_t i = s->begin; i < s->end; ++i) {
-            if (scan_.instrs->instrs[i].region != kNoRegion) return false;
-        }
-        return true;
     }
 
     // A statement, and a group of plain imports of one package, change together or not at all.
@@ -379,11 +390,6 @@ std::optional<ImportMode> parse_import_mode(std::string_view text) {
 std::size_t ImportPlan::deferred() const {
     return static_cast<std::size_t>(std::count_if(decisions.begin(), decisions.end(),
                                                   [](const auto& d) { return d.action == ImportAction::defer; }));
-}
-
-bool ImportPlan::changes_code() const {
-    return std::any_of(decisions.begin(), decisions.end(),
-                       [](const auto& d) { return d.action != ImportAction::keep || !d.also_import.empty(); });
 }
 
 std::size_t ImportPlan::dropped() const {

@@ -57,7 +57,7 @@ Result<ImportRewrite> rewrite_imports(const CodeObject& module, const ImportPoli
     ImportRewrite out;
     out.code = module;
     out.plan = std::move(plan).value();
-    if (!out.plan.changes_code()) return out;
+    if (out.plan.deferred() + out.plan.dropped() == 0) return out;
 
     auto decoded = decode_instructions(module);
     if (!decoded) return decoded.error();
@@ -76,10 +76,6 @@ Result<ImportRewrite> rewrite_imports(const CodeObject& module, const ImportPoli
         return static_cast<std::uint32_t>(code.names.size() - 1);
     };
     const auto const_index = [&](Constant c) {
-        for (std::size_t i = 0; i < code.consts.size(); ++i) {
-            if (code.consts[i].kind == c.kind && c.kind != Constant::Kind::tuple && code.consts[i].text == c.text)
-                return static_cast<std::uint32_t>(i);
-        }
         code.consts.push_back(std::move(c));
         ++out.consts_added;
         return static_cast<std::uint32_t>(code.consts.size() - 1);
@@ -99,22 +95,9 @@ Result<ImportRewrite> rewrite_imports(const CodeObject& module, const ImportPoli
                               "the plan changes an import statement the rewriter cannot parse");
         }
         const Position at = list.instrs[s->import_name].position;
-        const bool eager = decisions->second.front()->action == ImportAction::keep;  // the statement as a whole
         std::vector<Instr> replacement;
         for (std::size_t b = 0; b < s->bindings.size(); ++b) {
             const ImportDecision& d = *decisions->second[b];
-            if (eager) {
-                // After the statement: `import a.sub` for each submodule read but never imported.
-                for (const std::string& module_name : d.also_import) {
-                    replacement.push_back(
-                        inserted(op::LOAD_CONST, const_index(text_constant(Constant::Kind::integer, "0")), at));
-                    replacement.push_back(
-                        inserted(op::LOAD_CONST, const_index(text_constant(Constant::Kind::none, "None")), at));
-                    replacement.push_back(inserted(op::IMPORT_NAME, name_index(module_name), at));
-                    replacement.push_back(inserted(op::POP_TOP, 0, at));
-                }
-                continue;
-            }
             if (d.action != ImportAction::defer) continue;
             const std::uint32_t spec = const_index(spec_constant(d, module.filename));
             replacement.push_back(inserted(op::PUSH_NULL, 0, at));
@@ -125,11 +108,6 @@ Result<ImportRewrite> rewrite_imports(const CodeObject& module, const ImportPoli
             store.origin = kInserted;
             store.label = kNoLabel;
             replacement.push_back(store);
-        }
-        if (eager) {
-            list.instrs.insert(list.instrs.begin() + static_cast<std::ptrdiff_t>(s->end), replacement.begin(),
-                               replacement.end());
-            continue;
         }
         if (replacement.empty()) replacement.push_back(inserted(op::NOP, 0, at));
         replacement.front().label = list.instrs[s->begin].label;

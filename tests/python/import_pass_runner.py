@@ -3,6 +3,7 @@ it: __main__'s code and every user module's code go through runtime/import_pass.
 rewrite_imports) before they run, with runtime/deferred_imports.py installed.
 
     python3.11 import_pass_runner.py MODE script.py [args...]
+    python3.11 import_pass_runner.py MODE -m module [args...]
 
 A stand-in for the loader hook (runtime/loader_hook.py does the same for early freeing), so the
 pass is tested on its own. With SHRINKPY_TEST_DECISIONS=path, writes every module's decisions,
@@ -45,6 +46,7 @@ def is_user_path(path):
 
 
 mode, script, *args = sys.argv[1:]
+main_module = args[0] if script == "-m" else None
 passer = import_pass.ImportPass(_analyzer.rewrite_imports, _analyzer.import_effects, mode, is_user_path,
                                 [m for m in os.environ.get("SHRINKPY_TEST_EAGER", "").split(",") if m])
 decisions = {}
@@ -56,7 +58,9 @@ def get_code(loader, fullname):
     path = loader.get_filename(fullname)
     if is_user_path(path):
         package = fullname if loader.is_package(fullname) else fullname.rpartition(".")[0]
-        code, decisions[fullname] = passer.rewrite(code, loader.get_data(path), False, package)
+        is_main = fullname == main_module  # -m: runpy asks the loader for __main__'s code
+        key = "__main__" if is_main else fullname
+        code, decisions[key] = passer.rewrite(code, loader.get_data(path), is_main, package)
     return code
 
 
@@ -72,6 +76,13 @@ def dump():
 
 
 atexit.register(dump)
+if script == "-m":  # like python -m: the module's code comes through get_code above
+    import runpy
+
+    sys.argv = [args[0], *args[1:]]
+    sys.path[0] = os.getcwd()
+    runpy._run_module_as_main(args[0])
+    sys.exit(0)
 sys.argv = [script, *args]
 sys.path[0] = os.path.dirname(os.path.abspath(script))
 with open(script, "rb") as f:

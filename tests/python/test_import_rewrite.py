@@ -26,7 +26,7 @@ def write(tmp_path, files):
 
 def run_pass(tmp_path, mode, main="main.py", args=(), eager=""):
     report = tmp_path / f"decisions-{mode}.txt"
-    r = run([STOCK, str(RUNNER), mode, str(tmp_path / main), *args],
+    r = run([STOCK, str(RUNNER), mode, main if main == "-m" else str(tmp_path / main), *args],
             env=clean_env(SHRINKPY_TEST_DECISIONS=str(report), SHRINKPY_TEST_EAGER=eager), cwd=tmp_path)
     decisions = ast.literal_eval(report.read_text()) if report.exists() else {"decisions": {}, "deferred": []}
     return r, decisions
@@ -346,25 +346,26 @@ def test_a_user_module_that_registers_a_plugin_stays_eager(tmp_path):
     assert out == "['shout'] ('HI', 4)\n"
 
 
-def test_relative_imports_in_a_package(tmp_path):
-    out, verdicts, _ = check(tmp_path, {
+def test_relative_imports_of_a_main_module_run_with_dash_m(tmp_path):
+    files = {
         "pkg/__init__.py": "",
         "pkg/helpers.py": "def double(x):\n    return 2 * x\n",
-        "pkg/mod.py": """
-            from . import helpers as _helpers
-            from .helpers import double as _double
-            __all__ = ["quad"]
-            def quad(x):
-                return _double(_helpers.double(x))
-        """,
-        "main.py": """
+        "pkg/cli.py": """
             import sys
-            import pkg.mod
-            print("pkg.helpers" in sys.modules, pkg.mod.quad(3), "pkg.helpers" in sys.modules)
-        """}, same_output=False)
-    assert verdicts["pkg.mod"]["_helpers"][0] == "defer" and verdicts["pkg.mod"]["_double"][0] == "defer"
-    assert verdicts["__main__"]["pkg"][0] == "keep"  # read at module level
-    assert out == "False 12 True\n"
+            from . import helpers
+            from .helpers import double
+            def quad(x):
+                return double(helpers.double(x))
+            print("pkg.helpers" in sys.modules, quad(3), "pkg.helpers" in sys.modules)
+        """}
+    write(tmp_path, files)
+    r, report = run_pass(tmp_path, "defer", main="-m", args=("pkg.cli",))
+    assert r.stdout == b"False 12 True\n", r.stderr
+    rows = {d["bound"]: d for d in report["decisions"]["__main__"]}
+    assert rows["helpers"]["action"] == rows["double"]["action"] == "defer"
+    assert rows["helpers"]["level"] == 1 and rows["double"]["module"] == "helpers"
+    off, _ = run_pass(tmp_path, "off", main="-m", args=("pkg.cli",))
+    assert off.stdout == b"True 12 True\n"
 
 
 def test_imports_inside_try_and_unsafe_uses_stay_eager(tmp_path):
@@ -459,10 +460,10 @@ def test_the_probe_finds_modules_without_importing_them(tmp_path):
     assert r.stdout.decode() == "pkg.sub None email.mime.text False False\na.b.x a None None (2,)\n", r.stderr
 
 
-def test_a_submodule_read_but_never_imported_is_imported_with_its_binding(tmp_path):
+def test_a_submodule_read_but_never_imported_comes_with_its_deferred_binding(tmp_path):
     # email/_header_value_parser.py does this: `import urllib`, then urllib.parse works only
-    # because `from email import utils` loaded urllib.parse first. Deferring that import elsewhere
-    # would break it, so the binding that reads it imports it too.
+    # because `from email import utils` loaded urllib.parse first. A deferred binding imports
+    # what it is read for; a module whose binding stays eager keeps every import as written.
     write(tmp_path, {
         "loader.py": "import urllib.parse\n",
         "main.py": """
@@ -472,36 +473,50 @@ def test_a_submodule_read_but_never_imported_is_imported_with_its_binding(tmp_pa
             import email as _email
             def quote(text):
                 return urllib.parse.quote(text), _email.utils.quote("x"), loader.__name__
-            print("urllib.parse" in sys.modules, urllib.__name__)
+            print("urllib.parse" in sys.modules)
             print(quote("a b"))
         """,
         "eager.py": """
             import sys
             import urllib
-            print(urllib.__name__, "urllib.parse" in sys.modules)
+            import loader
+            import colorsys
+            print(urllib.__name__)
             def quote(text):
-                return urllib.parse.quote(text)
+                return urllib.parse.quote(text), colorsys.rgb_to_hsv(0, 0, 0), loader.__name__
             print(quote("a b"))
-        """,
-        "held.py": """
-            try:
-                import urllib
-            except ImportError:
-                urllib = None
-            import colorsys as _colorsys
-            def f():
-                return urllib.parse.quote("a b"), _colorsys.rgb_to_hsv(0, 0, 0)
         """})
     r, report = run_pass(tmp_path, "defer")
-    assert r.stdout == b"True urllib\n('a%20b', 'x', 'loader')\n", r.stderr
+    assert r.stdout == b"False\n('a%20b', 'x', 'loader')\n", r.stderr
     rows = {d["bound"]: d for d in report["decisions"]["__main__"]}
-    assert rows["urllib"]["action"] == "keep" and rows["urllib"]["also_import"] == ["urllib.parse"]
+    assert rows["urllib"]["action"] == "defer" and rows["urllib"]["also_import"] == ["urllib.parse"]
     assert rows["_email"]["action"] == "defer" and rows["_email"]["also_import"] == ["email.utils"]
-    assert rows["loader"]["action"] == "defer"  # the import of urllib.parse it makes comes too late
-    r, report = run_pass(tmp_path, "defer", main="eager.py")
-    assert r.stdout == b"urllib True\na%20b\n", r.stderr
-    assert run_pass(tmp_path, "off", main="eager.py")[0].returncode == 1  # python3.11 itself fails here
-    write(tmp_path, {"main.py": "import held\nprint(held.f())\n"})
-    r, report = run_pass(tmp_path, "defer")
-    row = next(d for d in report["decisions"]["held"] if d["bound"] == "_colorsys")
-    assert row["action"] == "keep" and "reads urllib.parse" in row["verdict_reason"]
+    assert rows["loader"]["action"] == "defer"  # so the import of urllib.parse it makes comes late
+    _, verdicts, _ = check(tmp_path, {}, main="eager.py")
+    for name in ("loader", "colorsys"):
+        action, reason = verdicts["__main__"][name]
+        assert action == "keep" and "reads urllib.parse" in reason, reason
+
+
+def test_modules_other_than_main_keep_imports_that_load_submodules(tmp_path):
+    out, verdicts, _ = check(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/helpers.py": "def double(x):\n    return 2 * x\n",
+        "pkg/mod.py": """
+            import email.utils as _utils
+            import colorsys as _colorsys
+            from . import helpers as _helpers
+            from email import charset as _charset
+            __all__ = ["f"]
+            def f():
+                return _utils.quote("a"), _colorsys.rgb_to_hsv(0, 0, 0), _helpers.double(2), _charset.Charset
+        """,
+        "main.py": """
+            import pkg.mod, sys
+            print(pkg.mod.f()[:3], "email.utils" in sys.modules)
+        """})
+    rows = verdicts["pkg.mod"]
+    assert rows["_colorsys"][0] == "defer"
+    for name in ("_utils", "_helpers", "_charset"):
+        assert rows[name][0] == "keep" and "loads the submodule" in rows[name][1], rows[name]
+    assert out == "('a', (0.0, 0.0, 0), 4) True\n"

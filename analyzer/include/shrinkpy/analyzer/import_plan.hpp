@@ -20,10 +20,12 @@
 //   - some read of the name is not an attribute base, callee or class check (name_uses.hpp)
 //   - it is never read and the mode is `defer` (a never-read import is kept for its effects)
 //   - the loader's probe says so (the module cannot be found, or its code has effects)
+//   - in a module other than __main__, it loads a submodule (`import a.b`, `from a.b import c`,
+//     `from . import sub`, `from .m import y`): other modules may read `a.b` without importing it
 //   - the module reads a submodule it never imports (`import urllib` then `urllib.parse.quote`,
-//     as email/_header_value_parser.py does) and the binding's statement cannot carry that import
-//     (ImportDecision::also_import, which the rewrite adds otherwise): it relies on another import,
-//     maybe one deferred elsewhere, having loaded it
+//     as email/_header_value_parser.py does) through a binding that stays eager: it relies on
+//     another import having loaded it (through a deferred binding, the proxy imports it too:
+//     ImportDecision::also_import)
 //   - another name of the same statement stays eager, or, for `import a.b`, another
 //     `import a...` binding the same name does (the statements load the package together)
 // ====================================================================================================
@@ -68,8 +70,8 @@ struct ImportDecision {
     ImportFact fact;
     ImportAction action = ImportAction::keep;
     std::string reason;
-    // Submodules the module reads through this binding without importing them (`import urllib`,
-    // then urllib.parse.quote): the rewrite imports them with the binding, lazily or eagerly.
+    // Submodules the module reads through this deferred binding without importing them (`import
+    // urllib`, then urllib.parse.quote): its proxy imports them too.
     std::vector<std::string> also_import;
 };
 
@@ -77,7 +79,6 @@ struct ImportPlan {
     std::vector<ImportDecision> decisions;  // one per import binding, every scope, in code order
     std::size_t deferred() const;
     std::size_t dropped() const;
-    bool changes_code() const;  // something deferred, dropped or imported in addition
 };
 
 Result<ImportPlan> plan_imports(const CodeObject& module, const ImportPolicy& policy);

@@ -6,9 +6,8 @@
 // where spec = (module, attribute or None, level, bound name, as_module, "file.py:line", (also,...))
 // and __shrinkpy_defer__ is runtime/deferred_imports.py's `defer`, installed in builtins. The call
 // reads the module's globals from its caller's frame, so it needs no argument for them. A dropped
-// statement becomes a NOP carrying its line (PEP 626 line events stay the same). A kept statement
-// whose names are read as `name.submodule` without any import of it (ImportDecision::also_import)
-// is followed by `LOAD_CONST 0; LOAD_CONST None; IMPORT_NAME pkg.submodule; POP_TOP` for each.
+// statement becomes a NOP carrying its line (PEP 626 line events stay the same). `also` lists the
+// submodules read through the name without an import of their own (ImportDecision::also_import).
 //
 // Only module-level statements change, and only the module code object: nested code objects
 // are shared with the input, co_names and co_consts only grow at their end.
@@ -25,14 +24,14 @@
 namespace shrinkpy::analyzer {
 
 inline constexpr const char* kDeferFunction = "__shrinkpy_defer__";
-inline constexpr int kImportRewriteVersion = 2;  // part of the loader's cache key
+inline constexpr int kImportRewriteVersion = 3;  // part of the loader's cache key
 
 struct ImportRewrite {
     CodeObject code;  // the module's code object, rewritten (or a copy of the input when !changed)
     ImportPlan plan;
     bool changed = false;
-    std::size_t consts_added = 0;  // at the end of code.consts: spec tuples, 0 and None when missing
-    std::size_t names_added = 0;   // at the end of code.names: kDeferFunction, submodules imported
+    std::size_t consts_added = 0;  // at the end of code.consts: one spec tuple per deferred binding
+    std::size_t names_added = 0;   // at the end of code.names: kDeferFunction when it was missing
 };
 
 Result<ImportRewrite> rewrite_imports(const CodeObject& module, const ImportPolicy& policy);
