@@ -17,7 +17,7 @@
 
 namespace shrinkpy::runtime {
 
-enum class OptionId { allocator, report, timeline, sample_interval, count_ };
+enum class OptionId { allocator, report, timeline, sample_interval, early_free, rewrite, early_free_ignore, count_ };
 inline constexpr size_t kOptionCount = size_t(OptionId::count_);
 
 enum class OptionKind { choice, text, duration_ms };
