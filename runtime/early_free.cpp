@@ -36,7 +36,9 @@ std::vector<std::string> split_rules(const std::string& text) {
 // 3.9) gives functions their original code back: a debugger or coverage reads the locals a
 // release would remove. Audit hooks must not raise, or the audited call fails.
 int watch_tracers(const char* event, PyObject*, void* restore) {
-    if (std::strcmp(event, "sys.settrace") != 0 && std::strcmp(event, "sys.setprofile") != 0) return 0;
+    static bool restored = false;  // once: later calls would show up in what the tracer records
+    if (restored || (std::strcmp(event, "sys.settrace") != 0 && std::strcmp(event, "sys.setprofile") != 0)) return 0;
+    restored = true;
     PyObject* result = PyObject_CallNoArgs(static_cast<PyObject*>(restore));
     if (result == nullptr) PyErr_Clear();
     Py_XDECREF(result);

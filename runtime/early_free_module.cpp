@@ -14,11 +14,14 @@ namespace {
 
 EarlyFreeSettings g_settings;
 
+// Not PyUnicode_AsUTF8, which would cache a UTF-8 copy inside the program's own strings.
 std::string text_of(PyObject* obj) {
     PyObject* s = PyObject_Str(obj);
-    const char* utf8 = s != nullptr ? PyUnicode_AsUTF8(s) : nullptr;
-    std::string out = utf8 != nullptr ? utf8 : "?";
+    PyObject* utf8 = s != nullptr ? PyUnicode_AsEncodedString(s, "utf-8", "backslashreplace") : nullptr;
+    std::string out =
+        utf8 != nullptr ? std::string(PyBytes_AS_STRING(utf8), static_cast<std::size_t>(PyBytes_GET_SIZE(utf8))) : "?";
     if (utf8 == nullptr) PyErr_Clear();
+    Py_XDECREF(utf8);
     Py_XDECREF(s);
     return out;
 }

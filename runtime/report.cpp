@@ -58,8 +58,10 @@ std::string early_free_text(const EarlyFreeSummary& e) {
 }  // namespace
 
 EarlyFreeSummary& early_free_summary() {
-    static EarlyFreeSummary summary;
-    return summary;
+    // Never destroyed: the exit report reads it from a C atexit handler, which may run after the
+    // destructors of statics constructed later than its registration.
+    static EarlyFreeSummary* summary = new EarlyFreeSummary();
+    return *summary;
 }
 
 std::string format_report_text(const Report& r) {

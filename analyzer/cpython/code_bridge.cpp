@@ -36,16 +36,27 @@ bool bytes_of(PyObject* obj, std::string& out) {
     return true;
 }
 
-// UTF-8 of a str; lone surrogates (legal in names of code built by hand) keep their repr.
+// UTF-8 of a str; lone surrogates (legal in names of code built by hand) keep their repr. Never
+// PyUnicode_AsUTF8: it caches a UTF-8 copy inside every non-ASCII str it sees, which would grow
+// the program's strings (sys.getsizeof shows it) just because their code was analysed.
 std::string text_of(PyObject* obj) {
-    Py_ssize_t size = 0;
-    if (const char* utf8 = PyUnicode_AsUTF8AndSize(obj, &size))
-        return std::string(utf8, static_cast<std::size_t>(size));
+    if (PyUnicode_IS_READY(obj) && PyUnicode_IS_ASCII(obj)) {
+        return std::string(static_cast<const char*>(PyUnicode_DATA(obj)),
+                           static_cast<std::size_t>(PyUnicode_GET_LENGTH(obj)));
+    }
+    if (PyObject* bytes = PyUnicode_AsUTF8String(obj)) {
+        std::string out(PyBytes_AS_STRING(bytes), static_cast<std::size_t>(PyBytes_GET_SIZE(bytes)));
+        Py_DECREF(bytes);
+        return out;
+    }
     PyErr_Clear();
-    Ref repr(PyObject_Repr(obj));
-    const char* r = repr ? PyUnicode_AsUTF8(repr.get()) : nullptr;
-    if (r == nullptr) PyErr_Clear();
-    return r != nullptr ? r : "?";
+    Ref repr(PyObject_ASCII(obj));  // ASCII-only: no cached UTF-8 either
+    if (!repr || !PyUnicode_IS_ASCII(repr.get())) {
+        PyErr_Clear();
+        return "?";
+    }
+    return std::string(static_cast<const char*>(PyUnicode_DATA(repr.get())),
+                       static_cast<std::size_t>(PyUnicode_GET_LENGTH(repr.get())));
 }
 
 bool strings_of(PyObject* tuple, std::vector<std::string>& out) {

@@ -58,6 +58,9 @@ constexpr CallFacts kMutates{Produces::plain, false, true};
 constexpr std::array kExact = {
     Entry{"builtins.id", CallFacts{Produces::plain, true}},
     Entry{"ctypes.addressof", CallFacts{Produces::plain, true}},
+    // A reference count is a fact about its argument at the moment of the call (test_sys does
+    // getrefcount(x) before and after): x must not be released before it.
+    Entry{"sys.getrefcount", CallFacts{Produces::plain, true}},
     Entry{"array.array", kPlain},
     Entry{"decimal.Decimal", kPlain},
     Entry{"fractions.Fraction", kPlain},

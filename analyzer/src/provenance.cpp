@@ -316,17 +316,17 @@ ModuleProvenance Driver::run() {
         p.handle_of = std::move(f.handle_of);
         p.inplace_concat = std::move(f.inplace_concat);
         p.why_not = std::move(f.why_not);
+        // Constants live in co_consts anyway; functions are small, and looked up by name (pickle,
+        // multiprocessing) or read from frames by error reporters.
+        p.pointless.assign(p.plain.size(), 0);
+        for (std::size_t slot = 0; slot < p.pointless.size() && slot < f.holds_function.size(); ++slot)
+            p.pointless[slot] = f.holds_function[slot] || !f.holds_other[slot];
         if (k == 0) {
-            // Module code: names a function puts non-plain data into are not plain, and functions
-            // stay bound (pickle and multiprocessing look them up in __main__ by name).
+            // Module code: names a function puts non-plain data into are not plain.
             for (std::size_t slot = 0; slot < module_names_.size() && slot < p.plain.size(); ++slot) {
                 if (p.plain[slot] && tainted_globals_.count(names_.intern(module_names_.names[slot]))) {
                     p.plain[slot] = 0;
                     p.why_not[slot] = "a function puts other data into it";
-                }
-                if (p.plain[slot] && slot < f.holds_function.size() && f.holds_function[slot]) {
-                    p.plain[slot] = 0;
-                    p.why_not[slot] = "a function: others may look it up in __main__ by name";
                 }
             }
         }

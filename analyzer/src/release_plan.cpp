@@ -205,7 +205,6 @@ const char* release_kind_name(ReleaseKind kind) {
     switch (kind) {
         case ReleaseKind::after_last_use: return "after_last_use";
         case ReleaseKind::before_operation: return "before_operation";
-        case ReleaseKind::dead_store: return "dead_store";
         case ReleaseKind::on_entry: return "on_entry";
     }
     return "?";
@@ -216,7 +215,6 @@ const char* release_reason(ReleaseKind kind) {
         case ReleaseKind::after_last_use: return "after its last use";
         case ReleaseKind::before_operation:
             return "before the operation that replaces it, so the callee or operator can reuse its memory";
-        case ReleaseKind::dead_store: return "stored but never read";
         case ReleaseKind::on_entry: return "no longer read once this point is reached";
     }
     return "?";
@@ -288,6 +286,9 @@ CodePlan plan_releases(const CodeAnalysis& a, bool is_module, const CodeProvenan
             if (provenance->pinned[s]) allowed[s] = 0;
         }
     }
+    for (std::size_t s = 0; provenance != nullptr && s < vars.size() && s < provenance->pointless.size(); ++s) {
+        if (provenance->pointless[s]) allowed[s] = 0;
+    }
     if (!policy.keep_lines.empty() && !policy.ignores("pragma")) {
         for (const Instr& in : instrs.instrs) {
             const SlotAccess acc = vars.access(in);
@@ -342,10 +343,6 @@ CodePlan plan_releases(const CodeAnalysis& a, bool is_module, const CodeProvenan
                     break;
                 }
                 add(s, i, kind);
-            }
-            if (acc.kind == AccessKind::store && !loops[b] && allowed[static_cast<std::size_t>(acc.slot)] &&
-                !live.live_after.test(i, static_cast<std::size_t>(acc.slot))) {
-                add(static_cast<std::uint32_t>(acc.slot), i, ReleaseKind::dead_store);
             }
         }
     }

@@ -188,6 +188,7 @@ void Interpreter::store_var(std::int32_t slot, const Value& v) {
     const CodeObject* unset = reinterpret_cast<const CodeObject*>(&code_);  // sentinel
     store_code_[s] = store_code_[s] == unset ? v.code : (store_code_[s] == v.code ? v.code : nullptr);
     if (v.code != nullptr) out_.holds_function[s] = 1;
+    if (v.constant < 0) out_.holds_other[s] = 1;
     if (v.handle_of >= 0 && env_.handle_rule && v.handle_of != slot) store_handle_[s] = v.handle_of;
     if (v.origin.kind == Origin::Kind::var && v.origin.id != static_cast<std::uint32_t>(slot)) {
         const std::int32_t a = find_root(alias_, slot), b = find_root(alias_, static_cast<std::int32_t>(v.origin.id));
@@ -719,6 +720,8 @@ FlowFacts Interpreter::run() {
         out_ = FlowFacts{};
         out_.pinned.assign(n, 0);
         out_.holds_function.assign(n, 0);
+        out_.holds_other.assign(n, 0);
+        for (std::uint32_t a : vars_.entry_bound) out_.holds_other[a] = 1;  // arguments
         out_.inplace_concat.assign(ninstr, 0);
         out_.why_not.assign(n, {});
         store_plain_.assign(n, 1);
@@ -773,6 +776,7 @@ FlowFacts Interpreter::run() {
     none.handle_of.assign(n, -1);
     none.pinned.assign(n, 1);
     none.holds_function.assign(n, 0);
+    none.holds_other.assign(n, 1);
     none.inplace_concat.assign(ninstr, 0);
     none.why_not.assign(n, "the value analysis could not follow this code");
     none.returns_plain = false;

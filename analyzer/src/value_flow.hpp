@@ -92,6 +92,7 @@ struct FlowFacts {
     std::vector<std::uint8_t> plain;           // per variable
     std::vector<std::uint8_t> tainted;         // per variable: non-plain data was put into it
     std::vector<std::uint8_t> holds_function;  // per variable: a function object is stored in it
+    std::vector<std::uint8_t> holds_other;     // per variable: something not a constant is stored in it
     std::vector<std::int32_t> handle_of;       // per variable: it holds a handle of that variable
     std::vector<std::uint8_t> pinned;          // per variable: a handle of it escapes our view
     std::vector<std::uint8_t> inplace_concat;  // per instruction: LOAD of `x = x + y` into x

@@ -154,7 +154,7 @@ AGGRESSIVE = {
     "maybe_bound": {"cache", "i", "flag", "n"},
 }
 SKIPPED = {"uses_locals": "locals", "decorated": "no_early_free"}
-MAIN_RELEASED = {"TABLE", "SMALL", "COUNT"}
+MAIN_RELEASED = {"TABLE"}
 RESULTS = {
     "temporaries": ((__file__,), None),
     "resources": ((), True),

@@ -14,9 +14,10 @@
 //   before_operation  the same, when the statement then stores into the same variable
 //                     (`x = f(x)`, `x = x * y`): the operand is only on the stack while f or the
 //                     operator runs, so the callee can free it and numpy can reuse its buffer;
-//   dead_store        right after a store that is never read (outside loops);
 //   on_entry          at the start of a block where it stops being live without a last read there
 //                     (the exit of a loop that read it, the other branch of an if).
+// A store never read is left alone: the value dies at the next store or the frame's exit, and a
+// post-mortem debugger or error reporter reading the frame after an exception still sees it.
 // Only variables that may be freed are released: fast locals (cells and free variables never:
 // rule "cells"); for the module level of __main__, names no other code object reads; under the
 // safe mode only plain data (provenance.hpp: rules "plain-data", "container-taint", "handles");
@@ -57,7 +58,7 @@ struct ReleasePolicy {
     bool applies(std::string_view rule) const { return mode == EarlyFreeMode::safe && !ignores(rule); }
 };
 
-enum class ReleaseKind : std::uint8_t { after_last_use, before_operation, dead_store, on_entry };
+enum class ReleaseKind : std::uint8_t { after_last_use, before_operation, on_entry };
 const char* release_kind_name(ReleaseKind kind);
 const char* release_reason(ReleaseKind kind);
 
