@@ -2,7 +2,8 @@
 
 This file is compiled into shrinkpython (runtime/CMakeLists.txt embeds it as the module
 _shrinkpy_loader) and runs once at start-up, before the program, when SHRINKPY_EARLY_FREE is not
-"off". It imports only modules the interpreter has already loaded at that point (built-in or frozen)
+"off". It imports only modules the interpreter has already loaded at that point (built-in or frozen; os
+only once a module is rewritten, as python3.11 -S does not load it)
 and takes everything it needs from `install()`'s arguments: the rewriter is _shrinkpy.rewrite (the
 C++ rewriter linked into shrinkpython), and under a plain python3.11 any stand-in (the tests).
 
@@ -29,7 +30,6 @@ traceback as under python3.11.
 import _frozen_importlib_external as _bootstrap_external
 import _imp
 import marshal
-import os
 import sys
 
 _PRAGMA = b"shrinkpy: keep"
@@ -56,14 +56,20 @@ class _State:
         self.disabled = False
         self.library = tuple(_library_prefixes())
         self.excluded = self.library if scope == "user" else ()
+        self.real_excluded = None  # the same, through realpath(): computed when first needed
+
+
+def _os():
+    import os  # imported when first needed: not at start-up
+    return os
 
 
 def _library_prefixes():
     """The standard library and site-packages: outside "user" scope. Taken from what the
     interpreter knows at start-up (no sysconfig import: it would cost every run)."""
-    stdlib = getattr(sys, "_stdlib_dir", None) or os.path.dirname(os.__file__)
-    paths = [stdlib, os.path.join(stdlib, "lib-dynload")]
-    paths += [p for p in sys.path if os.path.basename(p.rstrip(os.sep)) in ("site-packages", "dist-packages")]
+    stdlib = sys._stdlib_dir
+    paths = [stdlib, stdlib + "/lib-dynload"]
+    paths += [p for p in sys.path if p.rstrip("/").rpartition("/")[2] in ("site-packages", "dist-packages")]
     site = sys.modules.get("site")
     if site is not None:
         try:
@@ -72,11 +78,10 @@ def _library_prefixes():
             pass
     seen = set()
     for p in paths:
-        for q in (p, os.path.realpath(p)):
-            q = os.path.join(q, "")
-            if q not in seen:
-                seen.add(q)
-                yield q
+        q = p.rstrip("/") + "/"
+        if q not in seen:
+            seen.add(q)
+            yield q
 
 
 def _observed():
@@ -95,7 +100,11 @@ def _in_scope(path):
         return True
     if _state.scope == "main" or path.startswith(_state.excluded):
         return False
-    return not os.path.realpath(path).startswith(_state.excluded)  # realpath only when needed: it costs syscalls
+    # Symbolic links (a venv's lib/, /usr/local): compare real paths, only now (it costs syscalls).
+    realpath = _os().path.realpath
+    if _state.real_excluded is None:
+        _state.real_excluded = tuple(realpath(p).rstrip("/") + "/" for p in _state.excluded)
+    return not realpath(path).startswith(_state.real_excluded)
 
 
 def _cache_path(path, module_level):
@@ -110,10 +119,31 @@ def _cache_path(path, module_level):
 
 
 def _fallback_cache_path(path, module_level):
+    os = _os()
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     real = os.path.realpath(path)
     return os.path.join(base, "shrinkpy", "rewrite", real.lstrip(os.sep) + f".{_state.version}-{_state.mode}"
                         + ("-main" if module_level else "") + ".pyc")
+
+
+def _candidates(path, module_level):
+    primary = _cache_path(path, module_level)
+    if primary:
+        yield primary
+    yield _fallback_cache_path(path, module_level)  # only computed when the first one misses
+
+
+class _LazyList:
+    """A list filled from a generator as far as it is read (read, then maybe written, twice)."""
+
+    def __init__(self, items):
+        self._items, self._seen = items, []
+
+    def __iter__(self):
+        yield from self._seen
+        for item in self._items:
+            self._seen.append(item)
+            yield item
 
 
 def _cache_read(candidates, source_hash):
@@ -133,6 +163,7 @@ def _cache_read(candidates, source_hash):
 
 
 def _cache_write(candidates, source_hash, payload):
+    os = _os()
     data = _bootstrap_external.MAGIC_NUMBER + _CACHE_MARK + source_hash + marshal.dumps(payload)
     for candidate in candidates:
         try:
@@ -182,7 +213,9 @@ def _get_code(loader, fullname):
         return original(loader, fullname)
     path = loader.get_filename(fullname)
     # runpy's _get_module_details asks for __main__'s code (frame 2: runpy -> get_code -> here).
-    module_level = fullname == _state.main_module and sys._getframe(2).f_globals.get("__name__") == "runpy"
+    main = _state.main_module
+    module_level = (main is not None and fullname in (main, main + ".__main__")
+                    and sys._getframe(2).f_globals.get("__name__") == "runpy")
     if not module_level and not _in_scope(path):
         return original(loader, fullname)
     try:
@@ -190,7 +223,7 @@ def _get_code(loader, fullname):
     except OSError:
         return original(loader, fullname)
     source_hash = _imp.source_hash(_bootstrap_external._RAW_MAGIC_NUMBER, source)
-    candidates = [c for c in (_cache_path(path, module_level), _fallback_cache_path(path, module_level)) if c]
+    candidates = _LazyList(_candidates(path, module_level))
     cached = _cache_read(candidates, source_hash)
     if cached is not None:
         code, releases, skips = cached

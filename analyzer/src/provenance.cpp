@@ -316,6 +316,13 @@ ModuleProvenance Driver::run() {
         p.handle_of = std::move(f.handle_of);
         p.inplace_concat = std::move(f.inplace_concat);
         p.why_not = std::move(f.why_not);
+        const CodeObject& code = *n.analysis->code;
+        p.cell_plain.assign(code.localsplus_names.size(), 0);
+        const auto& cells = cell_of_slot_[&code];
+        for (std::size_t i = 0; i < cells.size() && i < code.localsplus_kinds.size(); ++i) {
+            if (cells[i] >= 0 && (code.kind(i) & kFastCell))
+                p.cell_plain[i] = cells_plain_[static_cast<std::size_t>(cells[i])];
+        }
         // Constants live in co_consts anyway; functions are small, and looked up by name (pickle,
         // multiprocessing) or read from frames by error reporters.
         p.pointless.assign(p.plain.size(), 0);

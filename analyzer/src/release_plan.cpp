@@ -125,6 +125,27 @@ std::vector<std::uint8_t> blocks_in_loops(const Cfg& cfg) {
     return in_loop;
 }
 
+// Pairs that must stay adjacent: 3.11's specialized PRECALLs run the call and skip the CALL after
+// them (SKIP_CALL in Python/ceval.c), KW_NAMES is read by the next PRECALL, and COMPARE_OP /
+// BINARY_OP specialize on the instruction that follows (Python/specialize.c).
+bool keeps_next(const Instr& in, const Instr& next) {
+    switch (in.opcode) {
+        case op::PRECALL: return true;
+        case op::KW_NAMES: return true;
+        case op::COMPARE_OP: return jump_kind(next.opcode) != JumpKind::none;
+        case op::BINARY_OP: return next.opcode == op::STORE_FAST;
+        default: return false;
+    }
+}
+
+// A release may follow `i` unless `i` ends the block with a jump or an exit, or must keep its
+// successor adjacent.
+bool can_follow(const InstrList& code, const BasicBlock& b, std::uint32_t i) {
+    const Instr& in = code.instrs[i];
+    if (jump_kind(in.opcode) != JumpKind::none || is_scope_exit(in.opcode)) return false;
+    return i + 1 >= b.end || !keeps_next(in, code.instrs[i + 1]);
+}
+
 // Per instruction, the slots it keeps alive beyond its own access: a handle (provenance.hpp) keeps
 // its source alive until the handle's own last use, transitively. A load of a handle is consumed
 // by what follows it in the same statement (string_at(addr, n)), so the use is charged to the
@@ -154,6 +175,8 @@ std::vector<std::vector<std::uint32_t>> handle_uses(const Cfg& cfg, const SlotUn
                 break;
             }
         }
+        while (consumer != kNoBlock && consumer + 1 < b.end && !can_follow(code, b, consumer)) ++consumer;
+        if (consumer != kNoBlock && !can_follow(code, b, consumer)) consumer = kNoBlock;
         for (std::uint32_t s : sources) {
             if (consumer == kNoBlock) {
                 pinned[s] = 1;
@@ -162,6 +185,42 @@ std::vector<std::vector<std::uint32_t>> handle_uses(const Cfg& cfg, const SlotUn
                 any = true;
             }
         }
+    }
+    return out;
+}
+
+// The provenance facts of `fast` (the analysis' fast-local universe) in the slots of `vars`, which
+// has the code object's cells too (only when the "cells" rule is switched off).
+CodeProvenance with_cells(const CodeProvenance& p, const CodeObject& code, const SlotUniverse& fast,
+                          const SlotUniverse& vars) {
+    CodeProvenance out;
+    const std::size_t n = vars.size();
+    out.plain.assign(n, 0);
+    out.pinned.assign(n, 0);
+    out.pointless.assign(n, 0);
+    out.handle_of.assign(n, -1);
+    out.why_not.assign(n, {});
+    out.inplace_concat = p.inplace_concat;
+    std::vector<std::int32_t> to_vars(fast.size(), -1);
+    for (std::size_t i = 0; i < vars.slot_of_arg.size(); ++i) {
+        if (vars.slot_of_arg[i] >= 0 && i < fast.slot_of_arg.size() && fast.slot_of_arg[i] >= 0)
+            to_vars[static_cast<std::size_t>(fast.slot_of_arg[i])] = vars.slot_of_arg[i];
+    }
+    for (std::size_t i = 0; i < vars.slot_of_arg.size(); ++i) {
+        const std::int32_t s = vars.slot_of_arg[i];
+        if (s < 0) continue;
+        const auto v = static_cast<std::size_t>(s);
+        const std::int32_t f = i < fast.slot_of_arg.size() ? fast.slot_of_arg[i] : -1;
+        if (f < 0) {  // a cell
+            out.plain[v] = i < p.cell_plain.size() && i < code.localsplus_kinds.size() ? p.cell_plain[i] : 0;
+            continue;
+        }
+        const auto k = static_cast<std::size_t>(f);
+        out.plain[v] = k < p.plain.size() && p.plain[k];
+        out.pinned[v] = k < p.pinned.size() && p.pinned[k];
+        out.pointless[v] = k < p.pointless.size() && p.pointless[k];
+        if (k < p.handle_of.size() && p.handle_of[k] >= 0)
+            out.handle_of[v] = to_vars[static_cast<std::size_t>(p.handle_of[k])];
     }
     return out;
 }
@@ -276,6 +335,11 @@ CodePlan plan_releases(const CodeAnalysis& a, bool is_module, const CodeProvenan
         }
     }
     const SlotUniverse& vars = plan.universe;
+    CodeProvenance translated;
+    if (provenance != nullptr && vars.cells) {
+        translated = with_cells(*provenance, code, a.locals, vars);
+        provenance = &translated;
+    }
     for (std::size_t s = 0; s < vars.size(); ++s) {
         if (!policy.applies("plain-data")) continue;
         const bool plain = provenance != nullptr && s < provenance->plain.size() && provenance->plain[s];
@@ -318,6 +382,7 @@ CodePlan plan_releases(const CodeAnalysis& a, bool is_module, const CodeProvenan
 
     std::set<std::pair<std::uint32_t, std::uint32_t>> seen;  // (instruction, slot)
     const auto add = [&](std::uint32_t slot, std::uint32_t at, ReleaseKind kind) {
+        if (!can_follow(instrs, cfg.blocks[cfg.block_of[at]], at)) return;
         if (seen.insert({at, slot}).second) plan.releases.push_back(PlannedRelease{slot, at, kind});
     };
     for (std::uint32_t b = 0; b < cfg.blocks.size(); ++b) {

@@ -762,6 +762,13 @@ FlowFacts Interpreter::run() {
             }
         }
         if (next == facts_) {
+            for (std::size_t s = 0; s < n; ++s) {
+                if (facts_.plain[s] || !out_.why_not[s].empty()) continue;
+                const bool argument =
+                    std::find(vars_.entry_bound.begin(), vars_.entry_bound.end(), s) != vars_.entry_bound.end();
+                out_.why_not[s] = argument ? "an argument: not every caller is known to pass plain data"
+                                           : "may hold the same object as a variable that is not plain";
+            }
             out_.plain = facts_.plain;
             out_.handle_of = facts_.handle_of;
             out_.tainted = tainted_;

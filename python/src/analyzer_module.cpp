@@ -255,11 +255,12 @@ PYBIND11_MODULE(_analyzer, m) {
                 const an::SlotUniverse vars = root ? an::name_slots(*a.code) : a.locals;
                 py::dict vars_out;
                 for (std::size_t s = 0; s < vars.size() && s < it->second.plain.size(); ++s) {
+                    const auto& f = it->second;
+                    const std::int32_t h = f.handle_of[s];
                     vars_out[py::str(vars.names[s])] = py::make_tuple(
-                        bool(it->second.plain[s]), it->second.why_not[s], bool(it->second.pinned[s]),
-                        it->second.handle_of[s] >= 0
-                            ? py::object(py::str(vars.names[static_cast<std::size_t>(it->second.handle_of[s])]))
-                            : py::object(py::none()));
+                        bool(f.plain[s]), f.why_not[s], bool(f.pinned[s]),
+                        h >= 0 ? py::object(py::str(vars.names[static_cast<std::size_t>(h)])) : py::object(py::none()),
+                        bool(f.pointless[s]));
                 }
                 out[py::str(a.code->qualname)] = vars_out;
             };
@@ -267,7 +268,8 @@ PYBIND11_MODULE(_analyzer, m) {
             return py::make_tuple(out, p.converged);
         },
         py::arg("module_code"), py::arg("main") = false,
-        "({qualname: {variable: (plain, why not, pinned, handle of)}}, converged): the plain-data analysis.");
+        "({qualname: {variable: (plain, why not, pinned, handle of, pointless)}}, converged): the plain-data "
+        "analysis; pointless: it only holds constants or functions, never worth releasing.");
     m.def(
         "policy_rules",
         []() {

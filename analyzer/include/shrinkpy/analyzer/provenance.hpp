@@ -53,6 +53,7 @@ struct CodeProvenance {
     std::vector<std::int32_t> handle_of;       // it holds a handle of that slot's object (-1 none)
     std::vector<std::uint8_t> inplace_concat;  // per instruction: the LOAD of `x = x + y` into x
     std::vector<std::string> why_not;          // per slot: why it is not plain ("" when it is)
+    std::vector<std::uint8_t> cell_plain;      // per localsplus index: a cell of this code holding plain data
 };
 
 struct ModuleProvenance {
