@@ -73,6 +73,7 @@ void write_outputs() {
     r.wall_seconds = seconds_since(started);
     r.cpu_seconds = cpu_seconds();
     r.stats = alloc::stats_snapshot();
+    r.early_free = early_free_summary();
 
     if (request->destination == "-") {
         std::string text = format_report_text(r);

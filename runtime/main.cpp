@@ -7,7 +7,8 @@
 //   2. install ours for RAW, MEM and OBJ (allocator/pymem_glue.hpp). Not before step 1: pre-init
 //      would replace them whenever PYTHONMALLOC or -X dev is given;
 //   3. Py_InitializeFromConfig with the same argv, parse_argv on, then Py_RunMain, which handles -c,
-//      -m, scripts, stdin, the REPL and exit codes exactly like python3.11's own main.
+//      -m, scripts, stdin, the REPL and exit codes exactly like python3.11's own main. Early freeing
+//      (early_free.hpp) registers its built-in module before and installs its hooks in between.
 #include <Python.h>
 
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "early_free.hpp"
 #include "exit_report.hpp"
 #include "options.hpp"
 #include "shrinkpy/alloc/pymem_glue.hpp"
@@ -96,6 +98,10 @@ int run(int argc, char** argv) {
                          std::vector<std::string>(argv, argv + argc), debug_hooks});
     }
 
+    std::vector<std::string> early_free_warnings;
+    prepare_early_free(options, early_free_warnings);
+    for (const std::string& w : early_free_warnings) std::fprintf(stderr, "shrinkpython: warning: %s\n", w.c_str());
+
     PyConfig config;
     PyConfig_InitPythonConfig(&config);
     status = PyConfig_SetBytesArgv(&config, argc, argv);
@@ -103,6 +109,7 @@ int run(int argc, char** argv) {
     PyConfig_Clear(&config);
     if (PyStatus_Exception(status)) Py_ExitStatusException(status);
     if (!apply_gc_threshold(options)) return 2;
+    start_early_free();
     return Py_RunMain();
 }
 

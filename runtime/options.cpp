@@ -35,6 +35,17 @@ constexpr std::array<OptionSpec, kOptionCount> kTable = {{
      false,
      "the cyclic garbage collector's generation-0 threshold (gc.set_threshold's first value; CPython's default is "
      "700, 0 turns automatic collection off); set only when it differs from the default"},
+    {OptionId::early_free, "early_free", "SHRINKPY_EARLY_FREE", OptionKind::choice, "safe", "", "off|safe|aggressive",
+     false,
+     "early freeing: code is rewritten as it loads so that values die at their last use. safe frees only what "
+     "cannot own a resource; aggressive frees everything the program no longer reads; off loads nothing of it"},
+    {OptionId::rewrite, "rewrite", "SHRINKPY_REWRITE", OptionKind::choice, "user", "", "main|user|all", false,
+     "which code early freeing rewrites: __main__ only, everything outside the standard library and "
+     "site-packages, or all of it"},
+    {OptionId::early_free_ignore, "early_free_ignore", "SHRINKPY_EARLY_FREE_IGNORE", OptionKind::text, "", "", "",
+     false,
+     "rules of the early-freeing policy to switch off, comma-separated (`shrinkpy analyze --rules` lists them); "
+     "only for showing what a rule prevents: it lets programs break"},
 }};
 
 constexpr bool table_in_id_order() {

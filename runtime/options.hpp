@@ -19,7 +19,17 @@
 
 namespace shrinkpy::runtime {
 
-enum class OptionId { allocator, report, timeline, sample_interval, gc_threshold, count_ };
+enum class OptionId {
+    allocator,
+    report,
+    timeline,
+    sample_interval,
+    gc_threshold,
+    early_free,
+    rewrite,
+    early_free_ignore,
+    count_
+};
 inline constexpr size_t kOptionCount = size_t(OptionId::count_);
 
 enum class OptionKind { choice, text, duration_ms, count };

@@ -3,12 +3,27 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "shrinkpy/alloc/stats.hpp"
 
 namespace shrinkpy::runtime {
+
+// What early freeing did in this process (runtime/early_free_module.cpp counts it as modules load).
+struct EarlyFreeSummary {
+    std::string mode = "off";                 // SHRINKPY_EARLY_FREE in effect: off, safe, aggressive
+    std::string scope;                        // SHRINKPY_REWRITE: main, user, all
+    uint64_t modules = 0;                     // modules (and __main__) that went through the rewriter
+    uint64_t code_objects = 0;                // code objects that got at least one release
+    uint64_t releases = 0;                    // releases inserted
+    std::map<std::string, uint64_t> skipped;  // policy rule -> code objects it skipped
+    std::vector<std::string> errors;          // "module: qualname: reason" for rule "error" (first 20)
+};
+
+// The summary the running process fills; the exit report reads it.
+EarlyFreeSummary& early_free_summary();
 
 struct Report {
     std::string allocator;          // the installed allocator's name
@@ -22,6 +37,7 @@ struct Report {
     double wall_seconds = 0;  // from launcher start to the report
     double cpu_seconds = 0;   // user + system
     alloc::StatsSnapshot stats;
+    EarlyFreeSummary early_free;
 };
 
 std::string format_report_text(const Report& report);

@@ -30,10 +30,13 @@ Status run_validators(const CodeAnalysis& a) {
 
 }  // namespace
 
-std::vector<std::string> frame_observers(const CodeObject& code, const InstrList& instrs) {
-    std::vector<std::string> reasons;
-    const auto add = [&](std::string reason) {
-        if (std::find(reasons.begin(), reasons.end(), reason) == reasons.end()) reasons.push_back(std::move(reason));
+std::vector<Observer> frame_observers(const CodeObject& code, const InstrList& instrs) {
+    std::vector<Observer> reasons;
+    const auto add = [&](std::string rule, std::string reason) {
+        for (const Observer& o : reasons) {
+            if (o.reason == reason) return;
+        }
+        reasons.push_back(Observer{std::move(rule), std::move(reason)});
     };
     const auto name_at = [&](std::uint32_t index) -> std::string_view {
         return index < code.names.size() ? std::string_view(code.names[index]) : std::string_view();
@@ -55,14 +58,17 @@ std::vector<std::string> frame_observers(const CodeObject& code, const InstrList
             default: continue;
         }
         if (!attribute && std::find(kFrameBuiltins.begin(), kFrameBuiltins.end(), name) != kFrameBuiltins.end()) {
-            add("calls " + std::string(name) + "()");
+            add(std::string(name), "calls " + std::string(name) + "()");
         } else if (attribute &&
                    std::find(kFrameAttributes.begin(), kFrameAttributes.end(), name) != kFrameAttributes.end()) {
-            add("reads frames through ." + std::string(name));
+            const std::string rule = name == "_getframe"      ? "getframe"
+                                     : name == "currentframe" ? "currentframe"
+                                                              : "frames";
+            add(rule, "reads frames through ." + std::string(name));
         } else if (!attribute && name == "super" && class_cell) {
             // Zero-argument super() reads argument 0 through the frame (super_init_without_args in
             // Objects/typeobject.c); deleting it makes super() raise "arg[0] deleted".
-            add("zero-argument super() reads argument 0 from the frame");
+            add("super", "zero-argument super() reads argument 0 from the frame");
         }
     }
     return reasons;

@@ -2,14 +2,17 @@
 
 Analyze a CPython 3.11 code object recursively through co_consts: per-instruction liveness and
 last uses of fast locals, import facts, module-level names, and the decode/encode round trip; the
-import pass (plan, rewrite, name uses, import-time effects, the modules it keeps eager).
-Every failure is an AnalyzerError carrying section, offset, opcode and reason.
+import pass (plan, rewrite, name uses, import-time effects, the modules it keeps eager), the
+early-freeing rewriter (rewrite), the plain-data analysis behind its safe policy (plain_data) and
+the rules of that policy (policy_rules). Every failure is an AnalyzerError carrying section,
+offset, opcode and reason.
 """
 
 from shrinkpy._analyzer import (  # noqa: F401  (re-exports)
     DEBUG_LEVEL,
     IMPORT_REWRITE_VERSION,
     MAGIC,
+    REWRITER_VERSION,
     AnalyzerError,
     CodeReport,
     InstructionReport,
@@ -26,20 +29,24 @@ from shrinkpy._analyzer import (  # noqa: F401  (re-exports)
     module_names,
     name_uses,
     opname,
+    plain_data,
+    policy_rules,
     positions,
     python_version_of_magic,
     rebuild,
     rewrite_imports,
+    rewrite,
     roundtrip,
     serialize,
     stack_effect,
 )
 
 __all__ = [
-    "DEBUG_LEVEL", "IMPORT_REWRITE_VERSION", "MAGIC", "AnalyzerError", "CodeReport", "InstructionReport", "analyze",
-    "analyze_totals", "check_magic", "decode", "eager_modules", "exception_table", "import_effects", "import_plan",
-    "imports", "load_pyc", "module_names", "name_uses", "opname", "positions", "python_version_of_magic", "rebuild",
-    "rewrite_imports", "roundtrip", "serialize", "stack_effect", "walk",
+    "DEBUG_LEVEL", "IMPORT_REWRITE_VERSION", "MAGIC", "REWRITER_VERSION", "AnalyzerError", "CodeReport",
+    "InstructionReport", "analyze", "analyze_totals", "check_magic", "decode", "eager_modules", "exception_table",
+    "import_effects", "import_plan", "imports", "load_pyc", "module_names", "name_uses", "opname", "plain_data",
+    "policy_rules", "positions", "python_version_of_magic", "rebuild", "rewrite", "rewrite_imports", "roundtrip",
+    "serialize", "stack_effect", "walk",
 ]
 
 

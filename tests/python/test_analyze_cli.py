@@ -97,10 +97,33 @@ def test_imports_measure_ranks_every_import_of_a_benchmark_cli(tmp_path):
 
 
 def test_imports_text_gives_verdicts_and_reasons(program):
-    r = shrinkpy("--imports", "--mode", "drop", str(program), cwd=program.parent)
+    r = shrinkpy("--imports", "--imports-mode", "drop", str(program), cwd=program.parent)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert any(line.split()[:5] == ["line", "1", "import", "json", "drop"] for line in lines)
     assert any(line.split()[:5] == ["line", "3", "import", "os", "keep"] for line in lines)
     assert "read by module-level code" in r.stdout
     assert r.stdout.rstrip().endswith("0 deferred, 2 dropped")
+
+
+def test_explain_lists_releases_and_skipped_functions(program):
+    r = shrinkpy(str(program), "--explain", cwd=program.parent)
+    assert r.returncode == 0, r.stderr
+    early = r.stdout[r.stdout.index("early freeing (safe, as __main__)"):]
+    assert "line 8: text released after its last use" in early
+    assert "skipped spy (line 11), rule locals: its locals can be observed: calls locals()" in early
+    assert "kept load: f: holds a value the analysis cannot prove to be plain data" in early  # open() owns a file
+
+
+def test_json_carries_the_early_freeing_decisions(program):
+    r = shrinkpy(str(program), "--json", "--mode", "aggressive", "--as-module", cwd=program.parent)
+    early = json.loads(r.stdout)["early_free"]
+    assert early["mode"] == "aggressive" and early["main"] is False
+    assert {(x["function"], x["name"]) for x in early["releases"]} >= {("load", "f"), ("load", "text"), ("load", "path")}
+    assert [(s["function"], s["rule"]) for s in early["skipped"]] == [("spy", "locals")]
+
+
+def test_rules_are_listed_without_a_file(tmp_path):
+    r = shrinkpy("--rules", cwd=tmp_path)
+    assert r.returncode == 0
+    assert "plain-data" in r.stdout and "handles" in r.stdout and "tracer" in r.stdout
