@@ -9,54 +9,12 @@
 namespace shrinkpy::analyzer::cpython {
 namespace {
 
-// A small owning reference, so that every early return releases what it holds.
-class Ref {
-public:
-    explicit Ref(PyObject* p = nullptr) : p_(p) {}
-    Ref(const Ref&) = delete;
-    Ref& operator=(const Ref&) = delete;
-    ~Ref() { Py_XDECREF(p_); }
-    PyObject* get() const { return p_; }
-    PyObject* release() {
-        PyObject* p = p_;
-        p_ = nullptr;
-        return p;
-    }
-    explicit operator bool() const { return p_ != nullptr; }
-
-private:
-    PyObject* p_;
-};
-
 bool bytes_of(PyObject* obj, std::string& out) {
     char* data = nullptr;
     Py_ssize_t size = 0;
     if (PyBytes_AsStringAndSize(obj, &data, &size) != 0) return false;
     out.assign(data, static_cast<std::size_t>(size));
     return true;
-}
-
-// UTF-8 of a str; lone surrogates (legal in names of code built by hand) keep their repr. Never
-// PyUnicode_AsUTF8: it caches a UTF-8 copy inside every non-ASCII str it sees, which would grow
-// the program's strings (sys.getsizeof shows it) just because their code was analysed.
-std::string text_of(PyObject* obj) {
-    if (PyUnicode_IS_READY(obj) && PyUnicode_IS_ASCII(obj)) {
-        return std::string(static_cast<const char*>(PyUnicode_DATA(obj)),
-                           static_cast<std::size_t>(PyUnicode_GET_LENGTH(obj)));
-    }
-    if (PyObject* bytes = PyUnicode_AsUTF8String(obj)) {
-        std::string out(PyBytes_AS_STRING(bytes), static_cast<std::size_t>(PyBytes_GET_SIZE(bytes)));
-        Py_DECREF(bytes);
-        return out;
-    }
-    PyErr_Clear();
-    Ref repr(PyObject_ASCII(obj));  // ASCII-only: no cached UTF-8 either
-    if (!repr || !PyUnicode_IS_ASCII(repr.get())) {
-        PyErr_Clear();
-        return "?";
-    }
-    return std::string(static_cast<const char*>(PyUnicode_DATA(repr.get())),
-                       static_cast<std::size_t>(PyUnicode_GET_LENGTH(repr.get())));
 }
 
 bool strings_of(PyObject* tuple, std::vector<std::string>& out) {
@@ -132,6 +90,29 @@ bool set_item(PyObject* dict, const char* key, PyObject* value) {
 }
 
 }  // namespace
+
+// UTF-8 of a str; lone surrogates (legal in names of code built by hand) keep their repr. Never
+// PyUnicode_AsUTF8: it caches a UTF-8 copy inside every non-ASCII str it sees, which would grow
+// the program's strings (sys.getsizeof shows it) just because their code was analysed.
+std::string text_of(PyObject* obj) {
+    if (PyUnicode_IS_READY(obj) && PyUnicode_IS_ASCII(obj)) {
+        return std::string(static_cast<const char*>(PyUnicode_DATA(obj)),
+                           static_cast<std::size_t>(PyUnicode_GET_LENGTH(obj)));
+    }
+    if (PyObject* bytes = PyUnicode_AsUTF8String(obj)) {
+        std::string out(PyBytes_AS_STRING(bytes), static_cast<std::size_t>(PyBytes_GET_SIZE(bytes)));
+        Py_DECREF(bytes);
+        return out;
+    }
+    PyErr_Clear();
+    Ref repr(PyObject_ASCII(obj));  // ASCII-only: no cached UTF-8 either
+    if (!repr || !PyUnicode_IS_ASCII(repr.get())) {
+        PyErr_Clear();
+        return "?";
+    }
+    return std::string(static_cast<const char*>(PyUnicode_DATA(repr.get())),
+                       static_cast<std::size_t>(PyUnicode_GET_LENGTH(repr.get())));
+}
 
 std::shared_ptr<const CodeObject> code_from_python(PyObject* obj, Error& error) {
     if (!PyCode_Check(obj)) {

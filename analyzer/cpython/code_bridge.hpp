@@ -11,12 +11,35 @@
 #include <Python.h>
 
 #include <memory>
+#include <string>
 
 #include "shrinkpy/analyzer/code_object.hpp"
 #include "shrinkpy/analyzer/error.hpp"
 #include "shrinkpy/analyzer/rewrite.hpp"
 
 namespace shrinkpy::analyzer::cpython {
+
+// A small owning reference, so that every early return releases what it holds.
+class Ref {
+public:
+    explicit Ref(PyObject* p = nullptr) : p_(p) {}
+    Ref(const Ref&) = delete;
+    Ref& operator=(const Ref&) = delete;
+    ~Ref() { Py_XDECREF(p_); }
+    PyObject* get() const { return p_; }
+    PyObject* release() {
+        PyObject* p = p_;
+        p_ = nullptr;
+        return p;
+    }
+    explicit operator bool() const { return p_ != nullptr; }
+
+private:
+    PyObject* p_;
+};
+
+// UTF-8 of a str, without caching a UTF-8 copy inside it (see code_bridge.cpp).
+std::string text_of(PyObject* obj);
 
 // The code object (and its nested code objects) as plain data. On failure returns null and fills
 // `error`; a Python exception may be set as well (out of memory), which the caller must clear or
