@@ -7,6 +7,7 @@
 
 #include "early_free_module.hpp"
 #include "embedded_modules.hpp"
+#include "import_pass_module.hpp"
 #include "main_code_swap.hpp"
 #include "report.hpp"
 #include "shrinkpy/analyzer/release_plan.hpp"
@@ -14,23 +15,10 @@
 namespace shrinkpy::runtime {
 namespace {
 
-bool g_enabled = false;
+bool g_enabled = false;  // the loader hook is installed: early freeing, the import pass or both
+bool g_early_free = false;
+bool g_imports = false;
 EarlyFreeSettings g_settings;
-
-std::vector<std::string> split_rules(const std::string& text) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        const std::size_t comma = text.find(',', start);
-        std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        item.erase(0, item.find_first_not_of(" \t"));
-        item.erase(item.find_last_not_of(" \t") + 1);
-        if (!item.empty()) out.push_back(item);
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-    }
-    return out;
-}
 
 // Setting a tracer or profiler (sys.settrace, sys.setprofile, PyEval_SetTrace: all audited since
 // 3.9) gives functions their original code back: a debugger or coverage reads the locals a
@@ -53,11 +41,13 @@ void warn_and_clear(const char* what) {
 }  // namespace
 
 bool prepare_early_free(const Options& options, std::vector<std::string>& warnings) {
-    const std::string& mode = options.text(OptionId::early_free);
-    if (mode == "off") return false;
-    g_settings.mode = mode;
+    g_imports = prepare_import_pass(options);
     g_settings.scope = options.text(OptionId::rewrite);
-    for (const std::string& rule : split_rules(options.text(OptionId::early_free_ignore))) {
+    const std::string& mode = options.text(OptionId::early_free);
+    g_enabled = g_imports;
+    if (mode == "off") return g_enabled;
+    g_settings.mode = mode;
+    for (const std::string& rule : split_list(options.text(OptionId::early_free_ignore))) {
         if (analyzer::is_policy_rule(rule)) {
             g_settings.ignored.push_back(rule);
         } else {
@@ -65,45 +55,55 @@ bool prepare_early_free(const Options& options, std::vector<std::string>& warnin
         }
     }
     register_early_free_module(g_settings);
-    g_enabled = true;
+    g_early_free = g_enabled = true;
     return true;
 }
 
 void start_early_free() {
     if (!g_enabled) return;
+    // The import pass (import_pass_module.hpp) rides on the same loader hook; without early
+    // freeing the hook only runs it (rewrite and record are None).
+    PyObject* imports = g_imports ? start_import_pass() : nullptr;
+    if (!g_early_free && imports == nullptr) return;
     EarlyFreeSummary& summary = early_free_summary();
     PyObject* hook = import_embedded("_shrinkpy_loader");
-    PyObject* module = hook != nullptr ? PyImport_ImportModule("_shrinkpy") : nullptr;
-    if (module == nullptr) {
+    PyObject* module = hook != nullptr && g_early_free ? PyImport_ImportModule("_shrinkpy") : nullptr;
+    if (hook == nullptr || (g_early_free && module == nullptr)) {
         warn_and_clear("the loader hook does not load");
         Py_XDECREF(hook);
+        Py_XDECREF(imports);
         return;
     }
     const PyConfig* config = _PyInterpreterState_GetConfig(PyInterpreterState_Get());
     PyObject* main_module =
         config->run_module != nullptr ? PyUnicode_FromWideChar(config->run_module, -1) : Py_NewRef(Py_None);
-    PyObject* rewrite = PyObject_GetAttrString(module, "rewrite");
-    PyObject* record = PyObject_GetAttrString(module, "record");
-    PyObject* settings = PyObject_CallMethod(module, "settings", nullptr);
+    PyObject* rewrite = module != nullptr ? PyObject_GetAttrString(module, "rewrite") : Py_NewRef(Py_None);
+    PyObject* record = module != nullptr ? PyObject_GetAttrString(module, "record") : Py_NewRef(Py_None);
+    PyObject* settings = module != nullptr ? PyObject_CallMethod(module, "settings", nullptr)
+                                           : Py_BuildValue("{s:s,s:s}", "cache_key", "off", "version", "0");
     PyObject* installed = nullptr;
     if (main_module != nullptr && rewrite != nullptr && record != nullptr && settings != nullptr) {
-        installed = PyObject_CallMethod(hook, "install", "OOsOOO", rewrite, record, g_settings.scope.c_str(),
-                                        PyDict_GetItemString(settings, "cache_key"),
-                                        PyDict_GetItemString(settings, "version"), main_module);
+        installed =
+            PyObject_CallMethod(hook, "install", "OOsOOOO", rewrite, record, g_settings.scope.c_str(),
+                                PyDict_GetItemString(settings, "cache_key"), PyDict_GetItemString(settings, "version"),
+                                main_module, imports != nullptr ? imports : Py_None);
     }
     Py_XDECREF(rewrite);
     Py_XDECREF(record);
     Py_XDECREF(settings);
     Py_XDECREF(main_module);
-    Py_DECREF(module);
+    Py_XDECREF(module);
+    Py_XDECREF(imports);
     if (installed == nullptr) {
         warn_and_clear("the loader hook does not install");
         Py_DECREF(hook);
         return;
     }
     Py_DECREF(installed);
-    summary.mode = g_settings.mode;
-    summary.scope = g_settings.scope;
+    if (g_early_free) {
+        summary.mode = g_settings.mode;
+        summary.scope = g_settings.scope;
+    }
 
     const auto ignores = [](const char* rule) {
         for (const std::string& r : g_settings.ignored) {
@@ -111,7 +111,7 @@ void start_early_free() {
         }
         return false;
     };
-    if (!ignores("tracer")) {
+    if (g_early_free && !ignores("tracer")) {
         PyObject* restore = PyObject_GetAttrString(hook, "restore_originals");  // kept for the process's life
         if (restore == nullptr || PySys_AddAuditHook(watch_tracers, restore) != 0) PyErr_Clear();
     }

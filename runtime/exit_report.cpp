@@ -74,6 +74,7 @@ void write_outputs() {
     r.cpu_seconds = cpu_seconds();
     r.stats = alloc::stats_snapshot();
     r.early_free = early_free_summary();
+    r.imports = import_summary();
 
     if (request->destination == "-") {
         std::string text = format_report_text(r);

@@ -75,6 +75,11 @@ def is_submodule(name, find=find_spec):
 
 
 class ImportPass:
+    """The loader hook calls rewrite() on every module it loads and record() with the result.
+    shrinkpython sets `record` (its report) and the hook sets `is_user_path`."""
+
+    record = None  # (module, decisions) -> None
+
     def __init__(self, rewrite_imports, import_effects, mode, is_user_path, eager_modules=()):
         self.rewrite_imports = rewrite_imports  # shrinkpy._analyzer.rewrite_imports
         self.import_effects = import_effects  # shrinkpy._analyzer.import_effects

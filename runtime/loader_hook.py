@@ -1,8 +1,9 @@
-"""shrinkpython's loader hook: code passes through the early-freeing rewriter as it loads.
+"""shrinkpython's loader hook: code passes through the import pass and the early-freeing rewriter as
+it loads.
 
 This file is compiled into shrinkpython (runtime/CMakeLists.txt embeds it as the module
-_shrinkpy_loader) and runs once at start-up, before the program, when SHRINKPY_EARLY_FREE is not
-"off". It imports only modules the interpreter has already loaded at that point (built-in or frozen; os
+_shrinkpy_loader) and runs once at start-up, before the program, when SHRINKPY_EARLY_FREE or
+SHRINKPY_IMPORTS is not "off". It imports only modules the interpreter has already loaded at that point (built-in or frozen; os
 only once a module is rewritten, as python3.11 -S does not load it)
 and takes everything it needs from `install()`'s arguments: the rewriter is _shrinkpy.rewrite (the
 C++ rewriter linked into shrinkpython), and under a plain python3.11 any stand-in (the tests).
@@ -25,6 +26,10 @@ traceback as under python3.11.
 - Nothing is rewritten while a tracer or profiler is set (a debugger or coverage reads locals), and
   once one is set, functions get their original code back.
 - A module the rewriter cannot handle runs unmodified; the reason goes to the report.
+- The import pass (`imports`, runtime/import_pass.py; SHRINKPY_IMPORTS) runs first, on every load:
+  its verdicts depend on other modules (whether they exist, what importing them does), so they are
+  never cached; the early-freeing result of code it changed is cached under its decisions too.
+  It leaves __main__ alone under -i (the prompt would see the proxies).
 """
 
 import _frozen_importlib_external as _bootstrap_external
@@ -39,9 +44,11 @@ _state = None
 
 
 class _State:
-    def __init__(self, rewrite, record, scope, mode, version, main_module):
-        self.rewrite = rewrite  # (code, module_level, keep_lines) -> (code, releases, skips)
+    def __init__(self, rewrite, record, scope, mode, version, main_module, imports):
+        self.rewrite = rewrite  # (code, module_level, keep_lines) -> (code, releases, skips); None: no early freeing
         self.record = record  # (module, releases, skips) -> None: the launcher's report
+        # .rewrite(code, source, is_main, package) -> (code, decisions), .record(module, decisions); or None
+        self.imports = imports
         # releases: ((qualname, line, name, kind, reason, maybe_unbound), ...)
         # skips: ((qualname, line, rule, reason), ...); rules as in `shrinkpy analyze --rules`
         self.scope = scope
@@ -197,6 +204,27 @@ def _originals():
     return _state.originals
 
 
+def _import_pass(name, code, source, is_main, package):
+    """(code, key): the import pass's result and what makes it differ from the code as compiled
+    (b"" when it does not). A failure leaves the code as it was and is reported, never raised."""
+    try:
+        new_code, decisions = _state.imports.rewrite(code, source, is_main, package)
+    except Exception as e:  # the user's program must never be broken by an optimisation
+        new_code, decisions = code, [{"action": "keep", "verdict_reason": f"import pass error: {e}"}]
+    _state.imports.record(name, decisions)
+    if new_code is code:
+        return code, b""
+    changed = tuple((d["offset"], d["action"], tuple(d["also_import"])) for d in decisions if d["action"] != "keep")
+    return new_code, _imp.source_hash(_bootstrap_external._RAW_MAGIC_NUMBER, marshal.dumps(changed))
+
+
+def _package(loader, fullname):
+    try:
+        return fullname if loader.is_package(fullname) else fullname.rpartition(".")[0]
+    except ImportError:
+        return fullname.rpartition(".")[0]
+
+
 def _rewrite(name, code, source, module_level):
     """Runs the rewriter; a failure leaves the code as it was and is reported, never raised."""
     try:
@@ -222,19 +250,26 @@ def _get_code(loader, fullname):
         source = loader.get_data(path)
     except OSError:
         return original(loader, fullname)
-    source_hash = _imp.source_hash(_bootstrap_external._RAW_MAGIC_NUMBER, source)
+    name = "__main__" if module_level else fullname
+    imported_code, imports_key = None, b""
+    if _state.imports is not None:
+        imported_code, imports_key = _import_pass(name, original(loader, fullname), source, module_level,
+                                                  _package(loader, fullname))
+        if _state.rewrite is None:
+            return imported_code
+    source_hash = _imp.source_hash(_bootstrap_external._RAW_MAGIC_NUMBER, source) + imports_key
     candidates = _LazyList(_candidates(path, module_level))
     cached = _cache_read(candidates, source_hash)
     if cached is not None:
         code, releases, skips = cached
     else:
-        original_code = original(loader, fullname)
+        original_code = imported_code if imported_code is not None else original(loader, fullname)
         code, releases, skips = _rewrite(fullname, original_code, source, module_level)
         if not sys.dont_write_bytecode:
             _cache_write(candidates, source_hash, (code, releases, skips))
     if releases:
         _state.rewritten.append((code, lambda: original(loader, fullname)))
-    _state.record("__main__" if module_level else fullname, releases, skips)
+    _state.record(name, releases, skips)
     return code
 
 
@@ -251,6 +286,10 @@ def rewrite_main(code, filename, source=None, module_level=True):
                 source = f.read()
         except OSError:
             pass
+    if _state.imports is not None and module_level:
+        code, _ = _import_pass("__main__", code, source or b"", True, None)
+    if _state.rewrite is None:
+        return code
     new_code, releases, skips = _rewrite("__main__", code, source or b"", module_level)
     if releases:
         _state.rewritten.append((new_code, lambda: code))  # __main__'s original: one code tree, kept
@@ -282,9 +321,12 @@ def original_code(code):
     return _originals().get(code, code) if _state is not None else code
 
 
-def install(rewrite, record, scope, mode, version, main_module=None):
+def install(rewrite, record, scope, mode, version, main_module=None, imports=None):
     global _state
-    _state = _State(rewrite, record, scope, mode, version, main_module)
+    _state = _State(rewrite, record, scope, mode, version, main_module, imports)
+    if imports is not None:
+        # The import probe reads user modules' code for effects; the rest is the table's business.
+        imports.is_user_path = lambda path: not path.startswith(_state.library)
 
     def get_code(self, fullname):
         return _get_code(self, fullname)

@@ -40,12 +40,19 @@ constexpr std::array<OptionSpec, kOptionCount> kTable = {{
      "early freeing: code is rewritten as it loads so that values die at their last use. safe frees only what "
      "cannot own a resource; aggressive frees everything the program no longer reads; off loads nothing of it"},
     {OptionId::rewrite, "rewrite", "SHRINKPY_REWRITE", OptionKind::choice, "user", "", "main|user|all", false,
-     "which code early freeing rewrites: __main__ only, everything outside the standard library and "
-     "site-packages, or all of it"},
+     "which code early freeing and the import pass rewrite: __main__ only, everything outside the standard "
+     "library and site-packages, or all of it"},
     {OptionId::early_free_ignore, "early_free_ignore", "SHRINKPY_EARLY_FREE_IGNORE", OptionKind::text, "", "", "",
      false,
      "rules of the early-freeing policy to switch off, comma-separated (`shrinkpy analyze --rules` lists them); "
      "only for showing what a rule prevents: it lets programs break"},
+    {OptionId::imports, "imports", "SHRINKPY_IMPORTS", OptionKind::choice, "defer", "", "off|defer|drop", false,
+     "the import pass: defer binds an import whose names are read only inside functions to a proxy that imports "
+     "at first use; drop also removes imports nothing reads; off imports as written (`shrinkpy analyze --imports` "
+     "shows each verdict and why)"},
+    {OptionId::imports_eager, "imports_eager", "SHRINKPY_IMPORTS_EAGER", OptionKind::text, "", "", "", false,
+     "modules the import pass must leave as written, with their submodules, comma-separated (as the "
+     "`# shrinkpy: eager` pragma does for one import line)"},
 }};
 
 constexpr bool table_in_id_order() {
@@ -128,6 +135,19 @@ std::string_view board_name() { return SHRINKPY_BOARD_NAME; }
 std::string_view board_defaults() { return SHRINKPY_BOARD_DEFAULTS; }
 
 const OptionSpec& option_spec(OptionId id) { return kTable[size_t(id)]; }
+
+std::vector<std::string> split_list(std::string_view text) {
+    std::vector<std::string> out;
+    while (!text.empty()) {
+        const size_t comma = text.find(',');
+        std::string_view item = text.substr(0, comma);
+        text.remove_prefix(comma == std::string_view::npos ? text.size() : comma + 1);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+        if (!item.empty()) out.emplace_back(item);
+    }
+    return out;
+}
 
 std::optional<uint64_t> parse_number(std::string_view text) {
     if (text.empty()) return std::nullopt;

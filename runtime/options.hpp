@@ -28,6 +28,8 @@ enum class OptionId {
     early_free,
     rewrite,
     early_free_ignore,
+    imports,
+    imports_eager,
     count_
 };
 inline constexpr size_t kOptionCount = size_t(OptionId::count_);
@@ -78,6 +80,9 @@ std::string_view board_defaults();
 
 // A value in K/M/G-suffixed or plain syntax as a number of `unit`s; nullopt when malformed.
 std::optional<uint64_t> parse_number(std::string_view text);
+
+// "a, b,c" -> {"a", "b", "c"}: the items of a comma-separated option, spaces trimmed, empties dropped.
+std::vector<std::string> split_list(std::string_view text);
 
 // The table with effective values: a human-readable listing, or JSON for the Python side.
 std::string format_options(const Options& options, bool json);

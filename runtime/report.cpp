@@ -1,5 +1,6 @@
 #include "report.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "json_writer.hpp"
@@ -55,7 +56,21 @@ std::string early_free_text(const EarlyFreeSummary& e) {
     return out;
 }
 
+std::string imports_text(const ImportSummary& s) {
+    if (s.mode == "off") return "off";
+    const auto loaded = static_cast<uint64_t>(
+        std::count_if(s.proxies.begin(), s.proxies.end(), [](const DeferredImport& d) { return d.loaded; }));
+    return s.mode + ": " + grouped(s.deferred) + " deferred and " + grouped(s.dropped) + " dropped in " +
+           grouped(s.modules) + " modules; " + grouped(loaded) + " of the " + grouped(s.proxies.size()) +
+           " deferred imports run were loaded";
+}
+
 }  // namespace
+
+ImportSummary& import_summary() {
+    static ImportSummary* summary = new ImportSummary();  // never destroyed, as early_free_summary()
+    return *summary;
+}
 
 EarlyFreeSummary& early_free_summary() {
     // Never destroyed: the exit report reads it from a C atexit handler, which may run after the
@@ -90,6 +105,11 @@ std::string format_report_text(const Report& r) {
     line(out, "time", times);
     line(out, "early freeing", early_free_text(r.early_free));
     for (const std::string& error : r.early_free.errors) line(out, "  not rewritten", error);
+    line(out, "imports", imports_text(r.imports));
+    for (const DeferredImport& d : r.imports.proxies) {
+        const std::string what = d.name.empty() ? "import " + d.module : "from " + d.module + " import " + d.name;
+        line(out, d.loaded ? "  loaded" : "  never loaded", what + "  (" + d.where + ")");
+    }
     return out;
 }
 
@@ -138,6 +158,24 @@ std::string format_report_json(const Report& r) {
         w.end_object();
         w.key("errors").begin_array();
         for (const std::string& e : r.early_free.errors) w.string(e);
+        w.end_array();
+    }
+    w.end_object();
+    w.key("imports").begin_object();
+    w.key("mode").string(r.imports.mode);
+    if (r.imports.mode != "off") {
+        w.key("modules").number(r.imports.modules);
+        w.key("deferred").number(r.imports.deferred);
+        w.key("dropped").number(r.imports.dropped);
+        w.key("deferred_imports").begin_array();
+        for (const DeferredImport& d : r.imports.proxies) {
+            w.begin_object();
+            w.key("where").string(d.where);
+            w.key("module").string(d.module);
+            w.key("name").string(d.name);
+            w.key("loaded").boolean(d.loaded);
+            w.end_object();
+        }
         w.end_array();
     }
     w.end_object();

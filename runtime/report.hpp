@@ -25,6 +25,25 @@ struct EarlyFreeSummary {
 // The summary the running process fills; the exit report reads it.
 EarlyFreeSummary& early_free_summary();
 
+// What the import pass did (runtime/import_pass_module.cpp fills it as modules load and as
+// deferred imports run).
+struct DeferredImport {
+    std::string where;    // "file.py:12", where the import statement is
+    std::string module;   // as written, without the dots of a relative import
+    std::string name;     // the name a from-import takes from it, "" for `import`
+    bool loaded = false;  // the program used it, so the module was imported
+};
+
+struct ImportSummary {
+    std::string mode = "off";             // SHRINKPY_IMPORTS in effect: off, defer, drop
+    uint64_t modules = 0;                 // modules (and __main__) that went through the pass
+    uint64_t deferred = 0;                // import bindings rewritten to a deferred import
+    uint64_t dropped = 0;                 // import bindings removed (never read)
+    std::vector<DeferredImport> proxies;  // every deferred import the program executed
+};
+
+ImportSummary& import_summary();
+
 struct Report {
     std::string allocator;          // the installed allocator's name
     bool debug_hooks = false;       // CPython's debug hooks on top (PYTHONMALLOC=debug, -X dev)
@@ -38,6 +57,7 @@ struct Report {
     double cpu_seconds = 0;   // user + system
     alloc::StatsSnapshot stats;
     EarlyFreeSummary early_free;
+    ImportSummary imports;
 };
 
 std::string format_report_text(const Report& report);

@@ -14,7 +14,8 @@ PyObject* string_list(const std::vector<std::string>& items) {
     Ref list(PyList_New(static_cast<Py_ssize_t>(items.size())));
     if (!list) return nullptr;
     for (std::size_t i = 0; i < items.size(); ++i) {
-        PyObject* s = PyUnicode_DecodeUTF8(items[i].data(), static_cast<Py_ssize_t>(items[i].size()), "surrogateescape");
+        PyObject* s =
+            PyUnicode_DecodeUTF8(items[i].data(), static_cast<Py_ssize_t>(items[i].size()), "surrogateescape");
         if (s == nullptr) return nullptr;
         PyList_SET_ITEM(list.get(), static_cast<Py_ssize_t>(i), s);
     }
@@ -71,7 +72,9 @@ PyObject* extended(PyObject* base, const std::vector<T>& values, std::size_t add
     return out.release();
 }
 
-PyObject* bytes_of(const std::string& s) { return PyBytes_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size())); }
+PyObject* bytes_of(const std::string& s) {
+    return PyBytes_FromStringAndSize(s.data(), static_cast<Py_ssize_t>(s.size()));
+}
 
 std::shared_ptr<const CodeObject> convert(PyObject* code) {
     Error error;
@@ -134,13 +137,14 @@ bool import_policy_from_python(const char* mode, bool is_main, PyObject* eager_l
 
 PyObject* import_fact_to_python(const ImportFact& f) {
     Ref d(PyDict_New());
-    if (!d || !put(d.get(), "code", py_str(f.code_qualname)) || !put(d.get(), "offset", PyLong_FromUnsignedLong(f.offset)) ||
-        !put(d.get(), "line", PyLong_FromLong(f.line)) || !put(d.get(), "module", py_str(f.module)) ||
-        !put(d.get(), "level", PyLong_FromLong(f.level)) || !put(d.get(), "imported", py_str(f.imported)) ||
-        !put(d.get(), "bound", py_str(f.bound)) || !put(d.get(), "as_module", PyBool_FromLong(f.as_module)) ||
+    if (!d || !put(d.get(), "code", py_str(f.code_qualname)) ||
+        !put(d.get(), "offset", PyLong_FromUnsignedLong(f.offset)) || !put(d.get(), "line", PyLong_FromLong(f.line)) ||
+        !put(d.get(), "module", py_str(f.module)) || !put(d.get(), "level", PyLong_FromLong(f.level)) ||
+        !put(d.get(), "imported", py_str(f.imported)) || !put(d.get(), "bound", py_str(f.bound)) ||
+        !put(d.get(), "as_module", PyBool_FromLong(f.as_module)) ||
         !put(d.get(), "scope", PyUnicode_FromString(scope_name(f.scope))) ||
-        !put(d.get(), "use", PyUnicode_FromString(use_name(f.use))) || !put(d.get(), "readers", string_list(f.readers)) ||
-        !put(d.get(), "reason", py_str(f.reason))) {
+        !put(d.get(), "use", PyUnicode_FromString(use_name(f.use))) ||
+        !put(d.get(), "readers", string_list(f.readers)) || !put(d.get(), "reason", py_str(f.reason))) {
         return nullptr;
     }
     return d.release();
