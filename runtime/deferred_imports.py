@@ -70,9 +70,10 @@ def _import(spec, scope):
             return getattr(package, attribute)
         except AttributeError:  # IMPORT_FROM's fallback: a submodule not yet an attribute
             value = sys.modules.get(f"{package.__name__}.{attribute}")
-            if value is None:
-                raise ImportError(f"cannot import name {attribute!r} from {package.__name__!r}",
-                                  name=package.__name__) from None
+            if value is None:  # worded as IMPORT_FROM words it (import_from in Python/ceval.c)
+                where = getattr(package, "__file__", None) or "unknown location"
+                raise ImportError(f"cannot import name {attribute!r} from {package.__name__!r} ({where})",
+                                  name=package.__name__, path=getattr(package, "__file__", None)) from None
             return value
     value = builtins.__import__(module, scope, None, None, level)
     if as_module:
@@ -98,7 +99,8 @@ def _resolve(proxy):
         raised = type(e)(f"{e} (deferred import written at {where}; shrinkpy deferred it because its names are "
                          f"read only inside functions: SHRINKPY_IMPORTS=off imports eagerly)",
                          name=e.name, path=e.path)
-        raise raised from e
+        # Chained only when the error comes from the imported module's own code: its traceback says where.
+        raise raised from (e if _beyond_this_file(e.__traceback__) else None)
     except BaseException as e:
         e.add_note(f"raised while importing {spec[0]!r}, deferred by shrinkpy from {where} (SHRINKPY_IMPORTS=off "
                    f"imports eagerly)")
@@ -111,6 +113,15 @@ def _resolve(proxy):
     if scope.get(spec[3]) is proxy:  # unless the program rebound the name meanwhile
         scope[spec[3]] = value
     return value
+
+
+def _beyond_this_file(traceback):
+    here = _resolve.__code__.co_filename
+    while traceback is not None:
+        if traceback.tb_frame.f_code.co_filename not in (here, "<frozen importlib._bootstrap>"):
+            return True
+        traceback = traceback.tb_next
+    return False
 
 
 def defer(module, attribute, level, bound, as_module, where, also=()):

@@ -5,7 +5,8 @@ Compiled into shrinkpython next to the loader hook and deferred_imports.py, and 
 against the standard library only, taking the analyzer's functions as arguments, so it runs under a
 plain python3.11 with shrinkpy._analyzer in the tests.
 
-Before an import is deferred or dropped, the probe answers two questions without importing anything:
+Before an import is deferred or dropped, the probe answers three questions without importing anything:
+- Is the module loaded already (sys, os, ...)? Then deferring it saves nothing.
 - Can the module be found? If not, the import stays eager, so its ImportError is raised where the
   program wrote it and not at first use.
 - Does importing a user module (outside the standard library and site-packages) do something outside
@@ -80,12 +81,13 @@ class ImportPass:
 
     record = None  # (module, decisions) -> None
 
-    def __init__(self, rewrite_imports, import_effects, mode, is_user_path, eager_modules=()):
+    def __init__(self, rewrite_imports, import_effects, mode, is_user_path, eager_modules=(), loaded=None):
         self.rewrite_imports = rewrite_imports  # shrinkpy._analyzer.rewrite_imports
         self.import_effects = import_effects  # shrinkpy._analyzer.import_effects
         self.mode = mode  # "defer", "drop" or "off"
         self.is_user_path = is_user_path  # path -> bool: outside the stdlib and site-packages
         self.eager_modules = tuple(eager_modules)  # marked eager by the user
+        self.loaded = sys.modules if loaded is None else loaded  # modules already imported
         self._effects = {}  # origin -> effects found there
         self._specs = {}  # name -> spec or None, for one module's rewrite (the path may change between)
 
@@ -108,6 +110,9 @@ class ImportPass:
         name = absolute_name(module, level, package)
         if name is None:
             return "relative import outside a package: kept eager so its ImportError stays where it is written"
+        if name in self.loaded and (not imported or f"{name}.{imported}" in self.loaded or
+                                    self.find(f"{name}.{imported}") is None):
+            return "already loaded: deferring it saves nothing"
         spec = self.find(name)
         if spec is None:
             return f"{name} cannot be found: kept eager so its ImportError is raised where the import is written"

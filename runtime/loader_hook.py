@@ -26,7 +26,8 @@ traceback as under python3.11.
 - Nothing is rewritten while a tracer or profiler is set (a debugger or coverage reads locals), and
   once one is set, functions get their original code back.
 - A module the rewriter cannot handle runs unmodified; the reason goes to the report.
-- The import pass (`imports`, runtime/import_pass.py; SHRINKPY_IMPORTS) runs first, on every load:
+- The import pass (`imports`, runtime/import_pass.py; SHRINKPY_IMPORTS) runs first, on every load of
+  __main__ and of user modules (never the standard library or site-packages, even in scope "all"):
   its verdicts depend on other modules (whether they exist, what importing them does), so they are
   never cached; the early-freeing result of code it changed is cached under its decisions too.
   It leaves __main__ alone under -i (the prompt would see the proxies).
@@ -39,6 +40,7 @@ import sys
 
 _PRAGMA = b"shrinkpy: keep"
 _CACHE_MARK = b"SHRK"
+_IMPORTS_MARK = b"SHRI"
 
 _state = None
 
@@ -153,25 +155,28 @@ class _LazyList:
             yield item
 
 
-def _cache_read(candidates, source_hash):
+def _cache_read(candidates, key):
     for candidate in candidates:
         try:
             with open(candidate, "rb") as f:
                 data = f.read()
         except OSError:
             continue
-        head = _bootstrap_external.MAGIC_NUMBER + _CACHE_MARK + source_hash
+        head = _bootstrap_external.MAGIC_NUMBER + key
         if data.startswith(head):
             try:
-                return marshal.loads(memoryview(data)[len(head):])
+                payload = marshal.loads(memoryview(data)[len(head):])
             except (EOFError, ValueError, TypeError):
                 continue
+            # (code, releases, skips), or a damaged or foreign file: then rewrite again
+            if type(payload) is tuple and len(payload) == 3 and type(payload[0]) is type(_cache_read.__code__):
+                return payload
     return None
 
 
-def _cache_write(candidates, source_hash, payload):
+def _cache_write(candidates, key, payload):
     os = _os()
-    data = _bootstrap_external.MAGIC_NUMBER + _CACHE_MARK + source_hash + marshal.dumps(payload)
+    data = _bootstrap_external.MAGIC_NUMBER + key + marshal.dumps(payload)
     for candidate in candidates:
         try:
             os.makedirs(os.path.dirname(candidate), exist_ok=True)
@@ -252,21 +257,27 @@ def _get_code(loader, fullname):
         return original(loader, fullname)
     name = "__main__" if module_level else fullname
     imported_code, imports_key = None, b""
-    if _state.imports is not None:
+    # The import pass is for __main__ and user modules only, whatever the scope: deferring the
+    # standard library's own imports changes what is in sys.modules when, which its code reads
+    # (inspect.getmodule, doctest's globals: CPython's test_heapq).
+    if _state.imports is not None and (module_level or not path.startswith(_state.library)):
         imported_code, imports_key = _import_pass(name, original(loader, fullname), source, module_level,
                                                   _package(loader, fullname))
-        if _state.rewrite is None:
-            return imported_code
-    source_hash = _imp.source_hash(_bootstrap_external._RAW_MAGIC_NUMBER, source) + imports_key
+    if _state.rewrite is None:
+        return imported_code if imported_code is not None else original(loader, fullname)
+    # The mark fixes the key's length (_cache_read compares a prefix): the source hash for code as
+    # compiled, the source hash and the import pass's decisions for code the import pass changed.
+    source_hash = _imp.source_hash(_bootstrap_external._RAW_MAGIC_NUMBER, source)
+    key = _IMPORTS_MARK + source_hash + imports_key if imports_key else _CACHE_MARK + source_hash
     candidates = _LazyList(_candidates(path, module_level))
-    cached = _cache_read(candidates, source_hash)
+    cached = _cache_read(candidates, key)
     if cached is not None:
         code, releases, skips = cached
     else:
         original_code = imported_code if imported_code is not None else original(loader, fullname)
         code, releases, skips = _rewrite(fullname, original_code, source, module_level)
         if not sys.dont_write_bytecode:
-            _cache_write(candidates, source_hash, (code, releases, skips))
+            _cache_write(candidates, key, (code, releases, skips))
     if releases:
         _state.rewritten.append((code, lambda: original(loader, fullname)))
     _state.record(name, releases, skips)

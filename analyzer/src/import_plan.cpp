@@ -227,6 +227,11 @@ private:
             for (const NameUse& use_site : found->second) {
                 if (use_site.at_import_time)
                     return keep("read while the module is imported, " + where(use_site) + ": deferring saves nothing");
+                const std::string& q = use_site.code_qualname;
+                if (q == "__del__" || (q.size() > 8 && q.compare(q.size() - 8, 8, ".__del__") == 0))
+                    return keep("read in " + q +
+                                ", which can run while the interpreter shuts down, when nothing "
+                                "can be imported any more");
                 if (use_site.kind == NameUseKind::unsafe)
                     return keep("at " + where(use_site) + " it is " + use_site.detail +
                                 ": a proxy would be seen instead of the object");

@@ -75,6 +75,17 @@ def measure_import(module, cwd):
     return cost
 
 
+def startup_modules():
+    """The modules a fresh interpreter has loaded before the program's first line (not this process's:
+    the analyzer and its CLI load many more)."""
+    proc = subprocess.run([interpreter(), "-c", "import sys; print(repr(sorted(sys.modules)))"], capture_output=True,
+                          text=True, timeout=60)
+    try:
+        return set(ast.literal_eval(proc.stdout.strip()))
+    except (ValueError, SyntaxError):
+        return set()
+
+
 def _load_import_pass():
     """runtime/import_pass.py: from the source tree, or the copy installed with the package."""
     here = os.path.dirname(os.path.abspath(__file__))
@@ -102,7 +113,8 @@ def verdicts(module_code, source, path, mode):
     sys.path.insert(0, script_dir)  # the probe finds modules as the script would
     try:
         passer = import_pass.ImportPass(_analyzer.rewrite_imports, _analyzer.import_effects, mode,
-                                        lambda p: not os.path.realpath(p).startswith(excluded))
+                                        lambda p: not os.path.realpath(p).startswith(excluded),
+                                        loaded=startup_modules())
         return _analyzer.import_plan(module_code, mode, True, list(import_pass.eager_lines(source)), [],
                                      lambda m, level, imported: passer.probe(m, level, imported, None),
                                      import_pass.is_submodule)

@@ -60,7 +60,8 @@ def get_code(loader, fullname):
         package = fullname if loader.is_package(fullname) else fullname.rpartition(".")[0]
         is_main = fullname == main_module  # -m: runpy asks the loader for __main__'s code
         key = "__main__" if is_main else fullname
-        code, decisions[key] = passer.rewrite(code, loader.get_data(path), is_main, package)
+        code, rows = passer.rewrite(code, loader.get_data(path), is_main, package)
+        decisions.setdefault(key, rows)  # a reload's decisions do not replace the first load's
     return code
 
 

@@ -135,7 +135,8 @@ def test_a_missing_name_in_a_from_import(tmp_path):
         except ImportError as e:
             print(e)
     """)
-    assert out.startswith("cannot import name 'no_such_name' from 'json' (deferred import written at app.py:9;")
+    assert out.startswith("cannot import name 'no_such_name' from 'json' (/usr/lib/python3.11/json/__init__.py) "
+                          "(deferred import written at app.py:9;")
 
 
 def test_the_launcher_hears_of_each_proxy_and_each_load(tmp_path):

@@ -135,23 +135,29 @@ def test_failures_are_reported_and_the_program_runs(shrinkpython, tmp_path):
     assert b"no early-freeing rule named 'no-such-rule'" in r.stderr
 
 
+# The import pass (SHRINKPY_IMPORTS, tests/python/test_shrinkpython_imports.py) rides on the same hook.
+ALL_OFF = {"SHRINKPY_EARLY_FREE": "off", "SHRINKPY_IMPORTS": "off"}
+IMPORT_PASS = {b"_shrinkpy_imports", b"_shrinkpy_deferred", b"_shrinkpy_import_pass"}
+
+
 def test_off_loads_nothing(shrinkpython, tmp_path):
     probe = ("import sys, importlib._bootstrap_external as e\n"
              "print(sorted(m for m in sys.modules if 'shrinkpy' in m), e.SourceLoader.get_code.__module__)")
-    off = run([shrinkpython, "-c", probe], env=clean_env(SHRINKPY_EARLY_FREE="off"))
+    off = run([shrinkpython, "-c", probe], env=clean_env(**ALL_OFF))
     assert off.stdout == b"[] _frozen_importlib_external\n"  # SourceLoader.get_code as CPython has it
-    on = run([shrinkpython, "-c", probe])
+    on = run([shrinkpython, "-c", probe], env=clean_env(SHRINKPY_IMPORTS="off"))
     assert on.stdout == b"['_shrinkpy', '_shrinkpy_loader'] _shrinkpy_loader\n"
+    imports_only = run([shrinkpython, "-c", probe], env=clean_env(SHRINKPY_EARLY_FREE="off"))
+    assert imports_only.stdout == (b"['_shrinkpy_deferred', '_shrinkpy_import_pass', '_shrinkpy_imports', "
+                                   b"'_shrinkpy_loader'] _shrinkpy_loader\n")
 
 
 def test_start_up_imports_nothing_more_than_the_hook(shrinkpython):
     probe = "import sys; print(' '.join(sorted(sys.modules)))"
-    off = set(run([shrinkpython, "-c", probe], env=clean_env(SHRINKPY_EARLY_FREE="off")).stdout.split())
-    on = set(run([shrinkpython, "-c", probe]).stdout.split())
-    assert on - off == {b"_shrinkpy", b"_shrinkpy_loader"}
-    off = set(run([shrinkpython, "-S", "-c", probe], env=clean_env(SHRINKPY_EARLY_FREE="off")).stdout.split())
-    on = set(run([shrinkpython, "-S", "-c", probe]).stdout.split())
-    assert on - off == {b"_shrinkpy", b"_shrinkpy_loader"}
+    for flags in ([], ["-S"]):
+        off = set(run([shrinkpython, *flags, "-c", probe], env=clean_env(**ALL_OFF)).stdout.split())
+        on = set(run([shrinkpython, *flags, "-c", probe]).stdout.split())
+        assert on - off == {b"_shrinkpy", b"_shrinkpy_loader"} | IMPORT_PASS
 
 
 def test_rewritten_user_modules_are_cached(shrinkpython, tmp_path):

@@ -2,7 +2,8 @@
 early_free/differential_modules.txt give the same outcome for every test case under shrinkpython
 with the whole standard library rewritten as it loads (SHRINKPY_REWRITE=all, safe policy) as under
 /usr/bin/python3.11. Each module runs in its own worker process (-j2), so that a module that sets a
-tracer (doctest does) turns rewriting off only for itself (rule "tracer")."""
+tracer (doctest does) turns rewriting off only for itself (rule "tracer"). The import pass runs too
+(SHRINKPY_IMPORTS=defer, issue 9), over the whole standard library as well."""
 
 from __future__ import annotations
 
@@ -27,11 +28,14 @@ def test_stdlib_rewritten_in_safe_mode_gives_the_same_results(stock, shrinkpytho
     assert code == 0, "the reference run itself fails"
     report = tmp_path / "report.json"
     code, got = outcomes(shrinkpython, MODULES, tmp_path / "shrinkpython", args=("-j2",), SHRINKPY_REWRITE="all",
-                         SHRINKPY_EARLY_FREE="safe", SHRINKPY_REPORT=str(report))
+                         SHRINKPY_EARLY_FREE="safe", SHRINKPY_IMPORTS="defer", SHRINKPY_REPORT=str(report))
     assert differences(expected, got) == []
     assert code == 0
     assert len(got) > 3000  # every module ran, not just an import error
     # The run really was rewritten: the regrtest driver process itself reports its releases.
-    early = json.loads(report.read_text())["early_free"]
+    doc = json.loads(report.read_text())
+    early = doc["early_free"]
     assert early["mode"] == "safe" and early["scope"] == "all"
     assert early["releases"] > 500 and early["modules"] > 50 and early["errors"] == []
+    imports = doc["imports"]  # and its imports were deferred
+    assert imports["mode"] == "defer" and imports["modules"] > 50 and imports["deferred"] > 20

@@ -15,8 +15,9 @@
 //   - its name is exported: in a static __all__, or, for a module other than __main__ with no
 //     __all__, any public name (a star import would copy the proxy into another module)
 //   - the name is read at module level, or while the module is imported (class bodies and
-//     comprehensions at module level), or rebound by `global` in a function, or named in a string
-//     annotation (typing.get_type_hints would evaluate it to the proxy)
+//     comprehensions at module level), or in a __del__ method (it can run during interpreter
+//     shutdown, when imports fail: CPython's test_traceback), or rebound by `global` in a function,
+//     or named in a string annotation (typing.get_type_hints would evaluate it to the proxy)
 //   - some read of the name is not an attribute base, callee or class check (name_uses.hpp)
 //   - it is never read and the mode is `defer` (a never-read import is kept for its effects)
 //   - the loader's probe says so (the module cannot be found, or its code has effects)
