@@ -75,6 +75,18 @@ def is_submodule(name, find=find_spec):
     return find(name) is not None
 
 
+def submodules_imported_by(decisions, package):
+    """The submodules of `package` its own __init__ imports, from its import decisions: importing
+    the package loads them, so `package.sub` needs no other import."""
+    out = set()
+    for d in decisions:
+        if d["level"] == 1:
+            out.add(d["module"].partition(".")[0] if d["module"] else d["imported"])
+        elif d["level"] == 0 and d["module"].startswith(package + "."):
+            out.add(d["module"][len(package) + 1:].partition(".")[0])
+    return out
+
+
 class ImportPass:
     """The loader hook calls rewrite() on every module it loads and record() with the result.
     shrinkpython sets `record` (its report) and the hook sets `is_user_path`."""
@@ -89,6 +101,7 @@ class ImportPass:
         self.eager_modules = tuple(eager_modules)  # marked eager by the user
         self.loaded = sys.modules if loaded is None else loaded  # modules already imported
         self._effects = {}  # origin -> effects found there
+        self._init_imports = {}  # a package's __init__ -> the submodules it imports
         self._specs = {}  # name -> spec or None, for one module's rewrite (the path may change between)
 
     def find(self, name):
@@ -103,7 +116,7 @@ class ImportPass:
         self._specs.clear()
         return self.rewrite_imports(code, self.mode, is_main, eager_lines(source), list(self.eager_modules),
                                     lambda module, level, imported: self.probe(module, level, imported, package),
-                                    lambda name: is_submodule(name, self.find))
+                                    self.is_implicit_submodule)
 
     def probe(self, module, level, imported, package):
         """A reason to keep the import eager, or None."""
@@ -124,6 +137,31 @@ class ImportPass:
             if effects:
                 return f"importing {part} has effects beyond the module: {effects[0]}"
         return None
+
+    def is_implicit_submodule(self, name):
+        """A submodule that importing its package does not load: `pkg.sub` exists only once some
+        import of it ran (urllib.parse after `import urllib`; not unittest.main, which unittest's
+        __init__ imports itself)."""
+        if not is_submodule(name, self.find):
+            return False
+        package, _, child = name.rpartition(".")
+        return child not in self.init_imports(package)
+
+    def init_imports(self, package):
+        origin = getattr(self.find(package), "origin", None)
+        if not origin or not origin.endswith(".py"):
+            return set()
+        found = self._init_imports.get(origin)
+        if found is None:
+            try:
+                with open(origin, "rb") as f:
+                    code = compile(f.read(), origin, "exec", dont_inherit=True)
+                found = submodules_imported_by(self.rewrite_imports(code, "off", False, (), (), None, None)[1],
+                                               package)
+            except (OSError, SyntaxError, ValueError):
+                found = set()
+            self._init_imports[origin] = found
+        return found
 
     def effects(self, spec):
         origin = getattr(spec, "origin", None)

@@ -112,7 +112,11 @@ Status scan_nested(const CodeObject& code, bool is_module, ModuleScan& scan) {
                 continue;
             default: continue;
         }
-        if (read && std::find(kDynamicBuiltins.begin(), kDynamicBuiltins.end(), name) != kDynamicBuiltins.end()) {
+        // vars(obj) reads obj's attributes; only vars() with no argument reads the caller's names.
+        const bool vars_of_object = name == "vars" && i + 1 < list.instrs.size() &&
+                                    !(list.instrs[i + 1].opcode == op::PRECALL && list.instrs[i + 1].arg == 0);
+        if (read && !vars_of_object &&
+            std::find(kDynamicBuiltins.begin(), kDynamicBuiltins.end(), name) != kDynamicBuiltins.end()) {
             add_unique(scan.dynamic_reasons, code.qualname + " calls " + name + "()");
         }
         if (read && is_module && name == "locals") add_unique(scan.dynamic_reasons, "module code calls locals()");

@@ -117,7 +117,7 @@ def verdicts(module_code, source, path, mode):
                                         loaded=startup_modules())
         return _analyzer.import_plan(module_code, mode, True, list(import_pass.eager_lines(source)), [],
                                      lambda m, level, imported: passer.probe(m, level, imported, None),
-                                     import_pass.is_submodule)
+                                     passer.is_implicit_submodule)
     finally:
         sys.path.remove(script_dir)
 

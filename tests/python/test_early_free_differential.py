@@ -37,5 +37,6 @@ def test_stdlib_rewritten_in_safe_mode_gives_the_same_results(stock, shrinkpytho
     early = doc["early_free"]
     assert early["mode"] == "safe" and early["scope"] == "all"
     assert early["releases"] > 500 and early["modules"] > 50 and early["errors"] == []
-    imports = doc["imports"]  # and its imports were deferred
-    assert imports["mode"] == "defer" and imports["modules"] > 50 and imports["deferred"] > 20
+    # The import pass ran too, on __main__ (test_shrinkpython_imports.py runs CPython's tests as user code,
+    # where it defers imports: it leaves the standard library's own imports alone)
+    assert doc["imports"]["mode"] == "defer" and doc["imports"]["modules"] >= 1

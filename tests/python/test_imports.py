@@ -123,3 +123,18 @@ def test_stdlib_import_facts_are_total(stdlib_modules, analyzer):
             assert fact["imported"] == "*" or fact["bound"]
             uses[fact["use"]] = uses.get(fact["use"], 0) + 1
     assert uses["module_level"] > 100 and uses["functions_only"] > 10 and uses["never"] > 0
+
+
+def test_vars_of_an_object_is_not_dynamic_access(analyzer):
+    got = facts(analyzer, """
+        import os
+        def f(obj):
+            return vars(obj), os.sep
+    """)
+    assert got["os"]["use"] == "functions_only"
+    got = facts(analyzer, """
+        import os
+        def f():
+            return vars()
+    """)
+    assert got["os"]["use"] == "unknown" and "vars" in got["os"]["reason"]

@@ -205,3 +205,46 @@ def test_a_module_used_by_del_at_shutdown_is_imported_as_written(shrinkpython, s
     """))
     expected, got = run([stock, str(script)]), run([shrinkpython, str(script)])
     assert got.stderr == expected.stderr and got.stderr.endswith(b"ZeroDivisionError: division by zero\n")
+
+
+# CPython test modules that are one file and need no data files next to them.
+AS_USER_CODE = ["test_heapq", "test_textwrap", "test_fractions", "test_calendar", "test_pprint", "test_shlex",
+                "test_getopt", "test_ipaddress", "test_bisect", "test_colorsys", "test_string", "test_functools",
+                "test_operator", "test_dataclasses", "test_argparse", "test_csv", "test_typing", "test_enum",
+                "test_statistics", "test_decimal", "test_contextlib", "test_abc", "test_copy", "test_keyword"]
+
+
+def unittest_outcomes(python, cwd, env_for):
+    """{test: outcome} of every module run as a script (each is __main__ once), and the exit codes."""
+    outcomes, codes = {}, {}
+    for module in AS_USER_CODE:
+        r = run([python, f"{module}.py", "-v"], cwd=cwd, env=env_for(module), timeout=600)
+        codes[module] = r.returncode
+        for line in r.stderr.decode().splitlines():
+            name, sep, outcome = line.rpartition(" ... ")
+            if sep and name.startswith("test"):
+                outcomes[f"{module}: {name}"] = outcome.split(" ")[0]
+    return codes, outcomes
+
+
+def test_cpython_tests_run_as_user_code_give_the_same_results(shrinkpython, stock, tmp_path):
+    """CPython's own test modules copied out of the standard library and run as scripts: the import
+    pass rewrites each as __main__ (its module-level imports read only in test methods are deferred)
+    and each test case must end as it does under python3.11."""
+    import shutil
+    import sysconfig
+
+    for name in AS_USER_CODE:
+        shutil.copy(f"{sysconfig.get_paths()['stdlib']}/test/{name}.py", tmp_path)
+    # Outside their package a few of them fail under python3.11 too (reprs name `test.`): the same way.
+    expected_codes, expected = unittest_outcomes(stock, tmp_path, lambda module: clean_env())
+    assert len(expected) > 4000
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    codes, got = unittest_outcomes(shrinkpython, tmp_path,
+                                   lambda module: clean_env(SHRINKPY_REPORT=str(reports / f"{module}.json")))
+    assert {k: (expected.get(k), got.get(k)) for k in expected.keys() | got.keys() if expected.get(k) != got.get(k)} == {}
+    assert codes == expected_codes
+    imports = [json.loads(p.read_text())["imports"] for p in reports.iterdir()]
+    assert sum(i["deferred"] for i in imports) > 20  # the pass did defer imports of these programs
+    assert any(d["loaded"] for i in imports for d in i["deferred_imports"])

@@ -61,9 +61,10 @@ struct ImportPolicy {
     // to go ahead. The loader answers "not found" (so the ImportError stays where it was written)
     // and "its module-level code has effects" (module_effects.hpp).
     std::function<std::string(const ImportFact& fact)> probe;
-    // Whether a dotted name is a submodule of a package that can be found (without importing it).
-    // Set, it lets the plan see a module reading `pkg.sub` without importing pkg.sub, which works
-    // only because some other import loaded it (ImportDecision::also_import).
+    // Whether a dotted name is a submodule that importing its package does not load by itself
+    // (found without importing anything). Set, it lets the plan see a module reading `pkg.sub`
+    // without importing pkg.sub, which works only because some other import loaded it
+    // (ImportDecision::also_import), and imports that load such a submodule.
     std::function<bool(const std::string& module)> is_submodule;
 };
 
