@@ -82,7 +82,7 @@ bench-quick: deps-demo build
 # Deferred imports (issue 9): every path of the tools in benchmarks/cli/ under shrinkpython with imports
 # as written and deferred, alternating; rewrites README.md's bench-imports section.
 bench-imports: deps-demo build
-	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --suite cli --repeat 5 --readme README.md \
+	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --suite cli --repeat 9 --readme README.md \
 	    --json $(BUILD)/bench-imports.json
 
 # The analyzer over the whole stdlib (decode, CFG, liveness): a benchmark, not a test.
