@@ -38,117 +38,6 @@ struct Classification {
     std::vector<std::string> attributes;  // names read from it (LOAD_ATTR / LOAD_METHOD)
 };
 
-// (pops, pushes) of an instruction as ceval.c runs it, for the opcodes whose pops differ from
-// "net effect + 1" or that matter here; nullopt: use the conservative default.
-std::optional<std::pair<int, int>> exact_io(const Instr& in, bool jump) {
-    const int n = static_cast<int>(in.arg);
-    switch (in.opcode) {
-        case op::NOP:
-        case op::RESUME:
-        case op::CACHE:
-        case op::EXTENDED_ARG:
-        case op::KW_NAMES:
-        case op::PRECALL:
-        case op::JUMP_FORWARD:
-        case op::JUMP_BACKWARD:
-        case op::JUMP_BACKWARD_NO_INTERRUPT:
-        case op::MAKE_CELL:
-        case op::COPY_FREE_VARS:
-        case op::DELETE_FAST:
-        case op::DELETE_NAME:
-        case op::DELETE_GLOBAL:
-        case op::DELETE_DEREF:
-        case op::SETUP_ANNOTATIONS: return std::pair{0, 0};
-        case op::LOAD_CONST:
-        case op::LOAD_FAST:
-        case op::LOAD_DEREF:
-        case op::LOAD_CLOSURE:
-        case op::LOAD_CLASSDEREF:
-        case op::LOAD_BUILD_CLASS:
-        case op::LOAD_ASSERTION_ERROR:
-        case op::IMPORT_FROM:
-        case op::GET_LEN:
-        case op::MATCH_MAPPING:
-        case op::MATCH_SEQUENCE:
-        case op::MATCH_KEYS:
-        case op::WITH_EXCEPT_START:
-        case op::GET_ANEXT:
-        case op::RETURN_GENERATOR: return std::pair{0, 1};
-        case op::POP_TOP:
-        case op::RETURN_VALUE:
-        case op::STORE_FAST:
-        case op::STORE_NAME:
-        case op::STORE_GLOBAL:
-        case op::STORE_DEREF:
-        case op::DELETE_ATTR:
-        case op::PRINT_EXPR:
-        case op::IMPORT_STAR:
-        case op::POP_EXCEPT:
-        case op::RERAISE:
-        case op::LIST_APPEND:
-        case op::SET_ADD:
-        case op::LIST_EXTEND:
-        case op::SET_UPDATE:
-        case op::DICT_MERGE:
-        case op::DICT_UPDATE:
-        case op::POP_JUMP_FORWARD_IF_FALSE:
-        case op::POP_JUMP_FORWARD_IF_TRUE:
-        case op::POP_JUMP_FORWARD_IF_NONE:
-        case op::POP_JUMP_FORWARD_IF_NOT_NONE:
-        case op::POP_JUMP_BACKWARD_IF_FALSE:
-        case op::POP_JUMP_BACKWARD_IF_TRUE:
-        case op::POP_JUMP_BACKWARD_IF_NONE:
-        case op::POP_JUMP_BACKWARD_IF_NOT_NONE: return std::pair{1, 0};
-        case op::UNARY_POSITIVE:
-        case op::UNARY_NEGATIVE:
-        case op::UNARY_NOT:
-        case op::UNARY_INVERT:
-        case op::GET_ITER:
-        case op::GET_YIELD_FROM_ITER:
-        case op::GET_AITER:
-        case op::GET_AWAITABLE:
-        case op::LIST_TO_TUPLE:
-        case op::YIELD_VALUE:
-        case op::ASYNC_GEN_WRAP:
-        case op::CHECK_EXC_MATCH: return std::pair{1, 1};
-        case op::BINARY_OP:
-        case op::BINARY_SUBSCR:
-        case op::COMPARE_OP:
-        case op::IS_OP:
-        case op::CONTAINS_OP:
-        case op::IMPORT_NAME:
-        case op::PREP_RERAISE_STAR: return std::pair{2, 1};
-        case op::STORE_ATTR:
-        case op::DELETE_SUBSCR:
-        case op::MAP_ADD:
-        case op::END_ASYNC_FOR: return std::pair{2, 0};
-        case op::STORE_SUBSCR: return std::pair{3, 0};
-        case op::MATCH_CLASS: return std::pair{3, 1};
-        case op::CHECK_EG_MATCH: return std::pair{2, 2};
-        case op::PUSH_EXC_INFO:
-        case op::BEFORE_WITH:
-        case op::BEFORE_ASYNC_WITH: return std::pair{1, 2};
-        case op::FOR_ITER: return jump ? std::pair{1, 0} : std::pair{0, 1};
-        case op::SEND: return jump ? std::pair{2, 1} : std::pair{1, 1};
-        case op::JUMP_IF_FALSE_OR_POP:
-        case op::JUMP_IF_TRUE_OR_POP: return jump ? std::pair{0, 0} : std::pair{1, 0};
-        case op::UNPACK_SEQUENCE: return std::pair{1, n};
-        case op::UNPACK_EX: return std::pair{1, (n & 0xFF) + (n >> 8) + 1};
-        case op::BUILD_LIST:
-        case op::BUILD_SET:
-        case op::BUILD_STRING:
-        case op::BUILD_TUPLE: return std::pair{n, 1};
-        case op::BUILD_MAP: return std::pair{2 * n, 1};
-        case op::BUILD_CONST_KEY_MAP: return std::pair{n + 1, 1};
-        case op::BUILD_SLICE: return std::pair{n == 3 ? 3 : 2, 1};
-        case op::FORMAT_VALUE: return std::pair{(n & 0x04) ? 2 : 1, 1};
-        case op::RAISE_VARARGS: return std::pair{n, 0};
-        case op::MAKE_FUNCTION:
-            return std::pair{1 + ((n & 1) != 0) + ((n & 2) != 0) + ((n & 4) != 0) + ((n & 8) != 0), 1};
-        default: return std::nullopt;
-    }
-}
-
 // What an opcode does to a tracked value it consumes, for reports.
 std::string consumed_by(std::uint8_t opcode) {
     switch (opcode) {
@@ -400,11 +289,20 @@ private:
                 return;
             }
             case op::POP_TOP: record(pop(stack), NameUseKind::discarded, ""); return;
+            case op::PRECALL:  // pops nothing at run time; CALL takes the arguments (stack_io counts as compile.c)
+            case op::KW_NAMES:
+            case op::NOP:
+            case op::RESUME:
+            case op::EXTENDED_ARG:
+            case op::CACHE: return;
             default: break;
         }
+        // stack_io (opcodes.hpp) counts a value an instruction keeps as popped and pushed again: the
+        // value then counts as consumed by it, which can only make a use unsafe.
         int pops = 0, pushes = 0;
-        if (auto io = exact_io(in, jump)) {
-            std::tie(pops, pushes) = *io;
+        if (auto io = stack_io(in.opcode, in.arg, jump)) {
+            pops = io->pops;
+            pushes = io->pushes;
         } else {
             // Conservative: one more pop than the net effect, so an unknown consumer of a tracked
             // value counts as unsafe rather than leaving the value on the stack.
