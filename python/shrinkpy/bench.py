@@ -25,9 +25,31 @@ METRICS = ("peak_rss_bytes", "peak_private_bytes", "retained_bytes", "wall_secon
 BASELINE = "stock"
 
 
-def workloads() -> dict[str, Path]:
-    """The whole-program workloads, by name: every script in benchmarks/workloads/."""
-    return {p.stem: p for p in sorted(WORKLOADS_DIR.glob("*.py")) if p.stem != "workload_support"}
+@dataclass(frozen=True)
+class Suite:
+    """A directory of workloads, the configurations it is meant to compare, and the one its ratios
+    are taken against. Workloads of every suite import benchmarks/workloads/workload_support.py."""
+    directory: Path
+    configs: str
+    baseline: str
+    about: str
+
+
+EARLY_FREE_PAIR = "stock,shrinkpython-pymalloc,pymalloc+early"
+SUITES = {
+    "workloads": Suite(WORKLOADS_DIR, "stock,stock-malloc,stock-mimalloc,arena,arena+early,trimmed+arena+early",
+                       BASELINE, "realistic programs for every lever"),
+    "temporaries": Suite(configs.REPO / "benchmarks" / "temporaries", EARLY_FREE_PAIR, "shrinkpython-pymalloc",
+                         "early freeing: programs whose large intermediates are dead long before they go out of scope"),
+    "cpu": Suite(configs.REPO / "benchmarks" / "cpu", EARLY_FREE_PAIR, "shrinkpython-pymalloc",
+                 "early freeing's cost in time: CPU-bound kernels in the style of pyperformance"),
+}
+
+
+def workloads(suite: str = "workloads") -> dict[str, Path]:
+    """A suite's workloads, by name: every script in its directory."""
+    directory = SUITES[suite].directory
+    return {p.stem: p for p in sorted(directory.glob("*.py")) if p.stem != "workload_support"}
 
 
 @dataclass(frozen=True)
@@ -58,6 +80,7 @@ def run_once(workload: Path, config: Config, extra_args: list[str]) -> tuple[Run
         marks = os.path.join(tmp, "marks")
         env = config.environment()
         env["SHRINKPY_BENCH_MARKS"] = marks
+        env["PYTHONPATH"] = str(WORKLOADS_DIR)  # workload_support, for the workloads of every suite
         m = measure(config.command([str(workload), *extra_args]), env=env, capture_stdout=True)
         retained = _retained(marks)
     run = Run(workload.stem, config.name, 0, m.exit_code, True, m.peak_rss_bytes, m.peak_private_bytes, retained,
@@ -66,11 +89,11 @@ def run_once(workload: Path, config: Config, extra_args: list[str]) -> tuple[Run
 
 
 def run_matrix(names: list[str], matrix: list[Config], repeat: int, extra_args: list[str],
-               progress=None) -> tuple[list[Run], dict[str, bytes]]:
+               progress=None, suite: str = "workloads") -> tuple[list[Run], dict[str, bytes]]:
     """Warm-up once per (workload, configuration), then `repeat` rounds; inside a round every
     workload runs under every configuration in turn, so that drift on a noisy machine spreads
     evenly. Returns the runs and the baseline's output per workload."""
-    paths = workloads()
+    paths = workloads(suite)
     runs: list[Run] = []
     reference: dict[str, bytes] = {}
     total = len(names) * len(matrix) * (repeat + 1)
@@ -143,9 +166,10 @@ def _cell(value, ratio, metric) -> str:
     return shown if ratio is None else f"{shown} ({ratio:.2f}x)"
 
 
-def format_tables(runs: list[Run], config_names: list[str], workload_names: list[str], markdown: bool = False) -> str:
+def format_tables(runs: list[Run], config_names: list[str], workload_names: list[str], markdown: bool = False,
+                  baseline: str = BASELINE) -> str:
     med = medians(runs)
-    rat = ratios(med)
+    rat = ratios(med, baseline)
     geo = geometric_means(rat, config_names, workload_names)
     blocks = []
     for title, metric in TABLES:
@@ -163,12 +187,12 @@ def format_tables(runs: list[Run], config_names: list[str], workload_names: list
             rows.append(cells)
         rows.append(["geometric mean", *[f"{geo[c][metric]:.2f}x" if geo[c][metric] else "-" for c in config_names]])
         if markdown:
-            lines = [f"**{title}** (median, ratio to {BASELINE})", "",
+            lines = [f"**{title}** (median, ratio to {baseline})", "",
                      "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
             lines += ["| " + " | ".join(r) + " |" for r in rows]
         else:
             widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-            lines = [f"{title} (median, ratio to {BASELINE})"]
+            lines = [f"{title} (median, ratio to {baseline})"]
             lines += ["  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(r))
                       for r in [header, *rows]]
         blocks.append("\n".join(lines))

@@ -17,9 +17,13 @@ README_BEGIN, README_END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("workloads", nargs="*", metavar="WORKLOAD", help="workloads to run (default: all)")
-    parser.add_argument("--configs", default=DEFAULT_CONFIGS,
-                        help=f"comma-separated configurations (default: {DEFAULT_CONFIGS}); "
-                             "'stock' is always measured first, as the baseline of the ratios")
+    parser.add_argument("--suite", default="workloads", choices=("workloads", "temporaries", "cpu"),
+                        help="benchmarks/workloads (default), benchmarks/temporaries (early freeing's memory) or "
+                             "benchmarks/cpu (early freeing's time); each has its own default configurations and "
+                             "ratio baseline")
+    parser.add_argument("--configs", default=None,
+                        help=f"comma-separated configurations (default for the workloads suite: {DEFAULT_CONFIGS}); "
+                             "'stock' is always measured first, as the reference for every output")
     parser.add_argument("--repeat", type=int, default=3, metavar="N", help="measured runs per pair (default 3)")
     parser.add_argument("--scale", type=float, default=1.0, help="workload size factor (default 1.0)")
     parser.add_argument("--json", metavar="FILE", help="write every run and the summary as JSON")
@@ -69,8 +73,10 @@ def main(args: argparse.Namespace) -> int:
         return pyperformance_main(args)
     from shrinkpy import bench
 
-    available = bench.workloads()
-    matrix, skipped = resolve_configs(args.configs)
+    suite = bench.SUITES[args.suite]
+    available = bench.workloads(args.suite)
+    matrix, skipped = resolve_configs(args.configs or suite.configs)
+    baseline = suite.baseline if any(c.name == suite.baseline for c in matrix) else "stock"
     if args.list:
         print("workloads:", " ".join(available))
         print("configurations:", " ".join(c.name for c in matrix))
@@ -86,19 +92,22 @@ def main(args: argparse.Namespace) -> int:
         print(f"shrinkpy bench: skipping {name}: {reason}", file=sys.stderr)
 
     extra = ["--scale", str(args.scale)] if args.scale != 1.0 else []
-    runs, _ = bench.run_matrix(names, matrix, max(1, args.repeat), extra, progress=bench.progress_printer)
+    runs, _ = bench.run_matrix(names, matrix, max(1, args.repeat), extra, progress=bench.progress_printer,
+                               suite=args.suite)
     config_names = [c.name for c in matrix]
-    print(bench.format_tables(runs, config_names, names))
+    print(bench.format_tables(runs, config_names, names, baseline=baseline))
     wrong = sorted({(r.workload, r.config) for r in runs if not r.output_ok})
 
+    against = "Debian's python3.11 (pymalloc)" if baseline == "stock" else baseline
     header = (f"Measured by `{command_line()}` on {datetime.date.today().isoformat()}, {machine()}; "
               f"medians of {args.repeat} runs after one warm-up, configurations alternating run by run; "
-              f"ratios to Debian's python3.11 (pymalloc) in the same run.")
+              f"ratios to {against} in the same run.")
     if skipped:
         header += " Not measured: " + "; ".join(f"{n} ({r})" for n, r in skipped) + "."
     if args.json:
         med = bench.medians(runs)
-        summary = {"geometric_means": bench.geometric_means(bench.ratios(med), config_names, names),
+        summary = {"baseline": baseline,
+                   "geometric_means": bench.geometric_means(bench.ratios(med, baseline), config_names, names),
                    "medians": [{"workload": w, "config": c, **row} for (w, c), row in med.items()]}
         doc = {"schema": "shrinkpy-bench/1", "date": datetime.datetime.now().isoformat(timespec="seconds"),
                "machine": machine(), "command": command_line(), "scale": args.scale, "repeat": args.repeat,
@@ -110,7 +119,8 @@ def main(args: argparse.Namespace) -> int:
         from shrinkpy.plot import peak_rss_bars
         peak_rss_bars(bench.medians(runs), config_names, names, args.plot, "Peak RSS per workload (lower is better)")
     if args.readme:
-        update_readme(Path(args.readme), header + "\n\n" + bench.format_tables(runs, config_names, names, markdown=True))
+        update_readme(Path(args.readme), header + "\n\n" + bench.format_tables(runs, config_names, names, markdown=True,
+                                                                              baseline=baseline), args.suite)
     if wrong:
         print("shrinkpy bench: output differs from stock python3.11 for: " +
               ", ".join(f"{w} under {c}" for w, c in wrong), file=sys.stderr)
@@ -118,13 +128,21 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def update_readme(path: Path, body: str) -> None:
+def readme_markers(suite: str = "workloads") -> tuple[str, str]:
+    """The comments around a suite's results section: `bench` for the workloads, `bench-SUITE` else."""
+    if suite == "workloads":
+        return README_BEGIN, README_END
+    return f"<!-- bench-{suite}:begin -->", f"<!-- bench-{suite}:end -->"
+
+
+def update_readme(path: Path, body: str, suite: str = "workloads") -> None:
+    begin, end = readme_markers(suite)
     text = path.read_text()
-    if README_BEGIN not in text or README_END not in text:
-        raise SystemExit(f"shrinkpy bench: {path} has no {README_BEGIN} ... {README_END} section")
-    before, rest = text.split(README_BEGIN, 1)
-    _, after = rest.split(README_END, 1)
-    path.write_text(f"{before}{README_BEGIN}\n{body}\n{README_END}{after}")
+    if begin not in text or end not in text:
+        raise SystemExit(f"shrinkpy bench: {path} has no {begin} ... {end} section")
+    before, rest = text.split(begin, 1)
+    _, after = rest.split(end, 1)
+    path.write_text(f"{before}{begin}\n{body}\n{end}{after}")
 
 
 def pyperformance_main(args: argparse.Namespace) -> int:
@@ -133,7 +151,7 @@ def pyperformance_main(args: argparse.Namespace) -> int:
     if pyperformance_driver.command() is None:
         print(pyperformance_driver.INSTALL_HINT, file=sys.stderr)
         return 2
-    matrix, skipped = resolve_configs(args.configs)
+    matrix, skipped = resolve_configs(args.configs or DEFAULT_CONFIGS)
     for name, reason in skipped:
         print(f"shrinkpy bench: skipping {name}: {reason}", file=sys.stderr)
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
