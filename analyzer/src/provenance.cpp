@@ -388,10 +388,10 @@ ModuleProvenance Driver::run() {
         // Constants live in co_consts anyway; functions are small, and looked up by name (pickle,
         // multiprocessing) or read from frames by error reporters.
         p.pointless.assign(p.plain.size(), 0);
-        p.element.assign(p.plain.size(), 0);
+        p.made.assign(p.plain.size(), 0);
         for (std::size_t slot = 0; slot < p.pointless.size() && slot < f.holds_function.size(); ++slot) {
             p.pointless[slot] = f.holds_function[slot] || !f.holds_other[slot];
-            p.element[slot] = !f.holds_non_element[slot] && f.holds_other[slot];
+            p.made[slot] = f.holds_made[slot];
         }
         if (k == 0) {
             // Module code: names a function puts non-plain data into are not plain.

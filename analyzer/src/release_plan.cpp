@@ -234,7 +234,7 @@ CodeProvenance with_cells(const CodeProvenance& p, const CodeObject& code, const
     out.plain.assign(n, 0);
     out.pinned.assign(n, 0);
     out.pointless.assign(n, 0);
-    out.element.assign(n, 0);
+    out.made.assign(n, 1);
     out.handle_of.assign(n, -1);
     out.why_not.assign(n, {});
     out.inplace_concat = p.inplace_concat;
@@ -256,7 +256,7 @@ CodeProvenance with_cells(const CodeProvenance& p, const CodeObject& code, const
         out.plain[v] = k < p.plain.size() && p.plain[k];
         out.pinned[v] = k < p.pinned.size() && p.pinned[k];
         out.pointless[v] = k < p.pointless.size() && p.pointless[k];
-        out.element[v] = k < p.element.size() && p.element[k];
+        out.made[v] = k >= p.made.size() || p.made[k];
         if (k < p.handle_of.size() && p.handle_of[k] >= 0)
             out.handle_of[v] = to_vars[static_cast<std::size_t>(p.handle_of[k])];
     }
@@ -467,10 +467,12 @@ CodePlan plan_releases(const CodeAnalysis& a, bool is_module, const CodeProvenan
                 if (own && loops[b] && provenance != nullptr && i < provenance->inplace_concat.size() &&
                     provenance->inplace_concat[i])
                     continue;
-                // Inside a loop: module-level names cost a dict deletion every iteration, and a loop
-                // variable's element is still held by what is iterated. Neither is worth it.
+                // Inside a loop a release costs every iteration: only for what may be large (made
+                // here by a call or a build; not numbers from arithmetic, not the loop's elements,
+                // which what is iterated still holds), and never for module-level names (a dict
+                // deletion each time).
                 if (loops[b] &&
-                    (!function || (provenance != nullptr && s < provenance->element.size() && provenance->element[s])))
+                    (!function || provenance == nullptr || (s < provenance->made.size() && !provenance->made[s])))
                     continue;
                 ReleaseKind kind = ReleaseKind::after_last_use;
                 for (std::uint32_t j = i + 1; own && j < bb.end; ++j) {
@@ -488,6 +490,9 @@ CodePlan plan_releases(const CodeAnalysis& a, bool is_module, const CodeProvenan
     for (const EntryDeath& d : entry_deaths(cfg, live, bound)) {
         const BasicBlock& bb = cfg.blocks[d.block];
         if (d.block == 0 || bb.is_handler || !allowed[d.slot] || bb.size() == 0) continue;
+        if (loops[d.block] &&
+            (!function || provenance == nullptr || (d.slot < provenance->made.size() && !provenance->made[d.slot])))
+            continue;  // the same rule as for loads inside loops
         if (!work[bb.begin] && !does_work(instrs.instrs[bb.begin].opcode)) continue;
         if (seen.insert({kNoBlock - d.block, d.slot}).second)
             plan.releases.push_back(PlannedRelease{d.slot, d.block, ReleaseKind::on_entry});

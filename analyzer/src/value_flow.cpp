@@ -49,7 +49,7 @@ Value meet(const Value& a, const Value& b) {
         v.handle_loaded = a.handle_loaded && b.handle_loaded;
     }
     if (a.loaded_at == b.loaded_at) v.loaded_at = a.loaded_at;
-    v.element = a.element && b.element;
+    v.made = a.made || b.made;
     if (a.constant == b.constant) v.constant = a.constant;
     return v;
 }
@@ -199,7 +199,7 @@ void Interpreter::store_var(std::int32_t slot, const Value& v) {
     store_code_[s] = store_code_[s] == unset ? v.code : (store_code_[s] == v.code ? v.code : nullptr);
     if (v.code != nullptr) out_.holds_function[s] = 1;
     if (v.constant < 0) out_.holds_other[s] = 1;
-    if (!v.element) out_.holds_non_element[s] = 1;
+    if (v.made) out_.holds_made[s] = 1;
     if (v.handle_of >= 0 && env_.handle_rule && v.handle_of != slot) store_handle_[s] = v.handle_of;
     if (v.origin.kind == Origin::Kind::var && v.origin.id != static_cast<std::uint32_t>(slot)) {
         const std::int32_t a = find_root(alias_, slot), b = find_root(alias_, static_cast<std::int32_t>(v.origin.id));
@@ -331,6 +331,7 @@ void Interpreter::call(std::uint32_t nargs, Stack& stack) {
     // Calling a function is not letting it escape; using a handle as a receiver is a use of it.
     if (!first.null) consume(Value{.handle_of = second.handle_of, .handle_loaded = second.handle_loaded});
     for (const Value& a : args) consume(a);
+    result.made = true;
     stack.resize(base);
     stack.push_back(result);
     stack.push_back(unknown());  // CALL takes this pair and leaves `result` (see stack_io)
@@ -441,6 +442,7 @@ void Interpreter::transfer(std::uint32_t index, Stack& stack, bool jump) {
             const Value& h = left.handle_of >= 0 ? left : right;
             v.handle_of = h.handle_of;
             v.handle_loaded = h.handle_loaded;
+            v.made = left.made || right.made;
             stack.push_back(v);
             return;
         }
@@ -450,7 +452,8 @@ void Interpreter::transfer(std::uint32_t index, Stack& stack, bool jump) {
             stack.push_back(Value{.plain = container.plain,
                                   .origin = container.origin,
                                   .handle_of = container.handle_of,
-                                  .handle_loaded = container.handle_loaded});
+                                  .handle_loaded = container.handle_loaded,
+                                  .made = key.made});
             return;
         }
         case op::STORE_SUBSCR: {
@@ -517,6 +520,7 @@ void Interpreter::transfer(std::uint32_t index, Stack& stack, bool jump) {
             consume(kwargs);
             consume(args);
             Value result;
+            result.made = true;
             if (callable.code != nullptr) {
                 if (collect_) out_.calls.push_back(FlowFacts::CallSite{callable.code, {}, {}, false});
                 consume(callable);
@@ -540,7 +544,7 @@ void Interpreter::transfer(std::uint32_t index, Stack& stack, bool jump) {
                 pop();
             } else {
                 const Value it = peek(1);
-                stack.push_back(Value{.plain = it.plain, .origin = it.origin, .element = true});
+                stack.push_back(Value{.plain = it.plain, .origin = it.origin});
             }
             return;
         case op::UNPACK_SEQUENCE:
@@ -552,8 +556,7 @@ void Interpreter::transfer(std::uint32_t index, Stack& stack, bool jump) {
                 stack.push_back(Value{.plain = seq.plain,
                                       .origin = seq.origin,
                                       .handle_of = seq.handle_of,
-                                      .handle_loaded = seq.handle_loaded,
-                                      .element = seq.element});
+                                      .handle_loaded = seq.handle_loaded});
             }
             return;
         }
@@ -561,7 +564,7 @@ void Interpreter::transfer(std::uint32_t index, Stack& stack, bool jump) {
         case op::FORMAT_VALUE: {
             const int pops = stack_io(in.opcode, in.arg, jump)->pops;
             for (int k = 0; k < pops; ++k) consume(Value{.code = pop().code});
-            stack.push_back(plain_value());
+            stack.push_back(Value{.plain = true, .made = true});
             return;
         }
         case op::BUILD_TUPLE:
@@ -577,7 +580,8 @@ void Interpreter::transfer(std::uint32_t index, Stack& stack, bool jump) {
                 plain = plain && v.plain;
                 consume(v);
             }
-            stack.push_back(Value{.plain = plain});
+            // A slice makes its subscript a new container (x[1::3]); a tuple of numbers is small.
+            stack.push_back(Value{.plain = plain, .made = in.opcode != op::BUILD_TUPLE});
             return;
         }
         case op::LIST_APPEND:
@@ -774,8 +778,8 @@ FlowFacts Interpreter::run() {
         out_.pinned.assign(n, 0);
         out_.holds_function.assign(n, 0);
         out_.holds_other.assign(n, 0);
-        out_.holds_non_element.assign(n, 0);
-        for (std::uint32_t a : vars_.entry_bound) out_.holds_other[a] = out_.holds_non_element[a] = 1;  // arguments
+        out_.holds_made.assign(n, 0);
+        for (std::uint32_t a : vars_.entry_bound) out_.holds_other[a] = out_.holds_made[a] = 1;  // arguments
         out_.inplace_concat.assign(ninstr, 0);
         out_.why_not.assign(n, {});
         store_plain_.assign(n, 1);
@@ -841,7 +845,7 @@ FlowFacts Interpreter::run() {
     none.pinned.assign(n, 1);
     none.holds_function.assign(n, 0);
     none.holds_other.assign(n, 1);
-    none.holds_non_element.assign(n, 1);
+    none.holds_made.assign(n, 1);
     none.inplace_concat.assign(ninstr, 0);
     none.why_not.assign(n, "the value analysis could not follow this code");
     none.returns_plain = false;

@@ -57,7 +57,8 @@ struct Value {
     bool handle_loaded = false;            // ... read from a variable that holds it (release_plan.cpp
                                            // keeps the source alive to the consuming instruction)
     std::int32_t loaded_at = -1;           // the LOAD_FAST that pushed it
-    bool element = false;                  // an element of an iteration (FOR_ITER), or a part of one
+    bool made = false;                     // made here by a call, a container or string build, or
+                                           // arithmetic on such a value: possibly large
 
     bool operator==(const Value&) const = default;
 };
@@ -93,15 +94,15 @@ struct Environment {
 
 // What the final pass learnt about one code object.
 struct FlowFacts {
-    std::vector<std::uint8_t> plain;              // per variable
-    std::vector<std::uint8_t> tainted;            // per variable: non-plain data was put into it
-    std::vector<std::uint8_t> holds_function;     // per variable: a function object is stored in it
-    std::vector<std::uint8_t> holds_other;        // per variable: something not a constant is stored in it
-    std::vector<std::uint8_t> holds_non_element;  // per variable: something not an iteration element is stored in it
-    std::vector<std::int32_t> handle_of;          // per variable: it holds a handle of that variable
-    std::vector<std::uint8_t> pinned;             // per variable: a handle of it escapes our view
-    std::vector<std::uint8_t> inplace_concat;     // per instruction: LOAD of `x = x + y` into x
-    std::vector<std::string> why_not;             // per variable: first reason it is not plain
+    std::vector<std::uint8_t> plain;           // per variable
+    std::vector<std::uint8_t> tainted;         // per variable: non-plain data was put into it
+    std::vector<std::uint8_t> holds_function;  // per variable: a function object is stored in it
+    std::vector<std::uint8_t> holds_other;     // per variable: something not a constant is stored in it
+    std::vector<std::uint8_t> holds_made;      // per variable: a made value is stored in it (see Value)
+    std::vector<std::int32_t> handle_of;       // per variable: it holds a handle of that variable
+    std::vector<std::uint8_t> pinned;          // per variable: a handle of it escapes our view
+    std::vector<std::uint8_t> inplace_concat;  // per instruction: LOAD of `x = x + y` into x
+    std::vector<std::string> why_not;          // per variable: first reason it is not plain
     // Observed call sites and effects, merged into the summaries by the driver.
     struct CallSite {
         const CodeObject* callee = nullptr;

@@ -1,7 +1,7 @@
 """Fannkuch-redux (pyperformance's fannkuch): list slicing, reversal and swaps of small permutations
 in nested loops.
 
-    fannkuch.py [--scale F] [--n N]
+    fannkuch.py [--scale F] [--n N] [--rounds R]
 """
 
 from workload_support import arguments, checksum
@@ -44,9 +44,9 @@ def fannkuch(n):
 
 
 def main():
-    args = arguments(__doc__.splitlines()[0], n=9).parse_args()
+    args = arguments(__doc__.splitlines()[0], n=9, rounds=3).parse_args()
     n = args.n if args.scale >= 1 else 7
-    flips = fannkuch(n)
+    flips = [fannkuch(n) for _ in range(args.rounds)][-1]
     print(f"fannkuch({n}) = {flips}, checksum {checksum(flips)}")
 
 

@@ -16,7 +16,7 @@ def document(rng, n):
 
 
 def main():
-    args = arguments(__doc__.splitlines()[0], documents=60000).parse_args()
+    args = arguments(__doc__.splitlines()[0], documents=80000).parse_args()
     rng = random.Random(args.seed)
     total = 0.0
     size = 0

@@ -64,7 +64,7 @@ def energy(system, pairs):
 
 
 def main():
-    args = arguments(__doc__.splitlines()[0], steps=200000).parse_args()
+    args = arguments(__doc__.splitlines()[0], steps=400000).parse_args()
     system = bodies()
     pairs = [(system[i][0], system[i][1], system[i][2], system[j][0], system[j][1], system[j][2])
              for i in range(len(system) - 1) for j in range(i + 1, len(system))]

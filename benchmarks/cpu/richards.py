@@ -184,7 +184,7 @@ def run_once():
 
 
 def main():
-    args = arguments(__doc__.splitlines()[0], iterations=60).parse_args()
+    args = arguments(__doc__.splitlines()[0], iterations=200).parse_args()
     results = [run_once() for _ in range(max(1, int(args.iterations * args.scale)))]
     print(f"{len(results)} runs, {results[0]}, checksum {checksum(results)}")
 

@@ -36,7 +36,7 @@ def eval_ata_times_u(u):
 
 
 def main():
-    args = arguments(__doc__.splitlines()[0], n=350).parse_args()
+    args = arguments(__doc__.splitlines()[0], n=500).parse_args()
     n = max(20, int(args.n * args.scale))
     u = [1] * n
     for _ in range(10):
