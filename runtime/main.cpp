@@ -42,6 +42,25 @@ alloc::AllocatorKind choose_allocator(const Options& options, const char* cpytho
     return kind_from_name(options.text(OptionId::allocator));
 }
 
+// SHRINKPY_GC_THRESHOLD, when it differs from CPython's default: gc.set_threshold(n), keeping the
+// older generations' thresholds. 3.11 has no C API for it, so through the gc module (built in).
+bool apply_gc_threshold(const Options& options) {
+    if (options.source(OptionId::gc_threshold) == OptionSource::built_in_default) return true;
+    PyObject* gc = PyImport_ImportModule("gc");
+    PyObject* old = gc ? PyObject_CallMethod(gc, "get_threshold", nullptr) : nullptr;
+    PyObject* done = nullptr;
+    if (old != nullptr && PyTuple_Check(old) && PyTuple_GET_SIZE(old) == 3) {
+        done =
+            PyObject_CallMethod(gc, "set_threshold", "KOO", (unsigned long long)options.number(OptionId::gc_threshold),
+                                PyTuple_GET_ITEM(old, 1), PyTuple_GET_ITEM(old, 2));
+    }
+    Py_XDECREF(done);
+    Py_XDECREF(old);
+    Py_XDECREF(gc);
+    if (done == nullptr) PyErr_Print();
+    return done != nullptr;
+}
+
 int run(int argc, char** argv) {
     std::vector<std::string> warnings;
     std::optional<std::string> error;
@@ -89,6 +108,7 @@ int run(int argc, char** argv) {
     if (!PyStatus_Exception(status)) status = Py_InitializeFromConfig(&config);
     PyConfig_Clear(&config);
     if (PyStatus_Exception(status)) Py_ExitStatusException(status);
+    if (!apply_gc_threshold(options)) return 2;
     start_early_free();
     return Py_RunMain();
 }

@@ -120,7 +120,8 @@ def main(args: argparse.Namespace) -> int:
         peak_rss_bars(bench.medians(runs), config_names, names, args.plot, "Peak RSS per workload (lower is better)")
     if args.readme:
         update_readme(Path(args.readme), header + "\n\n" + bench.format_tables(runs, config_names, names, markdown=True,
-                                                                              baseline=baseline), args.suite)
+                                                                              baseline=baseline),
+                      *readme_markers(args.suite))
     if wrong:
         print("shrinkpy bench: output differs from stock python3.11 for: " +
               ", ".join(f"{w} under {c}" for w, c in wrong), file=sys.stderr)
@@ -135,11 +136,10 @@ def readme_markers(suite: str = "workloads") -> tuple[str, str]:
     return f"<!-- bench-{suite}:begin -->", f"<!-- bench-{suite}:end -->"
 
 
-def update_readme(path: Path, body: str, suite: str = "workloads") -> None:
-    begin, end = readme_markers(suite)
+def update_readme(path: Path, body: str, begin: str = README_BEGIN, end: str = README_END) -> None:
     text = path.read_text()
     if begin not in text or end not in text:
-        raise SystemExit(f"shrinkpy bench: {path} has no {begin} ... {end} section")
+        raise SystemExit(f"shrinkpy: {path} has no {begin} ... {end} section")
     before, rest = text.split(begin, 1)
     _, after = rest.split(end, 1)
     path.write_text(f"{before}{begin}\n{body}\n{end}{after}")

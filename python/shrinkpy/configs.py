@@ -70,7 +70,13 @@ def shrinkpython(allocator: str | None = None) -> Config:
 
 
 def trimmed_interpreter(board: str = "host") -> Path:
+    """The interpreter `shrinkpy build --board BOARD` packs (fully static, its board's defaults)."""
     return REPO / "dist" / board / "bin" / "python3.11"
+
+
+def trimmed(board: str = "host") -> Config:
+    return Config(f"trimmed-{board}", f"trimmed {board} interpreter, its board's defaults",
+                  str(trimmed_interpreter(board)))
 
 
 def named() -> dict[str, Config]:

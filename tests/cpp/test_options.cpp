@@ -99,5 +99,47 @@ TEST(Options, JsonListsEveryOption) {
     EXPECT_NE(json.find(R"("choices":["pymalloc","malloc","mimalloc"])"), std::string::npos);
 }
 
+// A board's interpreter (boards/) has its profile's values compiled in; the environment still wins.
+TEST(BoardDefaults, ApplyUnderTheEnvironment) {
+    Env env{{{"SHRINKPY_GC_THRESHOLD", "900"}}};
+    std::vector<std::string> warnings;
+    std::optional<std::string> error;
+    Options o = Options::read(env.lookup(), "SHRINKPY_ALLOCATOR=malloc,SHRINKPY_GC_THRESHOLD=500", warnings, error);
+    EXPECT_FALSE(error);
+    EXPECT_TRUE(warnings.empty());
+    EXPECT_EQ(o.text(OptionId::allocator), "malloc");
+    EXPECT_EQ(o.source(OptionId::allocator), OptionSource::board);
+    EXPECT_EQ(o.number(OptionId::gc_threshold), 900u);
+    EXPECT_EQ(o.source(OptionId::gc_threshold), OptionSource::environment);
+    EXPECT_EQ(o.source(OptionId::report), OptionSource::built_in_default);
+    EXPECT_NE(format_options(o, true).find(R"("source":"board")"), std::string::npos);
+}
+
+TEST(BoardDefaults, AnInvalidOneIsAnError) {
+    for (const char* board :
+         {"SHRINKPY_ALLOCATOR=tcmalloc", "SHRINKPY_NO_SUCH=1", "SHRINKPY_ALLOCATOR", "SHRINKPY_GC_THRESHOLD=many"}) {
+        Env env;
+        std::vector<std::string> warnings;
+        std::optional<std::string> error;
+        Options::read(env.lookup(), board, warnings, error);
+        EXPECT_TRUE(error) << board;
+    }
+}
+
+TEST(BoardDefaults, NoneInShrinkpythonItself) {
+    EXPECT_EQ(board_defaults(), "");
+    EXPECT_EQ(board_name(), "");
+}
+
+TEST(Options, GcThresholdIsAWholeNumber) {
+    Env env{{{"SHRINKPY_GC_THRESHOLD", "-5"}}};
+    std::vector<std::string> warnings;
+    std::optional<std::string> error;
+    Options o = Options::read(env.lookup(), warnings, error);
+    EXPECT_FALSE(error);
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_EQ(o.number(OptionId::gc_threshold), 700u);
+}
+
 }  // namespace
 }  // namespace shrinkpy::runtime
