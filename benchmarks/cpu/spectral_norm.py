@@ -11,28 +11,19 @@ def eval_a(i, j):
     return 1.0 / ((i + j) * (i + j + 1) // 2 + i + 1)
 
 
-def eval_times_u(func, u):
-    return [func((i, u)) for i in range(len(list(u)))]
-
-
-def part_a_times_u(i_u):
-    i, u = i_u
+def part_times_u(i, u, transposed):
     partial_sum = 0
     for j, u_j in enumerate(u):
-        partial_sum += eval_a(i, j) * u_j
+        partial_sum += (eval_a(j, i) if transposed else eval_a(i, j)) * u_j
     return partial_sum
 
 
-def part_at_times_u(i_u):
-    i, u = i_u
-    partial_sum = 0
-    for j, u_j in enumerate(u):
-        partial_sum += eval_a(j, i) * u_j
-    return partial_sum
+def eval_times_u(u, transposed):
+    return [part_times_u(i, u, transposed) for i in range(len(u))]
 
 
 def eval_ata_times_u(u):
-    return eval_times_u(part_at_times_u, eval_times_u(part_a_times_u, u))
+    return eval_times_u(eval_times_u(u, False), True)
 
 
 def main():
