@@ -156,9 +156,13 @@ def _cache_read(candidates, source_hash):
         head = _bootstrap_external.MAGIC_NUMBER + _CACHE_MARK + source_hash
         if data.startswith(head):
             try:
-                return marshal.loads(memoryview(data)[len(head):])
+                payload = marshal.loads(memoryview(data)[len(head):])
             except (EOFError, ValueError, TypeError):
                 continue
+            # Anything but what _cache_write() writes (another writer's format, a torn file): a miss.
+            if (type(payload) is tuple and len(payload) == 3 and type(payload[0]) is type(_cache_read.__code__)
+                    and type(payload[1]) is tuple and type(payload[2]) is tuple):
+                return payload
     return None
 
 
@@ -243,15 +247,28 @@ def rewrite_main(code, filename, source=None, module_level=True):
     text of -c; a script's is read from `filename` (only to find pragma lines)."""
     if _state is None or _state.disabled or _observed():
         return code
+    path = None
     if source is not None:
         source = source.encode("utf-8", "surrogateescape")
     elif filename and not filename.startswith("<"):
         try:
             with open(filename, "rb") as f:
                 source = f.read()
+            path = filename
         except OSError:
             pass
-    new_code, releases, skips = _rewrite("__main__", code, source or b"", module_level)
+    # A script's rewritten code is cached like a module's: a second run needs no analysis at all.
+    cached = candidates = source_hash = None
+    if path is not None:
+        source_hash = _imp.source_hash(_bootstrap_external._RAW_MAGIC_NUMBER, source)
+        candidates = _LazyList(_candidates(path, module_level))
+        cached = _cache_read(candidates, source_hash)
+    if cached is not None:
+        new_code, releases, skips = cached
+    else:
+        new_code, releases, skips = _rewrite("__main__", code, source or b"", module_level)
+        if path is not None and not sys.dont_write_bytecode:
+            _cache_write(candidates, source_hash, (new_code, releases, skips))
     if releases:
         _state.rewritten.append((new_code, lambda: code))  # __main__'s original: one code tree, kept
     _state.record("__main__", releases, skips)
