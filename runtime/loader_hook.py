@@ -211,6 +211,20 @@ def _rewrite(name, code, source, module_level):
     return new_code, tuple(releases), tuple(skips)
 
 
+def _cached_rewrite(name, path, source, original, module_level):
+    """The rewritten code of the file at `path` from the cache, or `original()` rewritten now (and
+    cached unless bytecode writing is off): (code, releases, skips)."""
+    source_hash = _imp.source_hash(_bootstrap_external._RAW_MAGIC_NUMBER, source)
+    candidates = _LazyList(_candidates(path, module_level))
+    cached = _cache_read(candidates, source_hash)
+    if cached is not None:
+        return cached
+    result = _rewrite(name, original(), source, module_level)
+    if not sys.dont_write_bytecode:
+        _cache_write(candidates, source_hash, result)
+    return result
+
+
 def _get_code(loader, fullname):
     original = _state.original_get_code
     if _state.disabled or _observed():
@@ -226,16 +240,7 @@ def _get_code(loader, fullname):
         source = loader.get_data(path)
     except OSError:
         return original(loader, fullname)
-    source_hash = _imp.source_hash(_bootstrap_external._RAW_MAGIC_NUMBER, source)
-    candidates = _LazyList(_candidates(path, module_level))
-    cached = _cache_read(candidates, source_hash)
-    if cached is not None:
-        code, releases, skips = cached
-    else:
-        original_code = original(loader, fullname)
-        code, releases, skips = _rewrite(fullname, original_code, source, module_level)
-        if not sys.dont_write_bytecode:
-            _cache_write(candidates, source_hash, (code, releases, skips))
+    code, releases, skips = _cached_rewrite(fullname, path, source, lambda: original(loader, fullname), module_level)
     if releases:
         _state.rewritten.append((code, lambda: original(loader, fullname)))
     _state.record("__main__" if module_level else fullname, releases, skips)
@@ -258,17 +263,10 @@ def rewrite_main(code, filename, source=None, module_level=True):
         except OSError:
             pass
     # A script's rewritten code is cached like a module's: a second run needs no analysis at all.
-    cached = candidates = source_hash = None
     if path is not None:
-        source_hash = _imp.source_hash(_bootstrap_external._RAW_MAGIC_NUMBER, source)
-        candidates = _LazyList(_candidates(path, module_level))
-        cached = _cache_read(candidates, source_hash)
-    if cached is not None:
-        new_code, releases, skips = cached
+        new_code, releases, skips = _cached_rewrite("__main__", path, source, lambda: code, module_level)
     else:
         new_code, releases, skips = _rewrite("__main__", code, source or b"", module_level)
-        if path is not None and not sys.dont_write_bytecode:
-            _cache_write(candidates, source_hash, (new_code, releases, skips))
     if releases:
         _state.rewritten.append((new_code, lambda: code))  # __main__'s original: one code tree, kept
     _state.record("__main__", releases, skips)
