@@ -22,7 +22,7 @@ BOARD         ?= host
 DEV_ENV = PYTHONPATH=$(CURDIR)/python SHRINKPY_BIN_DIR=$(CURDIR)/$(BUILD)/runtime
 
 .PHONY: all deps deps-test deps-demo deps-board deps-cross build demo test test-cross board targets bench bench-quick \
-        bench-analyzer bench-imports format lint clean
+        bench-analyzer bench-early bench-imports format lint clean
 
 all: build
 
@@ -78,6 +78,14 @@ bench: deps-demo build
 bench-quick: deps-demo build
 	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --scale 0.5 --repeat 1 \
 	    --json $(BUILD)/bench-quick.json --plot $(BUILD)/bench-quick.png
+
+# Early freeing on vs off (same interpreter, same allocator): the temporaries suite's memory and the
+# cpu suite's time, rewriting README.md's two early-freeing sections (about 8 minutes here).
+bench-early: deps-demo build
+	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --suite temporaries --readme README.md \
+	    --json $(BUILD)/bench-temporaries.json
+	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --suite cpu --repeat 5 --readme README.md \
+	    --json $(BUILD)/bench-cpu.json
 
 # Deferred imports (issue 9): every path of the tools in benchmarks/cli/ under shrinkpython with imports
 # as written and deferred, alternating; rewrites README.md's bench-imports section.

@@ -168,8 +168,9 @@ def _cache_read(candidates, key):
                 payload = marshal.loads(memoryview(data)[len(head):])
             except (EOFError, ValueError, TypeError):
                 continue
-            # (code, releases, skips), or a damaged or foreign file: then rewrite again
-            if type(payload) is tuple and len(payload) == 3 and type(payload[0]) is type(_cache_read.__code__):
+            # Anything but what _cache_write() writes (another writer's format, a torn file): a miss.
+            if (type(payload) is tuple and len(payload) == 3 and type(payload[0]) is type(_cache_read.__code__)
+                    and type(payload[1]) is tuple and type(payload[2]) is tuple):
                 return payload
     return None
 
@@ -240,6 +241,24 @@ def _rewrite(name, code, source, module_level):
     return new_code, tuple(releases), tuple(skips)
 
 
+def _cached_rewrite(name, path, source, original, module_level, imports_key=b""):
+    """The rewritten code of the file at `path` from the cache, or `original()` rewritten now (and
+    cached unless bytecode writing is off): (code, releases, skips). `original()` is what the import
+    pass left; `imports_key` names its decisions when it changed the code (_import_pass)."""
+    # The mark fixes the key's length (_cache_read compares a prefix): the source hash for code as
+    # compiled, the source hash and the import pass's decisions for code the import pass changed.
+    source_hash = _imp.source_hash(_bootstrap_external._RAW_MAGIC_NUMBER, source)
+    key = _IMPORTS_MARK + source_hash + imports_key if imports_key else _CACHE_MARK + source_hash
+    candidates = _LazyList(_candidates(path, module_level))
+    cached = _cache_read(candidates, key)
+    if cached is not None:
+        return cached
+    result = _rewrite(name, original(), source, module_level)
+    if not sys.dont_write_bytecode:
+        _cache_write(candidates, key, result)
+    return result
+
+
 def _get_code(loader, fullname):
     original = _state.original_get_code
     if _state.disabled or _observed():
@@ -256,28 +275,18 @@ def _get_code(loader, fullname):
     except OSError:
         return original(loader, fullname)
     name = "__main__" if module_level else fullname
-    imported_code, imports_key = None, b""
     # The import pass is for __main__ and user modules only, whatever the scope: deferring the
     # standard library's own imports changes what is in sys.modules when, which its code reads
     # (inspect.getmodule, doctest's globals: CPython's test_heapq).
     if _state.imports is not None and (module_level or not path.startswith(_state.library)):
-        imported_code, imports_key = _import_pass(name, original(loader, fullname), source, module_level,
-                                                  _package(loader, fullname))
-    if _state.rewrite is None:
-        return imported_code if imported_code is not None else original(loader, fullname)
-    # The mark fixes the key's length (_cache_read compares a prefix): the source hash for code as
-    # compiled, the source hash and the import pass's decisions for code the import pass changed.
-    source_hash = _imp.source_hash(_bootstrap_external._RAW_MAGIC_NUMBER, source)
-    key = _IMPORTS_MARK + source_hash + imports_key if imports_key else _CACHE_MARK + source_hash
-    candidates = _LazyList(_candidates(path, module_level))
-    cached = _cache_read(candidates, key)
-    if cached is not None:
-        code, releases, skips = cached
+        compiled, imports_key = _import_pass(name, original(loader, fullname), source, module_level,
+                                             _package(loader, fullname))
+        get_code = lambda: compiled  # noqa: E731
     else:
-        original_code = imported_code if imported_code is not None else original(loader, fullname)
-        code, releases, skips = _rewrite(fullname, original_code, source, module_level)
-        if not sys.dont_write_bytecode:
-            _cache_write(candidates, key, (code, releases, skips))
+        imports_key, get_code = b"", lambda: original(loader, fullname)
+    if _state.rewrite is None:
+        return get_code()
+    code, releases, skips = _cached_rewrite(fullname, path, source, get_code, module_level, imports_key)
     if releases:
         _state.rewritten.append((code, lambda: original(loader, fullname)))
     _state.record(name, releases, skips)
@@ -289,19 +298,27 @@ def rewrite_main(code, filename, source=None, module_level=True):
     text of -c; a script's is read from `filename` (only to find pragma lines)."""
     if _state is None or _state.disabled or _observed():
         return code
+    path = None
     if source is not None:
         source = source.encode("utf-8", "surrogateescape")
     elif filename and not filename.startswith("<"):
         try:
             with open(filename, "rb") as f:
                 source = f.read()
+            path = filename
         except OSError:
             pass
+    imports_key = b""
     if _state.imports is not None and module_level:
-        code, _ = _import_pass("__main__", code, source or b"", True, None)
+        code, imports_key = _import_pass("__main__", code, source or b"", True, None)
     if _state.rewrite is None:
         return code
-    new_code, releases, skips = _rewrite("__main__", code, source or b"", module_level)
+    # A script's rewritten code is cached like a module's: a second run needs no analysis at all.
+    if path is not None:
+        new_code, releases, skips = _cached_rewrite("__main__", path, source, lambda: code, module_level,
+                                                    imports_key)
+    else:
+        new_code, releases, skips = _rewrite("__main__", code, source or b"", module_level)
     if releases:
         _state.rewritten.append((new_code, lambda: code))  # __main__'s original: one code tree, kept
     _state.record("__main__", releases, skips)

@@ -43,7 +43,19 @@ std::vector<Observer> frame_observers(const CodeObject& code, const InstrList& i
     };
     const bool class_cell = std::find(code.localsplus_names.begin(), code.localsplus_names.end(), "__class__") !=
                             code.localsplus_names.end();
-    for (const Instr& in : instrs.instrs) {
+    // `stack` and `trace` are also numpy's and many classes' attributes: frames only through inspect.
+    const auto ambiguous = [](std::string_view n) { return n == "stack" || n == "trace"; };
+    const auto receiver_is_inspect = [&](std::size_t i) {
+        if (i == 0) return false;
+        const Instr& prev = instrs.instrs[i - 1];
+        const std::uint32_t index = prev.opcode == op::LOAD_GLOBAL ? prev.arg >> 1 : prev.arg;
+        if (prev.opcode == op::LOAD_GLOBAL || prev.opcode == op::LOAD_NAME) return name_at(index) == "inspect";
+        if (prev.opcode == op::LOAD_FAST || prev.opcode == op::LOAD_DEREF)
+            return index < code.localsplus_names.size() && code.localsplus_names[index] == "inspect";
+        return false;
+    };
+    for (std::size_t i = 0; i < instrs.instrs.size(); ++i) {
+        const Instr& in = instrs.instrs[i];
         std::string_view name;
         bool attribute = false;
         switch (in.opcode) {
@@ -60,7 +72,8 @@ std::vector<Observer> frame_observers(const CodeObject& code, const InstrList& i
         if (!attribute && std::find(kFrameBuiltins.begin(), kFrameBuiltins.end(), name) != kFrameBuiltins.end()) {
             add(std::string(name), "calls " + std::string(name) + "()");
         } else if (attribute &&
-                   std::find(kFrameAttributes.begin(), kFrameAttributes.end(), name) != kFrameAttributes.end()) {
+                   std::find(kFrameAttributes.begin(), kFrameAttributes.end(), name) != kFrameAttributes.end() &&
+                   (!ambiguous(name) || receiver_is_inspect(i))) {
             const std::string rule = name == "_getframe"      ? "getframe"
                                      : name == "currentframe" ? "currentframe"
                                                               : "frames";

@@ -104,6 +104,10 @@ constexpr std::array kExact = {
     Entry{"numpy.hanning", kPlain},
     Entry{"numpy.hamming", kPlain},
     Entry{"numpy.random.default_rng", kPlain},
+    Entry{"numpy.put", kMutates},
+    Entry{"numpy.putmask", kMutates},
+    Entry{"numpy.place", kMutates},
+    Entry{"numpy.copyto", kMutates},
     Entry{"operator.attrgetter", kUnknown},
     Entry{"operator.methodcaller", kUnknown},
 };
@@ -181,6 +185,52 @@ constexpr std::array kDataMethods = {
     "groupdict"sv,
     "span"sv,
 };
+// Methods of plain receivers (arrays, random generators, numbers) that return fresh numbers or
+// arrays of numbers whatever their arguments are (sizes, axes, shapes, bounds).
+constexpr std::array kNumericMethods = {
+    "normal"sv,
+    "uniform"sv,
+    "integers"sv,
+    "random"sv,
+    "standard_normal"sv,
+    "exponential"sv,
+    "poisson"sv,
+    "binomial"sv,
+    "gauss"sv,
+    "randint"sv,
+    "randrange"sv,
+    "sum"sv,
+    "mean"sv,
+    "std"sv,
+    "var"sv,
+    "min"sv,
+    "max"sv,
+    "argmax"sv,
+    "argmin"sv,
+    "argsort"sv,
+    "astype"sv,
+    "reshape"sv,
+    "ravel"sv,
+    "flatten"sv,
+    "round"sv,
+    "cumsum"sv,
+    "cumprod"sv,
+    "prod"sv,
+    "any"sv,
+    "all"sv,
+    "nonzero"sv,
+    "transpose"sv,
+    "squeeze"sv,
+    "conj"sv,
+    "bit_length"sv,
+    "is_integer"sv,
+    "as_integer_ratio"sv,
+};
+// Methods of builtin containers, deques, counters, queues and arrays that store what they are given.
+constexpr std::array kStoringMethods = {"append"sv,     "appendleft"sv, "extend"sv,     "extendleft"sv,  "insert"sv,
+                                        "add"sv,        "update"sv,     "setdefault"sv, "__setitem__"sv, "put"sv,
+                                        "put_nowait"sv, "fill"sv,       "itemset"sv,    "setfield"sv,    "push"sv,
+                                        "__iadd__"sv,   "__ior__"sv};
 // Methods whose result is an address or a descriptor of their receiver.
 constexpr std::array kHandleMethods = {"fileno"sv, "buffer_info"sv, "data_ptr"sv};
 constexpr std::array kHandleAttributes = {"ctypes"sv, "__array_interface__"sv, "__array_struct__"sv};
@@ -214,12 +264,15 @@ CallFacts call_facts(std::string_view qualified) {
 CallFacts method_facts(std::string_view name, bool receiver_plain) {
     if (contains(kHandleMethods, name)) return CallFacts{Produces::plain, true};
     if (contains(kDataMethods, name)) return kPlain;
+    if (receiver_plain && contains(kNumericMethods, name)) return kPlain;
     // A plain receiver is a builtin container, a number, an ndarray...: its methods return its
     // elements, new containers of them, or numbers.
     return receiver_plain ? kIfInputs : kUnknown;
 }
 
 bool is_handle_attribute(std::string_view name) { return contains(kHandleAttributes, name); }
+
+bool stores_arguments(std::string_view method) { return contains(kStoringMethods, method); }
 
 bool is_plain_type_name(std::string_view qualified) { return contains(kPlainTypes, qualified); }
 

@@ -34,6 +34,10 @@ CallFacts call_facts(std::string_view qualified);
 // A method called on a receiver that is plain data (a str, a list, an ndarray) or not known to be.
 CallFacts method_facts(std::string_view name, bool receiver_plain);
 
+// Methods that keep their arguments inside their receiver (list.append, dict.update, ndarray.fill):
+// the container-taint rule charges non-plain arguments of only these to the receiver.
+bool stores_arguments(std::string_view method);
+
 // Attribute loads that are handles of their object (ndarray.ctypes, __array_interface__).
 bool is_handle_attribute(std::string_view name);
 

@@ -17,6 +17,7 @@ using detail::FlowFacts;
 using detail::FunctionSummary;
 
 inline constexpr std::uint32_t kCoNewlocals = 0x0002;
+using detail::kUnsetRef;
 
 struct Node {
     const CodeAnalysis* analysis = nullptr;
@@ -39,6 +40,7 @@ public:
         env_.names = &names_;
         env_.summaries = &summaries_;
         env_.cells_plain = &cells_plain_;
+        env_.cells_ref = &cells_ref_;
         env_.cell_of_slot = &cell_of_slot_;
         env_.handle_rule = options.handle_rule;
         env_.taint_rule = options.taint_rule;
@@ -51,8 +53,16 @@ private:
     void assign_cells();
     void scan_global_writers();
     void build_environment(const FlowFacts& module_facts);
-    bool update(const std::vector<FlowFacts>& facts);
+    // Merges what the code objects' flows saw into the summaries; true when anything changed.
+    // First only what arguments are (refs_only), then, with those settled, plainness.
+    bool update(const std::vector<FlowFacts>& facts, bool refs_only);
     std::vector<std::uint8_t> args_plain(const Node& n) const;
+    std::vector<std::uint8_t> cells_key() const {  // the cells' state, for input_key()
+        std::vector<std::uint8_t> key(cells_plain_);
+        for (std::uint32_t r : cells_ref_) key.push_back(static_cast<std::uint8_t>(r * 31u + (r >> 8)));
+        return key;
+    }
+    std::vector<std::uint32_t> args_ref(const Node& n) const;
 
     ProvenanceOptions options_;
     std::vector<Node> nodes_;
@@ -60,6 +70,7 @@ private:
     detail::Environment env_;
     std::unordered_map<const CodeObject*, FunctionSummary> summaries_;
     std::vector<std::uint8_t> cells_plain_;
+    std::vector<std::uint32_t> cells_ref_;
     std::unordered_map<const CodeObject*, std::vector<std::int32_t>> cell_of_slot_;
     SlotUniverse module_names_;
     std::set<std::string> written_by_functions_;  // global, nonlocal-at-module or del by nested code
@@ -71,10 +82,11 @@ private:
 
 // Everything a function's value flow depends on besides its own code: its arguments, the
 // environment, cells, and the summaries of the functions it called. Unchanged: reuse its facts.
-std::string input_key(const std::vector<std::uint8_t>& args, std::uint64_t environment,
-                      const std::vector<std::uint8_t>& cells, const FlowFacts& last,
+std::string input_key(const std::vector<std::uint8_t>& args, const std::vector<std::uint32_t>& refs,
+                      std::uint64_t environment, const std::vector<std::uint8_t>& cells, const FlowFacts& last,
                       const std::unordered_map<const CodeObject*, FunctionSummary>& summaries) {
     std::string key(args.begin(), args.end());
+    for (std::uint32_t r : refs) key += std::to_string(r) + ",";
     key += "|" + std::to_string(environment) + "|" + std::string(cells.begin(), cells.end()) + "|";
     for (const FlowFacts::CallSite& site : last.calls) {
         const auto it = summaries.find(site.callee);
@@ -96,6 +108,7 @@ void Driver::assign_cells() {
             if (code.kind(i) & kFastCell) {
                 slots[i] = static_cast<std::int32_t>(cells_plain_.size());
                 cells_plain_.push_back(1);
+                cells_ref_.push_back(kUnsetRef);
             } else if (code.kind(i) & kFastFree) {
                 for (std::int32_t p = nodes_[k].parent; p >= 0; p = nodes_[static_cast<std::size_t>(p)].parent) {
                     const CodeObject& owner = *nodes_[static_cast<std::size_t>(p)].analysis->code;
@@ -181,21 +194,37 @@ void Driver::build_environment(const FlowFacts& module_facts) {
     }
 }
 
+std::vector<std::uint32_t> Driver::args_ref(const Node& n) const {
+    const auto it = summaries_.find(n.analysis->code);
+    if (it == summaries_.end() || !it->second.callers_known) return {};
+    std::vector<std::uint32_t> out = it->second.params_ref;
+    for (std::uint32_t& r : out) r = r == kUnsetRef ? detail::kNoName : r;
+    return out;
+}
+
 std::vector<std::uint8_t> Driver::args_plain(const Node& n) const {
     const auto it = summaries_.find(n.analysis->code);
     if (it == summaries_.end() || !it->second.callers_known) return {};
     return it->second.params_plain;
 }
 
-bool Driver::update(const std::vector<FlowFacts>& facts) {
+bool Driver::update(const std::vector<FlowFacts>& facts, bool refs_only) {
     bool changed = false;
     const auto lower = [&](std::uint8_t& flag, bool value) {
-        if (flag && !value) {
+        if (!refs_only && flag && !value) {
             flag = 0;
             changed = true;
         }
     };
+    const auto meet_ref = [&](std::uint32_t& ref, std::uint32_t seen) {
+        const std::uint32_t met = ref == kUnsetRef || ref == seen ? seen : detail::kNoName;
+        if (met != ref) {
+            ref = met;
+            changed = true;
+        }
+    };
     std::unordered_map<const CodeObject*, std::vector<std::uint8_t>> observed;
+    std::unordered_map<const CodeObject*, std::vector<std::uint32_t>> observed_ref;
     std::set<const CodeObject*> inexact, escaped;
     for (std::size_t k = 0; k < nodes_.size(); ++k) {
         const FlowFacts& f = facts[k];
@@ -205,11 +234,21 @@ bool Driver::update(const std::vector<FlowFacts>& facts) {
             if (!site.exact) inexact.insert(site.callee);
             if (seen.size() < site.args_plain.size()) seen.resize(site.args_plain.size(), 1);
             for (std::size_t i = 0; i < site.args_plain.size(); ++i) seen[i] = seen[i] && site.args_plain[i];
+            std::vector<std::uint32_t>& refs = observed_ref[site.callee];
+            if (refs.size() < site.args_ref.size()) refs.resize(site.args_ref.size(), kUnsetRef);
+            for (std::size_t i = 0; i < site.args_ref.size(); ++i) {
+                if (site.args_ref[i] == kUnsetRef) continue;  // not passed: the default
+                refs[i] = refs[i] == kUnsetRef || refs[i] == site.args_ref[i] ? site.args_ref[i] : detail::kNoName;
+            }
         }
         escaped.insert(f.escaped.begin(), f.escaped.end());
+        for (const FlowFacts::CellStore& store : f.cell_stores) {
+            lower(cells_plain_[store.cell], store.plain);
+            meet_ref(cells_ref_[store.cell], store.ref);
+        }
+        if (refs_only) continue;
         for (std::uint32_t g : f.tainted_globals) changed |= tainted_globals_.insert(g).second;
         for (std::uint32_t c : f.tainted_cells) lower(cells_plain_[c], false);
-        for (const auto& [c, plain] : f.cell_stores) lower(cells_plain_[c], plain);
     }
     for (std::size_t k = 0; k < nodes_.size(); ++k) {
         const CodeObject* code = nodes_[k].analysis->code;
@@ -217,7 +256,7 @@ bool Driver::update(const std::vector<FlowFacts>& facts) {
         if (it == summaries_.end()) continue;
         FunctionSummary& s = it->second;
         const FlowFacts& f = facts[k];
-        if (s.returns_plain && !f.returns_plain) {
+        if (!refs_only && s.returns_plain && !f.returns_plain) {
             s.returns_plain = false;
             changed = true;
         }
@@ -229,6 +268,18 @@ bool Driver::update(const std::vector<FlowFacts>& facts) {
         for (std::size_t i = 0; i < s.params_plain.size(); ++i) {
             const bool passed_plain = seen == observed.end() || i >= seen->second.size() || seen->second[i];
             lower(s.params_plain[i], s.callers_known && passed_plain);
+        }
+        // What every caller passes (a module handed down: its functions stay known).
+        const auto refs = observed_ref.find(code);
+        for (std::size_t i = 0; i < s.params_ref.size(); ++i) {
+            std::uint32_t ref = detail::kNoName;
+            if (s.callers_known && refs != observed_ref.end() && i < refs->second.size() &&
+                refs->second[i] != kUnsetRef)
+                ref = refs->second[i];
+            if (ref != s.params_ref[i] && s.params_ref[i] != detail::kNoName) {
+                s.params_ref[i] = s.params_ref[i] == kUnsetRef ? ref : detail::kNoName;
+                changed = true;
+            }
         }
         // Arguments this function puts non-plain data into: charge them to the callers' variables.
         const SlotUniverse& vars = nodes_[k].analysis->locals;
@@ -243,7 +294,10 @@ bool Driver::update(const std::vector<FlowFacts>& facts) {
         // Arguments that are cells: their value flows into the cell.
         const auto& cells = cell_of_slot_[code];
         for (std::size_t i = 0; i < s.params_plain.size() && i < cells.size(); ++i) {
-            if (cells[i] >= 0) lower(cells_plain_[static_cast<std::size_t>(cells[i])], s.params_plain[i]);
+            if (cells[i] < 0) continue;
+            lower(cells_plain_[static_cast<std::size_t>(cells[i])], s.params_plain[i]);
+            const std::uint32_t ref = s.params_ref[i];
+            if (ref != kUnsetRef) meet_ref(cells_ref_[static_cast<std::size_t>(cells[i])], ref);
         }
     }
     return changed;
@@ -266,6 +320,7 @@ ModuleProvenance Driver::run() {
         s.callers_known = known;
         const auto args = static_cast<std::size_t>(std::max(0, code.total_args()));
         s.params_plain.assign(args, known ? 1 : 0);
+        s.params_ref.assign(args, known ? kUnsetRef : detail::kNoName);
         s.params_tainted.assign(args, 0);
         summaries_[&code] = std::move(s);
     }
@@ -274,6 +329,7 @@ ModuleProvenance Driver::run() {
     std::vector<std::string> inputs(nodes_.size());
     const Node& root = nodes_[0];
     bool converged = false;
+    bool refs_phase = true;
     std::string module_inputs;
     for (int round = 0; round < 24 && usable(root); ++round) {
         // The module's own code depends only on the taint functions put into its globals.
@@ -292,12 +348,18 @@ ModuleProvenance Driver::run() {
                 continue;
             }
             const std::vector<std::uint8_t> args = args_plain(n);
-            std::string now = input_key(args, environment_version_, cells_plain_, facts[k], summaries_);
+            const std::vector<std::uint32_t> refs = args_ref(n);
+            std::string now = input_key(args, refs, environment_version_, cells_key(), facts[k], summaries_);
             if (round > 0 && now == inputs[k]) continue;
-            facts[k] = detail::run_value_flow(*n.analysis->code, *n.analysis->cfg, n.analysis->locals, args, env_);
-            inputs[k] = input_key(args, environment_version_, cells_plain_, facts[k], summaries_);
+            facts[k] =
+                detail::run_value_flow(*n.analysis->code, *n.analysis->cfg, n.analysis->locals, args, env_, refs);
+            inputs[k] = input_key(args, refs, environment_version_, cells_key(), facts[k], summaries_);
         }
-        if (!update(facts)) {
+        if (!update(facts, refs_phase)) {
+            if (refs_phase) {
+                refs_phase = false;
+                continue;
+            }
             converged = true;
             break;
         }
@@ -326,8 +388,11 @@ ModuleProvenance Driver::run() {
         // Constants live in co_consts anyway; functions are small, and looked up by name (pickle,
         // multiprocessing) or read from frames by error reporters.
         p.pointless.assign(p.plain.size(), 0);
-        for (std::size_t slot = 0; slot < p.pointless.size() && slot < f.holds_function.size(); ++slot)
+        p.made.assign(p.plain.size(), 0);
+        for (std::size_t slot = 0; slot < p.pointless.size() && slot < f.holds_function.size(); ++slot) {
             p.pointless[slot] = f.holds_function[slot] || !f.holds_other[slot];
+            p.made[slot] = f.holds_made[slot];
+        }
         if (k == 0) {
             // Module code: names a function puts non-plain data into are not plain.
             for (std::size_t slot = 0; slot < module_names_.size() && slot < p.plain.size(); ++slot) {

@@ -4,6 +4,7 @@
 #include "shrinkpy/analyzer/release_plan.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "opcodes_311.hpp"
@@ -146,6 +147,51 @@ bool can_follow(const InstrList& code, const BasicBlock& b, std::uint32_t i) {
     return i + 1 >= b.end || !keeps_next(in, code.instrs[i + 1]);
 }
 
+// The instruction by which what instruction `i` pushed has been used up: the one after which the
+// stack is back at `base` (where `i` pushed it, or lower), moved on past adjacent pairs; kNoBlock
+// when that is not in the same block.
+std::uint32_t consumer_of(const Cfg& cfg, std::uint32_t i, std::int32_t base) {
+    const InstrList& code = *cfg.code;
+    const BasicBlock& b = cfg.blocks[cfg.block_of[i]];
+    std::uint32_t consumer = kNoBlock;
+    for (std::uint32_t j = i + 1; j < b.end; ++j) {
+        if (cfg.depth_before[j] <= base) {
+            consumer = j - 1;
+            break;
+        }
+    }
+    while (consumer != kNoBlock && consumer + 1 < b.end && !can_follow(code, b, consumer)) ++consumer;
+    if (consumer != kNoBlock && !can_follow(code, b, consumer)) consumer = kNoBlock;
+    return consumer;
+}
+
+// Cells of `a`'s code that only list, set and dict comprehensions read besides the code itself:
+// CPython 3.11 calls a comprehension as soon as it makes it, so once that call returned the cell
+// is the frame's alone, like a fast local. Localsplus indices.
+std::vector<std::uint32_t> comprehension_cells(const CodeAnalysis& a) {
+    const CodeObject& code = *a.code;
+    const auto is_comprehension = [](const CodeObject& c) {
+        return c.name == "<listcomp>" || c.name == "<setcomp>" || c.name == "<dictcomp>";
+    };
+    std::vector<std::uint32_t> out;
+    for (std::uint32_t i = 0; i < code.localsplus_names.size() && i < code.localsplus_kinds.size(); ++i) {
+        if (!(code.kind(i) & kFastCell)) continue;
+        const std::string& name = code.localsplus_names[i];
+        bool only_comprehensions = true;
+        const std::function<void(const CodeAnalysis&)> visit = [&](const CodeAnalysis& child) {
+            const CodeObject& c = *child.code;
+            for (std::size_t k = 0; k < c.localsplus_names.size() && k < c.localsplus_kinds.size(); ++k) {
+                if ((c.kind(k) & kFastFree) && c.localsplus_names[k] == name && !is_comprehension(c))
+                    only_comprehensions = false;
+            }
+            for (const CodeAnalysis& grandchild : child.children) visit(grandchild);
+        };
+        for (const CodeAnalysis& child : a.children) visit(child);
+        if (only_comprehensions) out.push_back(i);
+    }
+    return out;
+}
+
 // Per instruction, the slots it keeps alive beyond its own access: a handle (provenance.hpp) keeps
 // its source alive until the handle's own last use, transitively. A load of a handle is consumed
 // by what follows it in the same statement (string_at(addr, n)), so the use is charged to the
@@ -166,17 +212,7 @@ std::vector<std::vector<std::uint32_t>> handle_uses(const Cfg& cfg, const SlotUn
             source = p.handle_of[static_cast<std::size_t>(source)];
         }
         if (sources.empty()) continue;
-        const BasicBlock& b = cfg.blocks[cfg.block_of[i]];
-        const std::int32_t base = cfg.depth_before[i];
-        std::uint32_t consumer = kNoBlock;
-        for (std::uint32_t j = i + 1; j < b.end; ++j) {
-            if (cfg.depth_before[j] <= base) {
-                consumer = j - 1;
-                break;
-            }
-        }
-        while (consumer != kNoBlock && consumer + 1 < b.end && !can_follow(code, b, consumer)) ++consumer;
-        if (consumer != kNoBlock && !can_follow(code, b, consumer)) consumer = kNoBlock;
+        const std::uint32_t consumer = consumer_of(cfg, i, cfg.depth_before[i]);
         for (std::uint32_t s : sources) {
             if (consumer == kNoBlock) {
                 pinned[s] = 1;
@@ -198,6 +234,7 @@ CodeProvenance with_cells(const CodeProvenance& p, const CodeObject& code, const
     out.plain.assign(n, 0);
     out.pinned.assign(n, 0);
     out.pointless.assign(n, 0);
+    out.made.assign(n, 1);
     out.handle_of.assign(n, -1);
     out.why_not.assign(n, {});
     out.inplace_concat = p.inplace_concat;
@@ -219,6 +256,7 @@ CodeProvenance with_cells(const CodeProvenance& p, const CodeObject& code, const
         out.plain[v] = k < p.plain.size() && p.plain[k];
         out.pinned[v] = k < p.pinned.size() && p.pinned[k];
         out.pointless[v] = k < p.pointless.size() && p.pointless[k];
+        out.made[v] = k >= p.made.size() || p.made[k];
         if (k < p.handle_of.size() && p.handle_of[k] >= 0)
             out.handle_of[v] = to_vars[static_cast<std::size_t>(p.handle_of[k])];
     }
@@ -317,8 +355,16 @@ CodePlan plan_releases(const CodeAnalysis& a, bool is_module, const CodeProvenan
     const InstrList& instrs = *a.instrs;
     std::vector<std::uint8_t> allowed;
     if (function) {
-        plan.universe = policy.ignores("cells") ? fast_local_slots(code, true) : a.locals;
+        const std::vector<std::uint32_t> own_cells = comprehension_cells(a);
+        const bool with_cells = policy.ignores("cells") || !own_cells.empty();
+        plan.universe = with_cells ? fast_local_slots(code, true) : a.locals;
         allowed.assign(plan.universe.size(), 1);
+        for (std::uint32_t i = 0; with_cells && !policy.ignores("cells") && i < code.localsplus_names.size(); ++i) {
+            const std::int32_t s = plan.universe.slot_of_arg[i];
+            const bool cell = code.kind(i) & kFastCell;
+            if (s >= 0 && cell && std::find(own_cells.begin(), own_cells.end(), i) == own_cells.end())
+                allowed[static_cast<std::size_t>(s)] = 0;
+        }
     } else {
         plan.universe = name_slots(code);
         allowed.assign(plan.universe.size(), 0);
@@ -370,6 +416,26 @@ CodePlan plan_releases(const CodeAnalysis& a, bool is_module, const CodeProvenan
             if (pinned[s]) allowed[s] = 0;
         }
     }
+    // A closure made for a comprehension reads its cells until the comprehension has run.
+    if (vars.cells) {
+        extra.resize(instrs.instrs.size());
+        for (std::uint32_t i = 0; i < instrs.instrs.size(); ++i) {
+            if (instrs.instrs[i].opcode != op::LOAD_CLOSURE || !cfg.reachable(cfg.block_of[i])) continue;
+            const SlotAccess acc = vars.access(instrs.instrs[i]);
+            if (acc.kind != AccessKind::load) continue;
+            // The closure tuple sits where the first LOAD_CLOSURE of its BUILD_TUPLE put its cell.
+            std::uint32_t first = i;
+            while (first > cfg.blocks[cfg.block_of[i]].begin && instrs.instrs[first - 1].opcode == op::LOAD_CLOSURE)
+                --first;
+            const std::uint32_t consumer = consumer_of(cfg, i, cfg.depth_before[first]);
+            if (consumer == kNoBlock) {
+                allowed[static_cast<std::size_t>(acc.slot)] = 0;
+            } else {
+                extra[consumer].push_back(static_cast<std::uint32_t>(acc.slot));
+                handles = true;
+            }
+        }
+    }
     LivenessOptions live_options;
     if (handles) live_options.extra_uses = &extra;
     const bool own_liveness = handles || !function || vars.cells;
@@ -397,8 +463,16 @@ CodePlan plan_releases(const CodeAnalysis& a, bool is_module, const CodeProvenan
             for (std::uint32_t s : used) {
                 if (!allowed[s] || live.live_after.test(i, s)) continue;
                 const bool own = acc.kind == AccessKind::load && static_cast<std::uint32_t>(acc.slot) == s;
+                if (own && instrs.instrs[i].opcode == op::LOAD_CLOSURE) continue;  // read later, by the closure
                 if (own && loops[b] && provenance != nullptr && i < provenance->inplace_concat.size() &&
                     provenance->inplace_concat[i])
+                    continue;
+                // Inside a loop a release costs every iteration: only for what may be large (made
+                // here by a call or a build; not numbers from arithmetic, not the loop's elements,
+                // which what is iterated still holds), and never for module-level names (a dict
+                // deletion each time).
+                if (loops[b] &&
+                    (!function || provenance == nullptr || (s < provenance->made.size() && !provenance->made[s])))
                     continue;
                 ReleaseKind kind = ReleaseKind::after_last_use;
                 for (std::uint32_t j = i + 1; own && j < bb.end; ++j) {
@@ -416,6 +490,9 @@ CodePlan plan_releases(const CodeAnalysis& a, bool is_module, const CodeProvenan
     for (const EntryDeath& d : entry_deaths(cfg, live, bound)) {
         const BasicBlock& bb = cfg.blocks[d.block];
         if (d.block == 0 || bb.is_handler || !allowed[d.slot] || bb.size() == 0) continue;
+        if (loops[d.block] &&
+            (!function || provenance == nullptr || (d.slot < provenance->made.size() && !provenance->made[d.slot])))
+            continue;  // the same rule as for loads inside loops
         if (!work[bb.begin] && !does_work(instrs.instrs[bb.begin].opcode)) continue;
         if (seen.insert({kNoBlock - d.block, d.slot}).second)
             plan.releases.push_back(PlannedRelease{d.slot, d.block, ReleaseKind::on_entry});

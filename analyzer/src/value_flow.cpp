@@ -49,6 +49,7 @@ Value meet(const Value& a, const Value& b) {
         v.handle_loaded = a.handle_loaded && b.handle_loaded;
     }
     if (a.loaded_at == b.loaded_at) v.loaded_at = a.loaded_at;
+    v.made = a.made || b.made;
     if (a.constant == b.constant) v.constant = a.constant;
     return v;
 }
@@ -64,8 +65,9 @@ std::int32_t find_root(std::vector<std::int32_t>& parent, std::int32_t x) {
 class Interpreter {
 public:
     Interpreter(const CodeObject& code, const Cfg& cfg, const SlotUniverse& vars,
-                const std::vector<std::uint8_t>& args_plain, const Environment& env)
-        : code_(code), cfg_(cfg), vars_(vars), args_plain_(args_plain), env_(env) {}
+                const std::vector<std::uint8_t>& args_plain, const Environment& env,
+                const std::vector<std::uint32_t>& args_ref)
+        : code_(code), cfg_(cfg), vars_(vars), args_plain_(args_plain), args_ref_(args_ref), env_(env) {}
 
     FlowFacts run();
 
@@ -83,6 +85,8 @@ private:
     bool simulate_to_fixpoint();
     void transfer(std::uint32_t index, Stack& stack, bool jump);
     void call(std::uint32_t nargs, Stack& stack);
+    FlowFacts::CallSite call_site(const CodeObject* callee, const std::vector<Value>& args, std::uint32_t keywords,
+                                  std::int32_t keyword_names) const;
     Value load_var(std::int32_t slot, std::uint32_t index) const;
     Value load_global(const std::string& name) const;
     Value load_cell(std::uint32_t localsplus) const;
@@ -100,13 +104,15 @@ private:
     const Cfg& cfg_;
     const SlotUniverse& vars_;
     const std::vector<std::uint8_t>& args_plain_;
+    const std::vector<std::uint32_t>& args_ref_;
     const Environment& env_;
 
     VarFacts facts_;
     std::vector<std::optional<Stack>> entry_;
     bool collect_ = false;
     bool broken_ = false;
-    std::uint32_t pending_kw_ = 0;  // keyword arguments named by the last KW_NAMES
+    std::uint32_t pending_kw_ = 0;        // keyword arguments named by the last KW_NAMES
+    std::int32_t pending_kw_names_ = -1;  // ... and the co_consts index of their names
     FlowFacts out_;
     // Collected in the last pass, turned into facts by update_facts().
     std::vector<std::uint8_t> store_plain_, tainted_;
@@ -150,15 +156,19 @@ Value Interpreter::load_cell(std::uint32_t localsplus) const {
     if (it == env_.cell_of_slot->end() || localsplus >= it->second.size() || it->second[localsplus] < 0) return v;
     const auto cell = static_cast<std::uint32_t>(it->second[localsplus]);
     v.plain = (*env_.cells_plain)[cell] != 0;
+    const std::uint32_t ref = (*env_.cells_ref)[cell];
+    v.ref = ref == kUnsetRef ? kNoName : ref;
     v.origin = Origin{Origin::Kind::cell, cell};
     return v;
 }
 
 void Interpreter::consume(const Value& v) {
     if (!collect_) return;
-    // A handle used right where it was made (string_at(addressof(b))) has no variable whose last
-    // use could keep its source alive: the source is pinned.
-    if (v.handle_of >= 0 && !v.handle_loaded) out_.pinned[static_cast<std::size_t>(v.handle_of)] = 1;
+    // A handle given to a call or put into a container may be kept and used at any later time, and
+    // one used right where it was made (string_at(addressof(b))) has no variable whose last use could
+    // keep its source alive: either way the source is pinned. Operations that only read a handle
+    // (comparisons, arithmetic into a new handle, formatting, truth tests) do not come here.
+    if (v.handle_of >= 0) out_.pinned[static_cast<std::size_t>(v.handle_of)] = 1;
     if (v.code != nullptr) out_.escaped.push_back(v.code);
 }
 
@@ -189,12 +199,52 @@ void Interpreter::store_var(std::int32_t slot, const Value& v) {
     store_code_[s] = store_code_[s] == unset ? v.code : (store_code_[s] == v.code ? v.code : nullptr);
     if (v.code != nullptr) out_.holds_function[s] = 1;
     if (v.constant < 0) out_.holds_other[s] = 1;
+    if (v.made) out_.holds_made[s] = 1;
     if (v.handle_of >= 0 && env_.handle_rule && v.handle_of != slot) store_handle_[s] = v.handle_of;
     if (v.origin.kind == Origin::Kind::var && v.origin.id != static_cast<std::uint32_t>(slot)) {
         const std::int32_t a = find_root(alias_, slot), b = find_root(alias_, static_cast<std::int32_t>(v.origin.id));
         if (a != b) alias_[static_cast<std::size_t>(a)] = b;
     }
     if (vars_.scope == SlotUniverse::Scope::names) out_.stores.emplace_back(static_cast<std::uint32_t>(slot), v);
+}
+
+// What a call passes to each argument of `callee`: positional arguments by position, keyword
+// arguments by name; an argument not passed takes its default (plain, see MAKE_FUNCTION). Not exact
+// when a keyword names no argument (it goes to **kwargs) or one only positional arguments can take.
+FlowFacts::CallSite Interpreter::call_site(const CodeObject* callee, const std::vector<Value>& args,
+                                           std::uint32_t keywords, std::int32_t keyword_names) const {
+    FlowFacts::CallSite site{callee, {}, {}, true};
+    const auto slots = static_cast<std::size_t>(std::max(0, callee->total_args()));
+    site.args_plain.assign(slots, 1);
+    site.args_ref.assign(slots, kUnsetRef);
+    const std::size_t positional = args.size() - keywords;
+    if (positional > static_cast<std::size_t>(callee->argcount)) site.exact = false;  // *args
+    for (std::size_t i = 0; i < positional && i < slots; ++i) {
+        site.args_plain[i] = args[i].plain ? 1 : 0;
+        site.args_ref[i] = args[i].ref;
+    }
+    if (keywords == 0) return site;
+    const bool names_known = keyword_names >= 0 && static_cast<std::size_t>(keyword_names) < code_.consts.size() &&
+                             code_.consts[static_cast<std::size_t>(keyword_names)].items.size() == keywords;
+    if (!names_known) {
+        site.exact = false;
+        return site;
+    }
+    const auto& names = code_.consts[static_cast<std::size_t>(keyword_names)].items;
+    for (std::uint32_t k = 0; k < keywords; ++k) {
+        const auto begin = callee->localsplus_names.begin() + callee->posonlyargcount;
+        const auto end = callee->localsplus_names.begin() +
+                         static_cast<std::ptrdiff_t>(std::min(slots, callee->localsplus_names.size()));
+        const auto it = std::find(begin, end, names[k].text);
+        if (it == end) {
+            site.exact = false;
+            continue;
+        }
+        const auto j = static_cast<std::size_t>(it - callee->localsplus_names.begin());
+        site.args_plain[j] = args[positional + k].plain ? 1 : 0;
+        site.args_ref[j] = args[positional + k].ref;
+    }
+    return site;
 }
 
 void Interpreter::call(std::uint32_t nargs, Stack& stack) {
@@ -214,7 +264,9 @@ void Interpreter::call(std::uint32_t nargs, Stack& stack) {
         first = Value{.null = true};
     }
     const std::uint32_t keywords = std::min<std::uint32_t>(pending_kw_, nargs);
+    const std::int32_t keyword_names = pending_kw_names_;
     pending_kw_ = 0;
+    pending_kw_names_ = -1;
     const bool all_args_plain = std::all_of(args.begin(), args.end(), [](const Value& v) { return v.plain; });
     Value result;
     bool receiver_call = false;  // a method on data, whose receiver is `second`
@@ -243,11 +295,7 @@ void Interpreter::call(std::uint32_t nargs, Stack& stack) {
     if (callee_code != nullptr) {
         const auto it = env_.summaries->find(callee_code);
         const FunctionSummary* summary = it == env_.summaries->end() ? nullptr : &it->second;
-        if (collect_) {
-            FlowFacts::CallSite site{callee_code, {}, keywords == 0};
-            for (const Value& a : args) site.args_plain.push_back(a.plain ? 1 : 0);
-            out_.calls.push_back(std::move(site));
-        }
+        if (collect_) out_.calls.push_back(call_site(callee_code, args, keywords, keyword_names));
         const bool generator = callee_code->is_generator_like();
         const bool genexpr = callee_code->name == "<genexpr>";
         result.plain = summary != nullptr && summary->returns_plain && (!generator || (genexpr && all_args_plain));
@@ -267,7 +315,8 @@ void Interpreter::call(std::uint32_t nargs, Stack& stack) {
                 break;
             case Produces::unknown: result.plain = false; break;
         }
-        if (receiver_call && !all_args_plain) taint(second.origin, "a method call puts other data into it");
+        if (receiver_call && !all_args_plain && stores_arguments(env_.names->text(first.method)))
+            taint(second.origin, "a method call puts other data into it");
         if (facts.mutates_first_arg && !args.empty() &&
             !std::all_of(args.begin() + 1, args.end(), [](const Value& v) { return v.plain; })) {
             taint(args[0].origin, "a library function puts other data into it");
@@ -282,6 +331,7 @@ void Interpreter::call(std::uint32_t nargs, Stack& stack) {
     // Calling a function is not letting it escape; using a handle as a receiver is a use of it.
     if (!first.null) consume(Value{.handle_of = second.handle_of, .handle_loaded = second.handle_loaded});
     for (const Value& a : args) consume(a);
+    result.made = true;
     stack.resize(base);
     stack.push_back(result);
     stack.push_back(unknown());  // CALL takes this pair and leaves `result` (see stack_io)
@@ -339,7 +389,7 @@ void Interpreter::transfer(std::uint32_t index, Stack& stack, bool jump) {
             consume(v);
             const Value cell = load_cell(in.arg);
             if (collect_ && cell.origin.kind == Origin::Kind::cell)
-                out_.cell_stores.emplace_back(cell.origin.id, v.plain);
+                out_.cell_stores.push_back(FlowFacts::CellStore{cell.origin.id, v.plain, v.ref});
             return;
         }
         case op::LOAD_CONST: {
@@ -392,6 +442,7 @@ void Interpreter::transfer(std::uint32_t index, Stack& stack, bool jump) {
             const Value& h = left.handle_of >= 0 ? left : right;
             v.handle_of = h.handle_of;
             v.handle_loaded = h.handle_loaded;
+            v.made = left.made || right.made;
             stack.push_back(v);
             return;
         }
@@ -401,7 +452,8 @@ void Interpreter::transfer(std::uint32_t index, Stack& stack, bool jump) {
             stack.push_back(Value{.plain = container.plain,
                                   .origin = container.origin,
                                   .handle_of = container.handle_of,
-                                  .handle_loaded = container.handle_loaded});
+                                  .handle_loaded = container.handle_loaded,
+                                  .made = key.made});
             return;
         }
         case op::STORE_SUBSCR: {
@@ -450,6 +502,7 @@ void Interpreter::transfer(std::uint32_t index, Stack& stack, bool jump) {
             return;
         }
         case op::KW_NAMES:
+            pending_kw_names_ = static_cast<std::int32_t>(in.arg);
             pending_kw_ =
                 in.arg < code_.consts.size() ? static_cast<std::uint32_t>(code_.consts[in.arg].items.size()) : 0;
             return;
@@ -467,8 +520,9 @@ void Interpreter::transfer(std::uint32_t index, Stack& stack, bool jump) {
             consume(kwargs);
             consume(args);
             Value result;
+            result.made = true;
             if (callable.code != nullptr) {
-                if (collect_) out_.calls.push_back(FlowFacts::CallSite{callable.code, {}, false});
+                if (collect_) out_.calls.push_back(FlowFacts::CallSite{callable.code, {}, {}, false});
                 consume(callable);
             } else if (callable.ref != kNoName) {
                 const CallFacts f = call_facts(env_.names->text(callable.ref));
@@ -509,8 +563,8 @@ void Interpreter::transfer(std::uint32_t index, Stack& stack, bool jump) {
         case op::BUILD_STRING:
         case op::FORMAT_VALUE: {
             const int pops = stack_io(in.opcode, in.arg, jump)->pops;
-            for (int k = 0; k < pops; ++k) consume(pop());
-            stack.push_back(plain_value());
+            for (int k = 0; k < pops; ++k) consume(Value{.code = pop().code});
+            stack.push_back(Value{.plain = true, .made = true});
             return;
         }
         case op::BUILD_TUPLE:
@@ -526,7 +580,8 @@ void Interpreter::transfer(std::uint32_t index, Stack& stack, bool jump) {
                 plain = plain && v.plain;
                 consume(v);
             }
-            stack.push_back(Value{.plain = plain});
+            // A slice makes its subscript a new container (x[1::3]); a tuple of numbers is small.
+            stack.push_back(Value{.plain = plain, .made = in.opcode != op::BUILD_TUPLE});
             return;
         }
         case op::LIST_APPEND:
@@ -563,7 +618,7 @@ void Interpreter::transfer(std::uint32_t index, Stack& stack, bool jump) {
             f.code = code.code;
             // Arguments a caller leaves out take the defaults: unknown defaults make the parameters unknown.
             if (collect_ && code.code && (in.arg & 0x03) && !plain)
-                out_.calls.push_back(FlowFacts::CallSite{code.code, {}, false});
+                out_.calls.push_back(FlowFacts::CallSite{code.code, {}, {}, false});
             stack.push_back(f);
             return;
         }
@@ -606,7 +661,7 @@ void Interpreter::transfer(std::uint32_t index, Stack& stack, bool jump) {
         case op::GET_LEN: stack.push_back(plain_value()); return;
         case op::JUMP_IF_FALSE_OR_POP:
         case op::JUMP_IF_TRUE_OR_POP:
-            if (!jump) consume(pop());
+            if (!jump) consume(Value{.code = pop().code});
             return;
         default: break;
     }
@@ -660,6 +715,7 @@ bool Interpreter::simulate_to_fixpoint() {
         const BasicBlock& b = cfg_.blocks[id];
         Stack stack = *entry_[id];
         pending_kw_ = 0;
+        pending_kw_names_ = -1;
         for (std::uint32_t i = b.begin; i < b.end && !broken_; ++i) {
             if (i + 1 == b.end && b.jump != kNoBlock) {
                 Stack taken = stack;
@@ -678,6 +734,7 @@ bool Interpreter::simulate_to_fixpoint() {
         const BasicBlock& b = cfg_.blocks[id];
         Stack stack = *entry_[id];
         pending_kw_ = 0;
+        pending_kw_names_ = -1;
         for (std::uint32_t i = b.begin; i < b.end && !broken_; ++i) {
             if (i + 1 == b.end && b.jump != kNoBlock) {
                 Stack taken = stack;
@@ -721,12 +778,16 @@ FlowFacts Interpreter::run() {
         out_.pinned.assign(n, 0);
         out_.holds_function.assign(n, 0);
         out_.holds_other.assign(n, 0);
-        for (std::uint32_t a : vars_.entry_bound) out_.holds_other[a] = 1;  // arguments
+        out_.holds_made.assign(n, 0);
+        for (std::uint32_t a : vars_.entry_bound) out_.holds_other[a] = out_.holds_made[a] = 1;  // arguments
         out_.inplace_concat.assign(ninstr, 0);
         out_.why_not.assign(n, {});
         store_plain_.assign(n, 1);
         tainted_.assign(n, 0);
         store_ref_.assign(n, kUnset);
+        for (std::size_t i = 0; i < args_ref_.size() && i < vars_.slot_of_arg.size(); ++i) {
+            if (vars_.slot_of_arg[i] >= 0) store_ref_[static_cast<std::size_t>(vars_.slot_of_arg[i])] = args_ref_[i];
+        }
         store_code_.assign(n, reinterpret_cast<const CodeObject*>(&code_));
         store_handle_.assign(n, -1);
         alias_.resize(n);
@@ -784,6 +845,7 @@ FlowFacts Interpreter::run() {
     none.pinned.assign(n, 1);
     none.holds_function.assign(n, 0);
     none.holds_other.assign(n, 1);
+    none.holds_made.assign(n, 1);
     none.inplace_concat.assign(ninstr, 0);
     none.why_not.assign(n, "the value analysis could not follow this code");
     none.returns_plain = false;
@@ -793,8 +855,9 @@ FlowFacts Interpreter::run() {
 }  // namespace
 
 FlowFacts run_value_flow(const CodeObject& code, const Cfg& cfg, const SlotUniverse& vars,
-                         const std::vector<std::uint8_t>& args_plain, const Environment& env) {
-    return Interpreter(code, cfg, vars, args_plain, env).run();
+                         const std::vector<std::uint8_t>& args_plain, const Environment& env,
+                         const std::vector<std::uint32_t>& args_ref) {
+    return Interpreter(code, cfg, vars, args_plain, env, args_ref).run();
 }
 
 }  // namespace shrinkpy::analyzer::detail

@@ -22,6 +22,7 @@
 namespace shrinkpy::analyzer::detail {
 
 inline constexpr std::uint32_t kNoName = 0xFFFFFFFFu;
+inline constexpr std::uint32_t kUnsetRef = 0xFFFFFFFEu;  // nothing seen yet (the top of the ref lattice)
 
 // Qualified names ("json.loads", "builtins.len") interned per module analysis.
 class NameTable {
@@ -56,6 +57,8 @@ struct Value {
     bool handle_loaded = false;            // ... read from a variable that holds it (release_plan.cpp
                                            // keeps the source alive to the consuming instruction)
     std::int32_t loaded_at = -1;           // the LOAD_FAST that pushed it
+    bool made = false;                     // made here by a call, a container or string build, or
+                                           // arithmetic on such a value: possibly large
 
     bool operator==(const Value&) const = default;
 };
@@ -65,6 +68,7 @@ struct FunctionSummary {
     bool returns_plain = true;                 // every RETURN_VALUE (and YIELD_VALUE of a genexpr) is plain
     bool callers_known = false;                // every call site is in this module and seen (params below)
     std::vector<std::uint8_t> params_plain;    // per argument slot: every caller passes plain data
+    std::vector<std::uint32_t> params_ref;     // per argument slot: what every caller passes (a module, ...)
     std::vector<std::uint8_t> params_tainted;  // per argument slot: the function puts non-plain data in it
     bool defaults_plain = true;                // MAKE_FUNCTION's defaults
 };
@@ -82,6 +86,7 @@ struct Environment {
     std::unordered_map<const CodeObject*, FunctionSummary>* summaries = nullptr;
     // Cells: (owner code, name) -> plain; free variables resolve to their owner's cell.
     std::vector<std::uint8_t>* cells_plain = nullptr;
+    std::vector<std::uint32_t>* cells_ref = nullptr;  // what every store into the cell agrees it is
     std::unordered_map<const CodeObject*, std::vector<std::int32_t>>* cell_of_slot = nullptr;
     bool handle_rule = true;  // the derived-value rule (off only to show the hazard it prevents)
     bool taint_rule = true;   // containers with non-plain contents are not plain
@@ -93,6 +98,7 @@ struct FlowFacts {
     std::vector<std::uint8_t> tainted;         // per variable: non-plain data was put into it
     std::vector<std::uint8_t> holds_function;  // per variable: a function object is stored in it
     std::vector<std::uint8_t> holds_other;     // per variable: something not a constant is stored in it
+    std::vector<std::uint8_t> holds_made;      // per variable: a made value is stored in it (see Value)
     std::vector<std::int32_t> handle_of;       // per variable: it holds a handle of that variable
     std::vector<std::uint8_t> pinned;          // per variable: a handle of it escapes our view
     std::vector<std::uint8_t> inplace_concat;  // per instruction: LOAD of `x = x + y` into x
@@ -101,22 +107,30 @@ struct FlowFacts {
     struct CallSite {
         const CodeObject* callee = nullptr;
         std::vector<std::uint8_t> args_plain;  // positional arguments
-        bool exact = true;                     // positional only, no *args/**kwargs/keywords
+        std::vector<std::uint32_t> args_ref;
+        bool exact = true;  // positional only, no *args/**kwargs/keywords
     };
     std::vector<CallSite> calls;
     std::vector<const CodeObject*> escaped;  // functions whose value went somewhere we cannot follow
     bool returns_plain = true;
     std::vector<std::uint32_t> tainted_globals;  // interned names
     std::vector<std::uint32_t> tainted_cells;
-    std::vector<std::pair<std::uint32_t, bool>> cell_stores;  // cell index, plain
-    std::vector<std::pair<std::uint32_t, Value>> stores;      // module code: var slot, value stored
-    std::vector<const CodeObject*> no_early_free;             // functions given to @shrinkpy.no_early_free
+    struct CellStore {
+        std::uint32_t cell = 0;
+        bool plain = false;
+        std::uint32_t ref = kNoName;
+    };
+    std::vector<CellStore> cell_stores;
+    std::vector<std::pair<std::uint32_t, Value>> stores;  // module code: var slot, value stored
+    std::vector<const CodeObject*> no_early_free;         // functions given to @shrinkpy.no_early_free
 };
 
 // Runs the abstract interpretation of `code` to its fixed point and returns what it learnt.
 // `args_plain[i]` says whether argument i (localsplus index i < total_args) holds plain data on
 // entry. `vars` is the fast-local universe of a function or the names universe of module code.
+// `args_ref[i]`, when given, is what every caller passes as argument i (a module passed along).
 FlowFacts run_value_flow(const CodeObject& code, const Cfg& cfg, const SlotUniverse& vars,
-                         const std::vector<std::uint8_t>& args_plain, const Environment& env);
+                         const std::vector<std::uint8_t>& args_plain, const Environment& env,
+                         const std::vector<std::uint32_t>& args_ref = {});
 
 }  // namespace shrinkpy::analyzer::detail

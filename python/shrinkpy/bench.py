@@ -15,6 +15,7 @@ import sys
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 from shrinkpy import configs
 from shrinkpy.configs import Config
@@ -25,9 +26,49 @@ METRICS = ("peak_rss_bytes", "peak_private_bytes", "retained_bytes", "wall_secon
 BASELINE = "stock"
 
 
-def workloads() -> dict[str, Path]:
-    """The whole-program workloads, by name: every script in benchmarks/workloads/."""
-    return {p.stem: p for p in sorted(WORKLOADS_DIR.glob("*.py")) if p.stem != "workload_support"}
+@dataclass(frozen=True)
+class Suite:
+    """A directory of workloads, the configurations it is meant to compare, and the one its ratios
+    are taken against. Workloads of every suite import benchmarks/workloads/workload_support.py.
+    `commands`, when set, gives the workloads with their arguments instead of every script."""
+    directory: Path
+    configs: str
+    baseline: str
+    about: str
+    commands: Callable[[], dict[str, list[str]]] | None = None
+
+
+def _cli_commands() -> dict[str, list[str]]:
+    from shrinkpy import import_bench  # it reads this module's statistics
+
+    return import_bench.commands()
+
+
+EARLY_FREE_PAIR = "stock,shrinkpython-pymalloc,pymalloc+early"
+SUITES = {
+    "workloads": Suite(WORKLOADS_DIR, "stock,stock-malloc,stock-mimalloc,arena,arena+early,trimmed+arena+early",
+                       BASELINE, "realistic programs for every lever"),
+    "temporaries": Suite(configs.REPO / "benchmarks" / "temporaries", EARLY_FREE_PAIR, "shrinkpython-pymalloc",
+                         "early freeing: programs whose large intermediates are dead long before they go out of scope"),
+    "cpu": Suite(configs.REPO / "benchmarks" / "cpu", EARLY_FREE_PAIR, "shrinkpython-pymalloc",
+                 "early freeing's cost in time: CPU-bound kernels in the style of pyperformance"),
+    "cli": Suite(configs.REPO / "benchmarks" / "cli", "stock,imports-eager,imports-defer", "imports-eager",
+                 "deferred imports: every path (--help, light and heavy subcommands) of command-line tools",
+                 _cli_commands),
+}
+
+
+def workloads(suite: str = "workloads") -> dict[str, Path]:
+    """A suite's workloads, by name: every script in its directory."""
+    directory = SUITES[suite].directory
+    return {p.stem: p for p in sorted(directory.glob("*.py")) if p.stem != "workload_support"}
+
+
+def commands(suite: str = "workloads") -> dict[str, list[str]]:
+    """A suite's workloads, by name, as the script and arguments to run."""
+    if SUITES[suite].commands is not None:
+        return SUITES[suite].commands()
+    return {name: [str(path)] for name, path in workloads(suite).items()}
 
 
 @dataclass(frozen=True)
@@ -59,6 +100,7 @@ def run_once(name: str, argv: list[str], config: Config, extra_args: list[str]) 
         marks = os.path.join(tmp, "marks")
         env = config.environment()
         env["SHRINKPY_BENCH_MARKS"] = marks
+        env["PYTHONPATH"] = str(WORKLOADS_DIR)  # workload_support, for the workloads of every suite
         m = measure(config.command([*argv, *extra_args]), env=env, capture_stdout=True)
         retained = _retained(marks)
     run = Run(name, config.name, 0, m.exit_code, True, m.peak_rss_bytes, m.peak_private_bytes, retained,
@@ -67,12 +109,11 @@ def run_once(name: str, argv: list[str], config: Config, extra_args: list[str]) 
 
 
 def run_matrix(names: list[str], matrix: list[Config], repeat: int, extra_args: list[str],
-               progress=None, commands: dict[str, list[str]] | None = None) -> tuple[list[Run], dict[str, bytes]]:
+               progress=None, suite: str = "workloads") -> tuple[list[Run], dict[str, bytes]]:
     """Warm-up once per (workload, configuration), then `repeat` rounds; inside a round every
     workload runs under every configuration in turn, so that drift on a noisy machine spreads
-    evenly. `commands` maps a workload to its script and arguments (default: the scripts of
-    benchmarks/workloads/). Returns the runs and the baseline's output per workload."""
-    commands = commands or {name: [str(path)] for name, path in workloads().items()}
+    evenly. Returns the runs and the baseline's output per workload."""
+    argv = commands(suite)
     runs: list[Run] = []
     reference: dict[str, bytes] = {}
     total = len(names) * len(matrix) * (repeat + 1)
@@ -83,7 +124,7 @@ def run_matrix(names: list[str], matrix: list[Config], repeat: int, extra_args: 
                 step += 1
                 if progress:
                     progress(step, total, name, config.name, "warm-up" if round_ == 0 else f"run {round_}/{repeat}")
-                run, stdout = run_once(name, commands[name], config, extra_args)
+                run, stdout = run_once(name, argv[name], config, extra_args)
                 if config.name == matrix[0].name:
                     reference.setdefault(name, stdout)
                 ok = run.exit_code == 0 and stdout == reference.get(name, stdout)
@@ -145,9 +186,10 @@ def _cell(value, ratio, metric) -> str:
     return shown if ratio is None else f"{shown} ({ratio:.2f}x)"
 
 
-def format_tables(runs: list[Run], config_names: list[str], workload_names: list[str], markdown: bool = False) -> str:
+def format_tables(runs: list[Run], config_names: list[str], workload_names: list[str], markdown: bool = False,
+                  baseline: str = BASELINE) -> str:
     med = medians(runs)
-    rat = ratios(med)
+    rat = ratios(med, baseline)
     geo = geometric_means(rat, config_names, workload_names)
     blocks = []
     for title, metric in TABLES:
@@ -165,12 +207,12 @@ def format_tables(runs: list[Run], config_names: list[str], workload_names: list
             rows.append(cells)
         rows.append(["geometric mean", *[f"{geo[c][metric]:.2f}x" if geo[c][metric] else "-" for c in config_names]])
         if markdown:
-            lines = [f"**{title}** (median, ratio to {BASELINE})", "",
+            lines = [f"**{title}** (median, ratio to {baseline})", "",
                      "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
             lines += ["| " + " | ".join(r) + " |" for r in rows]
         else:
             widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-            lines = [f"{title} (median, ratio to {BASELINE})"]
+            lines = [f"{title} (median, ratio to {baseline})"]
             lines += ["  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(r))
                       for r in [header, *rows]]
         blocks.append("\n".join(lines))

@@ -17,13 +17,13 @@ README_BEGIN, README_END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("workloads", nargs="*", metavar="WORKLOAD", help="workloads to run (default: all)")
-    parser.add_argument("--suite", choices=("workloads", "cli"), default="workloads",
-                        help="workloads: the programs of benchmarks/workloads/; cli: every path of the tools of "
-                             "benchmarks/cli/, imports eager against deferred (shrinkpy/import_bench.py)")
+    parser.add_argument("--suite", default="workloads", choices=("workloads", "temporaries", "cpu", "cli"),
+                        help="benchmarks/workloads (default), benchmarks/temporaries (early freeing's memory), "
+                             "benchmarks/cpu (early freeing's time) or every path of the tools of benchmarks/cli "
+                             "(deferred imports); each has its own default configurations and ratio baseline")
     parser.add_argument("--configs", default=None,
-                        help=f"comma-separated configurations (default: {DEFAULT_CONFIGS}; with --suite cli: "
-                             "stock,imports-eager,imports-defer); "
-                             "'stock' is always measured first, as the baseline of the ratios")
+                        help=f"comma-separated configurations (default for the workloads suite: {DEFAULT_CONFIGS}); "
+                             "'stock' is always measured first, as the reference for every output")
     parser.add_argument("--repeat", type=int, default=3, metavar="N", help="measured runs per pair (default 3)")
     parser.add_argument("--scale", type=float, default=1.0, help="workload size factor (default 1.0)")
     parser.add_argument("--json", metavar="FILE", help="write every run and the summary as JSON")
@@ -75,14 +75,14 @@ def main(args: argparse.Namespace) -> int:
         return pyperformance_main(args)
     from shrinkpy import bench, import_bench
 
-    cli_suite = args.suite == "cli"
-    if cli_suite and args.scale != 1.0:
+    if args.suite == "cli" and args.scale != 1.0:
         print("shrinkpy bench: --scale does not apply to --suite cli", file=sys.stderr)
         return 2
-    commands = import_bench.commands() if cli_suite else None
-    available = commands if cli_suite else bench.workloads()
-    matrix, skipped = resolve_configs(args.configs or (import_bench.DEFAULT_CONFIGS if cli_suite else DEFAULT_CONFIGS))
-    if cli_suite:
+    suite = bench.SUITES[args.suite]
+    available = bench.commands(args.suite)
+    matrix, skipped = resolve_configs(args.configs or suite.configs)
+    baseline = suite.baseline if any(c.name == suite.baseline for c in matrix) else "stock"
+    if args.suite == "cli":
         skipped += [(f"{tool} (every path)", reason) for tool, reason in import_bench.missing_needs().items()]
     if args.list:
         print("workloads:", " ".join(available))
@@ -100,21 +100,23 @@ def main(args: argparse.Namespace) -> int:
 
     extra = ["--scale", str(args.scale)] if args.scale != 1.0 else []
     runs, _ = bench.run_matrix(names, matrix, max(1, args.repeat), extra, progress=bench.progress_printer,
-                               commands=commands)
+                               suite=args.suite)
     config_names = [c.name for c in matrix]
-    print(bench.format_tables(runs, config_names, names))
-    if cli_suite:
+    print(bench.format_tables(runs, config_names, names, baseline=baseline))
+    if args.suite == "cli":
         print("\n" + import_bench.summary(runs, names))
     wrong = sorted({(r.workload, r.config) for r in runs if not r.output_ok})
 
+    against = "Debian's python3.11 (pymalloc)" if baseline == "stock" else baseline
     header = (f"Measured by `{command_line()}` on {datetime.date.today().isoformat()}, {machine()}; "
               f"medians of {args.repeat} runs after one warm-up, configurations alternating run by run; "
-              f"ratios to Debian's python3.11 (pymalloc) in the same run.")
+              f"ratios to {against} in the same run.")
     if skipped:
         header += " Not measured: " + "; ".join(f"{n} ({r})" for n, r in skipped) + "."
     if args.json:
         med = bench.medians(runs)
-        summary = {"geometric_means": bench.geometric_means(bench.ratios(med), config_names, names),
+        summary = {"baseline": baseline,
+                   "geometric_means": bench.geometric_means(bench.ratios(med, baseline), config_names, names),
                    "medians": [{"workload": w, "config": c, **row} for (w, c), row in med.items()]}
         doc = {"schema": "shrinkpy-bench/1", "date": datetime.datetime.now().isoformat(timespec="seconds"),
                "machine": machine(), "command": command_line(), "scale": args.scale, "repeat": args.repeat,
@@ -126,16 +128,22 @@ def main(args: argparse.Namespace) -> int:
         from shrinkpy.plot import peak_rss_bars
         peak_rss_bars(bench.medians(runs), config_names, names, args.plot, "Peak RSS per workload (lower is better)")
     if args.readme:
-        body = header + "\n\n" + bench.format_tables(runs, config_names, names, markdown=True)
-        if cli_suite:
+        body = header + "\n\n" + bench.format_tables(runs, config_names, names, markdown=True, baseline=baseline)
+        if args.suite == "cli":
             body = header + "\n\n" + import_bench.summary(runs, names, markdown=True) + "\n\n" + body
-        markers = (import_bench.README_BEGIN, import_bench.README_END) if cli_suite else (README_BEGIN, README_END)
-        update_readme(Path(args.readme), body, *markers)
+        update_readme(Path(args.readme), body, *readme_markers(args.suite))
     if wrong:
         print("shrinkpy bench: output differs from stock python3.11 for: " +
               ", ".join(f"{w} under {c}" for w, c in wrong), file=sys.stderr)
         return 1
     return 0
+
+
+def readme_markers(suite: str = "workloads") -> tuple[str, str]:
+    """The comments around a suite's results section: `bench` for the workloads, `bench-SUITE` else."""
+    if suite == "workloads":
+        return README_BEGIN, README_END
+    return f"<!-- bench-{suite}:begin -->", f"<!-- bench-{suite}:end -->"
 
 
 def update_readme(path: Path, body: str, begin: str = README_BEGIN, end: str = README_END) -> None:

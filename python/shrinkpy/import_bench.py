@@ -1,4 +1,5 @@
-"""The deferred-imports benchmark (issue 9), run by `shrinkpy bench --suite cli` (`make bench-imports`).
+"""The deferred-imports benchmark (issue 9), run by `shrinkpy bench --suite cli` (`make bench-imports`):
+the suite's workloads (bench.SUITES["cli"]) and the summary printed after its tables.
 
 Every path of the command-line tools in benchmarks/cli/ (`--help`, the light subcommand, the heavy
 ones) runs under stock python3.11 (the anchor) and under shrinkpython with imports as written
@@ -20,7 +21,6 @@ from shrinkpy import bench, configs
 CLI_DIR = configs.REPO / "benchmarks" / "cli"
 EAGER, DEFER = "imports-eager", "imports-defer"
 DEFAULT_CONFIGS = f"stock,{EAGER},{DEFER}"
-README_BEGIN, README_END = "<!-- bench-imports:begin -->", "<!-- bench-imports:end -->"
 TARGET_LIGHT_RSS = 0.70
 TARGET_LIGHT_WALL = 0.75
 TARGET_ANY_WALL = 1.02

@@ -58,6 +58,19 @@ TEST(Options, ValidValuesAreTaken) {
     EXPECT_EQ(o.number(OptionId::sample_interval), 5u);
 }
 
+TEST(Options, EarlyFreeingDefaultsToSafeAndRejectsUnknownModesWithAWarning) {
+    Env env{{{"SHRINKPY_EARLY_FREE", "reckless"}, {"SHRINKPY_REWRITE", "all"}}};
+    std::vector<std::string> warnings;
+    std::optional<std::string> error;
+    Options o = Options::read(env.lookup(), warnings, error);
+    EXPECT_FALSE(error);
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("SHRINKPY_EARLY_FREE=reckless is not one of: off, safe, aggressive"), std::string::npos);
+    EXPECT_EQ(o.text(OptionId::early_free), "safe");
+    EXPECT_EQ(o.text(OptionId::rewrite), "all");
+    EXPECT_EQ(o.text(OptionId::early_free_ignore), "");
+}
+
 TEST(Options, UnknownAllocatorIsAnErrorThatNamesTheChoices) {
     Env env{{{"SHRINKPY_ALLOCATOR", "jemalloc"}}};
     std::vector<std::string> warnings;

@@ -131,7 +131,7 @@ TEST(Policy, SafeReleasesOnlyPlainData) {
     EXPECT_EQ(got.at("temporaries"), (std::set<std::string>{"text", "rows", "widths"}));
     EXPECT_EQ(got.at("resources"), (std::set<std::string>{"fd", "address", "facts"}));
     EXPECT_EQ(got.at("tainted"), (std::set<std::string>{"sizes", "count"}));
-    EXPECT_EQ(got.at("handles"), (std::set<std::string>{"numbers", "address", "size"}));
+    EXPECT_EQ(got.at("handles"), (std::set<std::string>{"address", "size"}));
     EXPECT_EQ(got.at("diagonal"), (std::set<std::string>{"x"}));
     EXPECT_EQ(got.count("concatenate"), 0u);
     EXPECT_EQ(got.at("helper_result"), (std::set<std::string>{"table", "size"}));
@@ -144,8 +144,8 @@ TEST(Policy, AggressiveDropsTheResourceRules) {
     const Released got = released(rewrite_or_fail(corpus[0], ReleasePolicy{.mode = EarlyFreeMode::aggressive}));
     EXPECT_EQ(got.at("resources"),
               (std::set<std::string>{"workspace", "where", "sock", "fd", "buffer", "address", "facts"}));
-    EXPECT_EQ(got.at("tainted"), (std::set<std::string>{"names", "locks", "sizes", "table", "alias", "name", "count"}));
-    EXPECT_EQ(got.at("concatenate"), (std::set<std::string>{"parts", "p", "s"}));
+    EXPECT_EQ(got.at("tainted"), (std::set<std::string>{"names", "locks", "sizes", "table", "alias", "count"}));
+    EXPECT_EQ(got.at("concatenate"), (std::set<std::string>{"parts", "s"}));
 }
 
 TEST(Policy, ObserversDecoratorAndPragmaSkip) {
@@ -223,7 +223,7 @@ TEST(Rewrite, TrickyCorpusInBothModes) {
     for (EarlyFreeMode mode : {EarlyFreeMode::safe, EarlyFreeMode::aggressive}) {
         for (bool main : {false, true}) {
             const RewriteResult r = rewrite_or_fail(corpus[0], ReleasePolicy{.mode = mode, .module_is_main = main});
-            EXPECT_GT(r.releases.size(), mode == EarlyFreeMode::aggressive ? 100u : 1u);
+            EXPECT_GT(r.releases.size(), mode == EarlyFreeMode::aggressive ? 100u : 0u);
             check_module(corpus[0], r, main);
         }
     }

@@ -123,3 +123,15 @@ def test_original_code_is_found_for_no_early_free(tmp_path):
         assert "rewritten" not in hook.original_code(mod_code).co_consts
     """)
     assert out["records"]
+
+
+def test_a_cache_file_in_another_format_is_a_miss(tmp_path):
+    user_module(tmp_path)
+    env = clean_env()
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    drive(tmp_path, "import usermod", env=env)
+    cached = next((tmp_path / "pkg" / "__pycache__").glob("usermod.cpython-311.shrinkpy-test1-safe.pyc"))
+    header = cached.read_bytes()[:16]  # magic, mark, source hash: then anything another writer put there
+    cached.write_bytes(header + b"\x00" * 8 + cached.read_bytes()[16:])
+    out = drive(tmp_path, "import usermod\nassert usermod.f(1) == 2", env=env)
+    assert ["usermod.py", False, [2]] in out["calls"]  # rewritten again, not loaded from the bad file

@@ -1,7 +1,8 @@
 """Functions for the early-freeing policy (analyzer/include/shrinkpy/analyzer/provenance.hpp and
 release_plan.hpp), with what the rewriter must do to each as this module's own code (not __main__).
 
-SAFE[name] / AGGRESSIVE[name]: the locals released at least once in `name` under that mode.
+SAFE[name] / AGGRESSIVE[name]: the locals released at least once in `name` under that mode (never
+a loop variable inside its loop: the container still holds its elements).
 SKIPPED[name]: the rule that skips `name` in both modes. MAIN_RELEASED: module-level names released
 when the module is __main__. RESULTS[name]: arguments and the result every rewriting must keep.
 tests/cpp/test_rewrite.cpp and tests/python/test_rewrite.py check them; edit them together.
@@ -133,7 +134,7 @@ SAFE = {
     "temporaries": {"text", "rows", "widths"},
     "resources": {"fd", "address", "facts"},
     "tainted": {"sizes", "count"},
-    "handles": {"numbers", "address", "size"},
+    "handles": {"address", "size"},  # numbers: its address goes to a call, which may keep it
     "diagonal": {"x"},
     "concatenate": set(),
     "helper_result": {"table", "size"},
@@ -144,13 +145,13 @@ SAFE = {
 AGGRESSIVE = {
     "temporaries": {"f", "text", "rows", "widths", "path"},
     "resources": {"workspace", "where", "sock", "fd", "buffer", "address", "facts"},
-    "tainted": {"names", "locks", "sizes", "table", "alias", "name", "count"},
+    "tainted": {"names", "locks", "sizes", "table", "alias", "count"},
     "handles": {"n", "numbers", "address", "size", "raw"},
     "diagonal": {"np", "x", "n"},
-    "concatenate": {"parts", "p", "s"},
+    "concatenate": {"parts", "s"},
     "helper_result": {"n", "table", "size"},
     "kept": {"total"},
-    "captured": {"n", "rows", "wanted"},
+    "captured": {"n", "rows", "wanted", "key"},  # key: a cell only the comprehension reads
     "maybe_bound": {"cache", "i", "flag", "n"},
 }
 SKIPPED = {"uses_locals": "locals", "decorated": "no_early_free"}

@@ -50,6 +50,9 @@ struct CodeProvenance {
     std::vector<std::uint8_t> plain;           // every value it holds is plain data
     std::vector<std::uint8_t> pinned;          // a handle of it escapes: never free it early
     std::vector<std::uint8_t> pointless;       // it only ever holds constants or functions: freeing gains nothing
+    std::vector<std::uint8_t> made;            // it may hold a value made here (a call's result, a built
+                                               // container or string): possibly large, unlike numbers
+                                               // from arithmetic or elements of what a loop iterates
     std::vector<std::int32_t> handle_of;       // it holds a handle of that slot's object (-1 none)
     std::vector<std::uint8_t> inplace_concat;  // per instruction: the LOAD of `x = x + y` into x
     std::vector<std::string> why_not;          // per slot: why it is not plain ("" when it is)

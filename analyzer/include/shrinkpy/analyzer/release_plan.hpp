@@ -23,7 +23,11 @@
 // safe mode only plain data (provenance.hpp: rules "plain-data", "container-taint", "handles");
 // nothing named on a `# shrinkpy: keep` line. A release is skipped where it buys nothing: when no
 // call, loop, yield, import or arithmetic can run before the frame exits; inside a loop at the
-// load of `x = x + y` into x, where CPython resizes strings in place.
+// load of `x = x + y` into x, where CPython resizes strings in place; inside a loop for a variable
+// that never holds anything made there by a call or a build (numbers from arithmetic, the loop's
+// elements that the container still holds: a cost every iteration for nothing) and for
+// module-level names (a dict deletion every iteration); for variables holding only constants or
+// functions.
 // ====================================================================================================
 #pragma once
 

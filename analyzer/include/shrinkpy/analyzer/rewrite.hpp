@@ -30,7 +30,7 @@
 namespace shrinkpy::analyzer {
 
 // Bumped whenever the rewriter can produce different code for the same input (cache key).
-inline constexpr const char* kRewriterVersion = "1";
+inline constexpr const char* kRewriterVersion = "2";
 
 struct Release {
     std::string qualname;
