@@ -108,7 +108,11 @@ def verdicts(module_code, source, path, mode):
         return _analyzer.import_plan(module_code, mode, True, [], [])
     import sysconfig
 
-    excluded = tuple(os.path.join(os.path.realpath(sysconfig.get_paths()[k]), "") for k in ("stdlib", "purelib"))
+    # As the loader hook draws the line (runtime/loader_hook.py, _library_prefixes): the standard
+    # library and every site-packages or dist-packages directory on the path are not user code.
+    library = [sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")]
+    library += [p for p in sys.path if os.path.basename(p.rstrip("/")) in ("site-packages", "dist-packages")]
+    excluded = tuple(os.path.join(os.path.realpath(p), "") for p in library)
     script_dir = os.path.dirname(os.path.abspath(path))
     sys.path.insert(0, script_dir)  # the probe finds modules as the script would
     try:
