@@ -1,0 +1,78 @@
+// ====================================================================================================
+// The arena allocator's core types.
+//
+// Glossary
+//   OS page     the kernel's page, sysconf(_SC_PAGESIZE): 4 KiB on x86-64 and most arm64 kernels,
+//               16 KiB on Raspberry Pi 5 kernels, 64 KiB on some others. The unit of commit and purge.
+//   region      the one range of address space reserved at start (ArenaConfig::reserve_bytes; no
+//               access, no memory). Every small and medium block lives in it, so "is this block
+//               ours" is one subtraction and one comparison.
+//   arena       an aligned slice of the region (ArenaConfig::arena_bytes, 1 MiB). Committed (made
+//               accessible) when first needed, decommitted when all its pools are free again; the
+//               largest block of the buddy system that hands out pools (region.hpp).
+//   pool        2^order consecutive OS pages of one arena with blocks of one size class for one
+//               heap. The unit of purge: when its last block is freed the pool joins the purge
+//               queue, and when it leaves the queue unused its pages go back to the OS.
+//   block       what malloc returns: a slot of a pool (small and medium requests), or a mapping of
+//               its own (large requests, large_blocks.hpp).
+//   size class  a block size. Small: 16 to 512 bytes, 16 apart (pymalloc's classes). Medium: eight
+//               per doubling up to ArenaConfig::large_threshold (size_classes.hpp).
+//   heap        the size classes of one caller: one heap serves CPython's MEM and OBJ domains
+//               (called with the GIL held: no lock), one serves RAW (any thread, behind a mutex).
+//   purge queue empty pools still resident, most recently emptied first, at most
+//               ArenaConfig::retain_bytes of them: the hysteresis that keeps a loop that fills and
+//               empties a pool from returning and refaulting the same pages every time.
+// ====================================================================================================
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace shrinkpy::alloc {
+
+// A free block: its first word links the pool's free list.
+struct Block {
+    Block* next;
+};
+
+enum class HeapId : uint8_t { none = 0, gil = 1, raw = 2 };
+
+enum class PoolState : uint8_t {
+    unused,   // page not the first page of a pool or of a free buddy block (or never committed)
+    tail,     // a page after the first of a pool in use; PoolMeta::used is the distance back
+    free,     // first page of a free buddy block (purged); on the buddy free list of its order
+    queued,   // first page of an empty pool, still resident, on the purge queue
+    current,  // first page of the pool its class allocates from
+    partial,  // first page of a pool with free blocks, on one of its class's occupancy buckets
+    full,     // first page of a pool without free blocks (on no list)
+};
+
+inline constexpr uint32_t kNoPage = UINT32_MAX;  // end of a list of page indices
+
+// One PoolMeta per OS page of the region, in an array of their own (Region::meta) so that purging a
+// pool's pages loses nothing. The entry of a pool's first page describes the pool.
+//
+// Invariants of a pool in use (state current, partial or full; Heap::verify checks them):
+//   used + length(free list) + (capacity - carved) == capacity
+//   state == full    => free list empty, carved == capacity, low_mark == capacity
+//   state == partial => 0 < used < capacity, on bucket bucket_of(used) of its class,
+//                       low_mark == lowest `used` of that bucket (at least 1)
+//   state == current => class.current == this pool, low_mark == 1
+// Heap::free calls the slow path drained() exactly when used drops below low_mark, so the fast path
+// needs one comparison to notice a full pool getting room, a partial one changing bucket, and any
+// pool becoming empty.
+struct PoolMeta {
+    Block* free;        // the pool's free list (heap-owned)
+    uint32_t used;      // blocks in use; for a tail page, the number of pages back to the pool's first
+    uint32_t low_mark;  // see above
+    uint32_t carved;    // blocks handed to the free list or out so far; the rest is untouched memory
+    uint32_t prev;      // page index links of the list the pool is on (bucket, purge queue or buddy
+    uint32_t next;      //   free list), kNoPage at the ends
+    uint8_t size_class;
+    uint8_t order;      // the pool (or free buddy block) spans 2^order OS pages
+    PoolState state;
+    HeapId heap;        // owner while in use (current, partial, full); none otherwise
+};
+static_assert(sizeof(PoolMeta) == 32, "the metadata array costs 32 bytes per OS page: 0.8% at 4 KiB");
+
+}  // namespace shrinkpy::alloc

@@ -1,0 +1,260 @@
+#include "heap.hpp"
+
+#include <cstring>
+
+#include "arena.hpp"
+#include "checks.hpp"
+
+namespace shrinkpy::alloc {
+namespace {
+
+// Occupancy bucket of a partial pool: 0 (under a quarter used) to kBuckets - 1 (three quarters
+// and more). bucket_floor(b) is the lowest `used` in bucket b; bucket_of(bucket_floor(b)) == b for
+// every bucket a pool can be in, so a pool's bucket is recovered from its low_mark.
+inline int bucket_of(uint32_t used, uint32_t capacity) { return int(uint64_t(used) * kBuckets / capacity); }
+inline uint32_t bucket_floor(int bucket, uint32_t capacity) {
+    uint32_t floor = uint32_t((uint64_t(bucket) * capacity + kBuckets - 1) / kBuckets);
+    return floor == 0 ? 1 : floor;
+}
+
+}  // namespace
+
+void Heap::init(HeapId id, Arena& arena) {
+    Region& region = arena.region();
+    base_ = region.base();
+    region_bytes_ = region.bytes();
+    meta_ = region.meta();
+    page_shift_ = region.page_shift();
+    id_ = id;
+    large_threshold_ = arena.classes().large_threshold();
+    arena_ = &arena;
+    info_ = &arena.classes();
+    sentinel_ = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, 0, 0, PoolState::current, HeapId::none};
+    for (int i = 0; i < info_->count(); ++i) {
+        classes_[i] = SizeClass{};
+        classes_[i].current = &sentinel_;
+        classes_[i].order = (*info_)[i].order_lo;
+    }
+}
+
+uint32_t Heap::capacity(const PoolMeta* m) const { return (*info_)[m->size_class].capacity[m->order]; }
+
+// ---- allocation slow path ------------------------------------------------------------------------
+
+// Links the next blocks of a pool into its free list: those that start before the end of the OS
+// page the first of them starts in, so that untouched pages stay untouched (at least one block).
+void Heap::carve(PoolMeta* m) {
+    uint32_t size = (*info_)[m->size_class].size;
+    uint32_t left = capacity(m) - m->carved;
+    SHRINKPY_ALLOC_ASSERT_INTERNAL(m->free == nullptr && left > 0);
+    char* pool = arena_->region().address_of(m);
+    size_t first = size_t(m->carved) * size;
+    size_t page_end = ((first >> page_shift_) + 1) << page_shift_;
+    uint32_t n = uint32_t((page_end - first + size - 1) / size);
+    if (n > left) n = left;
+    char* block = pool + first;
+    for (uint32_t i = 0; i + 1 < n; ++i, block += size) reinterpret_cast<Block*>(block)->next = reinterpret_cast<Block*>(block + size);
+    reinterpret_cast<Block*>(block)->next = nullptr;
+    m->free = reinterpret_cast<Block*>(pool + first);
+    m->carved += n;
+}
+
+void* Heap::refill(int cls) {
+    SizeClass& c = classes_[cls];
+    PoolMeta* m = c.current;
+    if (m != &sentinel_) {
+        if (m->carved < capacity(m)) {
+            carve(m);
+        } else {  // used == capacity: it leaves the class's lists until a block comes back
+            m->state = PoolState::full;
+            m->low_mark = capacity(m);
+            m = nullptr;
+        }
+    } else {
+        m = nullptr;
+    }
+    if (m == nullptr) {
+        m = next_pool(cls);
+        c.current = m != nullptr ? m : &sentinel_;
+        if (m == nullptr) return nullptr;
+        if (m->free == nullptr) carve(m);
+    }
+    Block* b = m->free;
+    m->free = b->next;
+    ++m->used;
+    SHRINKPY_ALLOC_ASSERT_EXPENSIVE(verify_pool(*m) == nullptr);
+    return b;
+}
+
+PoolMeta* Heap::next_pool(int cls) {
+    SizeClass& c = classes_[cls];
+    for (int b = kBuckets - 1; b >= 0; --b) {  // fullest first
+        uint32_t page = c.buckets[b].pop_front(meta_);
+        if (page == kNoPage) continue;
+        PoolMeta* m = meta_ + page;
+        m->state = PoolState::current;
+        m->low_mark = 1;
+        return m;
+    }
+    const ClassInfo& info = (*info_)[cls];
+    PoolMeta* m = arena_->region().take_pool(id_, cls, c.order);
+    if (m == nullptr && c.order != info.order_lo) {  // a smaller pool may still fit under the cap
+        m = arena_->region().take_pool(id_, cls, info.order_lo);
+    }
+    if (m == nullptr) return nullptr;
+    if (++c.pools > c.pools_peak) c.pools_peak = c.pools;
+    if (++c.streak >= kGrowAfter && c.order < info.order_hi) {
+        ++c.order;
+        c.streak = 0;
+    }
+    return m;
+}
+
+void* Heap::malloc_large(size_t n) {
+    if (n == 0) return malloc(1);
+    return arena_->malloc_large(n);
+}
+
+void* Heap::calloc(size_t nelem, size_t elsize) {
+    size_t n = nelem * elsize;
+    if (elsize != 0 && n / elsize != nelem) return nullptr;
+    void* p = malloc(n);
+    // Large blocks are fresh mappings, zero already; pool blocks may be reused.
+    if (p != nullptr && n - 1 < large_threshold_) std::memset(p, 0, n);
+    return p;
+}
+
+// ---- free slow path ------------------------------------------------------------------------------
+
+bool Heap::free_outside(void* p) {
+    if (p == nullptr) return true;
+    size_t bytes = arena_->large_size(p);
+    if (bytes == 0) return false;
+    arena_->free_large(p, bytes);
+    return true;
+}
+
+bool Heap::free_elsewhere(PoolMeta* m, void* p) {
+    if (m->state == PoolState::tail) m -= m->used;  // a block past the first page of its pool
+    if (m->heap == id_) {
+        free_block(m, p);
+        return true;
+    }
+    return arena_->free_foreign_pool(m, p, id_);
+}
+
+void Heap::drained(PoolMeta* m) {
+    SizeClass& c = classes_[m->size_class];
+    switch (m->state) {
+        case PoolState::full: to_partial(m); break;
+        case PoolState::partial:
+            c.buckets[bucket_of(m->low_mark, capacity(m))].remove(meta_, uint32_t(m - meta_));
+            to_partial(m);
+            break;
+        case PoolState::current:  // its last block came back
+            c.current = &sentinel_;
+            release(m);
+            break;
+        default: SHRINKPY_ALLOC_ASSERT(false && "a block freed into a pool that is not in use"); break;
+    }
+}
+
+void Heap::to_partial(PoolMeta* m) {
+    if (m->used == 0) {
+        release(m);
+        return;
+    }
+    int b = bucket_of(m->used, capacity(m));
+    m->state = PoolState::partial;
+    m->low_mark = bucket_floor(b, capacity(m));
+    classes_[m->size_class].buckets[b].push_front(meta_, uint32_t(m - meta_));
+    SHRINKPY_ALLOC_ASSERT_EXPENSIVE(verify_pool(*m) == nullptr);
+}
+
+void Heap::release(PoolMeta* m) {
+    SizeClass& c = classes_[m->size_class];
+    --c.pools;
+    c.streak = 0;
+    if (c.order > (*info_)[m->size_class].order_lo) --c.order;
+    arena_->region().give_back(m);
+}
+
+// ---- realloc -------------------------------------------------------------------------------------
+
+void* Heap::realloc(void* p, size_t n) {
+    if (p == nullptr) return malloc(n);
+    size_t old;
+    if (in_region(p)) {
+        PoolMeta* m = pool_of(p);
+        if (m->heap != id_) return arena_->realloc_foreign_pool(m, p, n, id_);
+        old = (*info_)[m->size_class].size;
+        if (n <= old && n != 0 && (4 * n > 3 * old || n > old - kAlignment)) return p;
+    } else {
+        old = arena_->large_size(p);
+        SHRINKPY_ALLOC_ASSERT(old != 0);
+        if (n > large_threshold_) return arena_->realloc_large(p, old, n);
+    }
+    void* q = malloc(n);
+    if (q == nullptr) return nullptr;  // the old block stays as it was
+    std::memcpy(q, p, n < old ? n : old);
+    free(p);
+    return q;
+}
+
+// ---- validation ----------------------------------------------------------------------------------
+
+const char* Heap::verify() const {
+    for (int cls = 0; cls < info_->count(); ++cls) {
+        const SizeClass& c = classes_[cls];
+        const ClassInfo& info = (*info_)[cls];
+        if (c.order < info.order_lo || c.order > info.order_hi) return "a class's pool order is out of its range";
+        for (int b = 0; b < kBuckets; ++b) {
+            for (uint32_t page = c.buckets[b].head; page != kNoPage; page = meta_[page].next) {
+                const PoolMeta& m = meta_[page];
+                if (m.state != PoolState::partial || m.heap != id_ || m.size_class != cls)
+                    return "an occupancy bucket holds a pool that is not a partial pool of its class";
+                if (bucket_of(m.used, capacity(&m)) != b) return "a partial pool is in the wrong bucket";
+                if (m.low_mark != bucket_floor(b, capacity(&m))) return "a partial pool's low mark is wrong";
+            }
+        }
+        if (c.current != &sentinel_) {
+            const PoolMeta& m = *c.current;
+            if (m.state != PoolState::current || m.heap != id_ || m.size_class != cls || m.low_mark != 1)
+                return "a class's current pool is not current";
+        }
+    }
+    const char* problem = nullptr;
+    arena_->region().for_each_pool([&](const PoolMeta& m) {
+        if (problem == nullptr && m.heap == id_) problem = verify_pool(m);
+    });
+    return problem;
+}
+
+const char* Heap::verify_pool(const PoolMeta& m) const {
+    uint32_t cap = capacity(&m);
+    uint32_t size = (*info_)[m.size_class].size;
+    const char* start = arena_->region().address_of(&m);
+    uint32_t free_blocks = 0;
+    for (const Block* b = m.free; b != nullptr && free_blocks <= cap; b = b->next) {
+        const char* a = reinterpret_cast<const char*>(b);
+        if (a < start || a >= start + size_t(m.carved) * size || (a - start) % size != 0)
+            return "a free list links outside its pool's carved blocks";
+        ++free_blocks;
+    }
+    if (m.carved > cap || m.used + free_blocks + (cap - m.carved) != cap) return "used + free + uncarved != capacity";
+    switch (m.state) {
+        case PoolState::full:
+            if (m.free != nullptr || m.low_mark != cap) return "a full pool has free blocks or the wrong low mark";
+            break;
+        case PoolState::partial:
+            if (m.used == 0 || m.used >= cap) return "a partial pool is empty or full";
+            break;
+        case PoolState::current:
+            if (classes_[m.size_class].current != &m) return "a current pool is not its class's current pool";
+            break;
+        default: return "a pool of this heap is not in use";
+    }
+    return nullptr;
+}
+
+}  // namespace shrinkpy::alloc

@@ -1,0 +1,291 @@
+#include "region.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+
+#include "checks.hpp"
+
+namespace shrinkpy::alloc {
+
+int Region::init(OsMemory& os, const ArenaConfig& config, CommitLedger& ledger) {
+    os_ = &os;
+    ledger_ = &ledger;
+    page_ = os.page_size();
+    page_shift_ = unsigned(std::countr_zero(page_));
+    arena_order_ = unsigned(std::countr_zero(config.arena_bytes)) - page_shift_;
+    retain_bytes_ = config.retain_bytes;
+    SHRINKPY_ALLOC_ASSERT(std::has_single_bit(page_) && arena_order_ <= kMaxPoolOrder);
+
+    // Ask for less when the address space is short (a 32-bit process, ulimit -v): halve down to 16 arenas.
+    size_t arena = config.arena_bytes;
+    int error = ENOMEM;
+    for (size_t want = config.reserve_bytes; want >= 16 * arena; want /= 2) {
+        size_t pages = want >> page_shift_;
+        if (pages > size_t{UINT32_MAX}) continue;  // page indices are 32-bit
+        size_t meta_bytes = (pages * sizeof(PoolMeta) + page_ - 1) & ~(page_ - 1);
+        void* region = nullptr;
+        void* meta = nullptr;
+        error = os.reserve(want, &region);
+        if (error != 0) continue;
+        error = os.reserve(meta_bytes, &meta);
+        if (error != 0) {
+            os.unmap(region, want);
+            continue;
+        }
+        base_ = reinterpret_cast<uintptr_t>(region);
+        bytes_ = want;
+        meta_ = static_cast<PoolMeta*>(meta);
+        meta_bytes_ = meta_bytes;
+        arena_count_ = uint32_t(want / arena);
+        return 0;
+    }
+    return error;
+}
+
+void Region::destroy() {
+    if (base_ == 0) return;
+    os_->unmap(reinterpret_cast<void*>(base_), bytes_);
+    os_->unmap(meta_, meta_bytes_);
+    base_ = 0;
+}
+
+// ---- buddy system --------------------------------------------------------------------------------
+
+bool Region::commit_arena(uint32_t arena) {
+    size_t arena_bytes = page_ << arena_order_;
+    if (arena >= arenas_touched_) {
+        // Metadata for every arena up to this one: committed once, never given back (32 bytes a page).
+        size_t need = ((size_t(arena) + 1) << arena_order_) * sizeof(PoolMeta);
+        need = (need + page_ - 1) & ~(page_ - 1);
+        if (need > meta_committed_) {
+            if (os_->commit(reinterpret_cast<char*>(meta_) + meta_committed_, need - meta_committed_) != 0) return false;
+            meta_committed_ = need;
+        }
+    }
+    char* start = address_of(arena << arena_order_);
+    if (os_->commit(start, arena_bytes) != 0) return false;
+    os_->name(start, arena_bytes, "shrinkpy-arena");
+    if (arena >= arenas_touched_) arenas_touched_ = arena + 1;
+    ++counters_.arenas_committed;
+    return true;
+}
+
+uint32_t Region::buddy_alloc(unsigned order) {
+    unsigned j = order;
+    while (j <= arena_order_ && free_lists_[j].empty()) ++j;
+    uint32_t page;
+    if (j > arena_order_) {
+        if (arenas_touched_ == arena_count_) return kNoPage;  // the reservation is used up
+        uint32_t arena = arenas_touched_;
+        if (!commit_arena(arena)) return kNoPage;
+        page = arena << arena_order_;
+        j = arena_order_;
+    } else {
+        page = free_lists_[j].pop_front(meta_);
+        // Whole free arenas are decommitted (buddy_free); make this one accessible again.
+        if (j == arena_order_ && !commit_arena(page >> arena_order_)) {
+            free_lists_[j].push_front(meta_, page);
+            return kNoPage;
+        }
+    }
+    while (j > order) {  // split, keeping the lower half
+        --j;
+        uint32_t upper = page + (uint32_t{1} << j);
+        meta_[upper] = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, 0, uint8_t(j), PoolState::free, HeapId::none};
+        free_lists_[j].push_front(meta_, upper);
+    }
+    return page;
+}
+
+void Region::buddy_free(uint32_t page, unsigned order) {
+    while (order < arena_order_) {
+        uint32_t buddy = page ^ (uint32_t{1} << order);
+        PoolMeta& b = meta_[buddy];
+        if (b.state != PoolState::free || b.order != order) break;
+        free_lists_[order].remove(meta_, buddy);
+        meta_[std::max(page, buddy)].state = PoolState::unused;
+        page = std::min(page, buddy);
+        ++order;
+    }
+    if (order == arena_order_) {
+        // Every pool of the arena is free: give its address range back to no-access, which also
+        // releases its commit charge (the pages were purged already).
+        int error = os_->decommit(address_of(page), page_ << arena_order_);
+        SHRINKPY_ALLOC_ASSERT(error == 0);
+        (void)error;
+        --counters_.arenas_committed;
+    }
+    meta_[page] = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, 0, uint8_t(order), PoolState::free, HeapId::none};
+    free_lists_[order].push_front(meta_, page);
+}
+
+// ---- pools ---------------------------------------------------------------------------------------
+
+PoolMeta* Region::take_pool(HeapId heap, int size_class, unsigned order) {
+    lock();
+    // 1. The purge queue: the most recent pool of this order, preferring one of this class.
+    uint32_t found = kNoPage;
+    uint32_t page = queue_.head;
+    for (unsigned seen = 0; page != kNoPage && seen < kQueueScan; ++seen, page = meta_[page].next) {
+        if (meta_[page].order != order) continue;
+        if (found == kNoPage) found = page;
+        if (meta_[page].size_class == size_class) {
+            found = page;
+            break;
+        }
+    }
+    PoolMeta* m;
+    if (found != kNoPage) {
+        queue_.remove(meta_, found);
+        m = &meta_[found];
+        counters_.queued_bytes -= pool_bytes(m);
+        ++counters_.pools_reused;
+        if (m->size_class != size_class) {
+            m->free = nullptr;
+            m->carved = 0;
+        }
+    } else {
+        // 2. and 3. Free arena space, within the cap (purging the queue first if that helps).
+        size_t bytes = page_ << order;
+        if (!ledger_->charge(bytes)) {
+            evict(0);
+            if (!ledger_->charge(bytes)) {
+                ledger_->note_refusal();
+                unlock();
+                return nullptr;
+            }
+        }
+        page = buddy_alloc(order);
+        if (page == kNoPage) {
+            ledger_->release(bytes);
+            unlock();
+            return nullptr;
+        }
+        for (uint32_t i = 1; i < (uint32_t{1} << order); ++i) {
+            meta_[page + i] = PoolMeta{nullptr, i, 0, 0, kNoPage, kNoPage, 0, 0, PoolState::tail, HeapId::none};
+        }
+        m = &meta_[page];
+        *m = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, 0, uint8_t(order), PoolState::free, HeapId::none};
+        ++counters_.pools_created;
+    }
+    m->used = 0;
+    m->low_mark = 1;
+    m->size_class = uint8_t(size_class);
+    m->state = PoolState::current;
+    m->heap = heap;
+    unlock();
+    return m;
+}
+
+void Region::give_back(PoolMeta* pool) {
+    SHRINKPY_ALLOC_ASSERT_INTERNAL(pool->used == 0 && pool->state != PoolState::queued);
+    lock();
+    pool->state = PoolState::queued;
+    pool->heap = HeapId::none;
+    queue_.push_front(meta_, page_of(pool));
+    counters_.queued_bytes += pool_bytes(pool);
+    // Evict down to half the allowance, so that purges come in batches rather than one pool at a time.
+    if (counters_.queued_bytes > retain_bytes_) evict(retain_bytes_ / 2);
+    unlock();
+}
+
+void Region::purge_queue() {
+    lock();
+    evict(0);
+    unlock();
+}
+
+void Region::evict(uint64_t target_bytes) {
+    constexpr int kBatch = 128;
+    uint32_t batch[kBatch];
+    while (counters_.queued_bytes > target_bytes) {
+        int n = 0;
+        while (n < kBatch && counters_.queued_bytes > target_bytes) {
+            uint32_t page = queue_.pop_back(meta_);
+            counters_.queued_bytes -= pool_bytes(&meta_[page]);
+            batch[n++] = page;
+        }
+        purge_and_free(batch, n);
+    }
+}
+
+void Region::purge_and_free(uint32_t* pages, int count) {
+    std::sort(pages, pages + count);
+    for (int i = 0; i < count;) {
+        // One madvise for each run of neighbouring pools.
+        uint32_t start = pages[i];
+        uint32_t end = start + (uint32_t{1} << meta_[start].order);
+        int j = i + 1;
+        while (j < count && pages[j] == end) end += uint32_t{1} << meta_[pages[j++]].order;
+        int error = os_->purge(address_of(start), size_t(end - start) << page_shift_);
+        SHRINKPY_ALLOC_ASSERT(error == 0);
+        (void)error;
+        counters_.pages_returned += end - start;
+        ++counters_.purge_calls;
+        i = j;
+    }
+    for (int i = 0; i < count; ++i) {
+        unsigned order = meta_[pages[i]].order;
+        ledger_->release(page_ << order);
+        buddy_free(pages[i], order);
+    }
+}
+
+RegionCounters Region::counters() {
+    lock();
+    RegionCounters c = counters_;
+    unlock();
+    return c;
+}
+
+// ---- validation ----------------------------------------------------------------------------------
+
+const char* Region::verify() {
+    lock();
+    const char* problem = nullptr;
+    uint64_t queued = 0;
+    for (uint32_t page = queue_.head, prev = kNoPage; page != kNoPage && !problem; prev = page, page = meta_[page].next) {
+        const PoolMeta& m = meta_[page];
+        if (m.state != PoolState::queued) problem = "a pool on the purge queue is not queued";
+        else if (m.prev != prev) problem = "purge queue links disagree";
+        else if (m.used != 0 || m.heap != HeapId::none) problem = "a queued pool has blocks or an owner";
+        queued += pool_bytes(&m);
+    }
+    if (!problem && queued != counters_.queued_bytes) problem = "queued_bytes differs from the queue";
+    for (unsigned order = 0; order <= arena_order_ && !problem; ++order) {
+        for (uint32_t page = free_lists_[order].head; page != kNoPage; page = meta_[page].next) {
+            const PoolMeta& m = meta_[page];
+            if (m.state != PoolState::free || m.order != order) problem = "buddy free list holds a wrong block";
+            else if (page % (uint32_t{1} << order) != 0) problem = "buddy block not aligned to its order";
+            if (problem) break;
+        }
+    }
+    // Walk every touched arena: blocks tile it, tails point back to their pool.
+    uint32_t pages = arenas_touched_ << arena_order_;
+    for (uint32_t page = 0; page < pages && !problem;) {
+        const PoolMeta& m = meta_[page];
+        bool pool = m.state == PoolState::current || m.state == PoolState::partial || m.state == PoolState::full ||
+                    m.state == PoolState::queued;
+        if (!pool && m.state != PoolState::free) {
+            problem = "an arena page belongs to no pool and no free block";
+            break;
+        }
+        uint32_t span = uint32_t{1} << m.order;
+        if (page % span != 0 || (page >> arena_order_) != ((page + span - 1) >> arena_order_)) {
+            problem = "a pool is misaligned or crosses an arena";
+            break;
+        }
+        if (pool) {
+            for (uint32_t i = 1; i < span && !problem; ++i) {
+                if (meta_[page + i].state != PoolState::tail || meta_[page + i].used != i)
+                    problem = "a pool's tail page does not point back to it";
+            }
+        }
+        page += span;
+    }
+    unlock();
+    return problem;
+}
+
+}  // namespace shrinkpy::alloc
