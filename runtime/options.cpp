@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 
@@ -10,10 +11,11 @@ namespace {
 
 // Order follows OptionId; checked below.
 constexpr std::array<OptionSpec, kOptionCount> kTable = {{
-    {OptionId::allocator, "allocator", "SHRINKPY_ALLOCATOR", OptionKind::choice, "pymalloc", "",
-     "pymalloc|malloc|mimalloc", true,
-     "allocator for CPython's RAW, MEM and OBJ domains. Unset, PYTHONMALLOC=malloc keeps glibc malloc as in "
-     "python3.11; PYTHONMALLOC=debug and -X dev add CPython's debug hooks on top of any choice"},
+    {OptionId::allocator, "allocator", "SHRINKPY_ALLOCATOR", OptionKind::choice, "arena", "",
+     "arena|pymalloc|malloc|mimalloc", true,
+     "allocator for CPython's RAW, MEM and OBJ domains: arena gives freed pages back to the OS (SHRINKPY_ARENA_*). "
+     "Unset, PYTHONMALLOC=malloc keeps glibc malloc as in python3.11; PYTHONMALLOC=debug and -X dev add CPython's "
+     "debug hooks on top of any choice"},
     {OptionId::report, "report", "SHRINKPY_REPORT", OptionKind::text, "", "", "", false,
      "memory report at exit: '-' prints it on stderr, a path writes JSON (schema: report.schema.json); "
      "empty for none"},
@@ -22,6 +24,23 @@ constexpr std::array<OptionSpec, kOptionCount> kTable = {{
      "(`shrinkpy run --timeline` draws it); empty for none"},
     {OptionId::sample_interval, "sample_interval", "SHRINKPY_SAMPLE_INTERVAL", OptionKind::duration_ms, "10", "ms", "",
      false, "period of the memory sampler thread while a report or a timeline is requested (pyperf uses 10 ms)"},
+    {OptionId::max_heap, "max_heap", "SHRINKPY_MAX_HEAP", OptionKind::bytes, "0", "bytes", "", false,
+     "arena: cap on the memory it holds from the OS (pools, empty pools kept for reuse, large mappings); an "
+     "allocation beyond it fails and CPython raises MemoryError. 0 for none"},
+    {OptionId::arena_reserve, "arena_reserve", "SHRINKPY_ARENA_RESERVE", OptionKind::bytes, "32G", "bytes", "", false,
+     "arena: address space reserved once for small and medium blocks (no memory until used; halved until the OS "
+     "grants it)"},
+    {OptionId::arena_size, "arena_size", "SHRINKPY_ARENA_SIZE", OptionKind::bytes, "1M", "bytes", "", false,
+     "arena: the slice of the reservation committed and decommitted at once, and the largest pool (a power of two, "
+     "at least 16 OS pages)"},
+    {OptionId::arena_large, "arena_large", "SHRINKPY_ARENA_LARGE", OptionKind::bytes, "64K", "bytes", "", false,
+     "arena: requests above this get a mapping of their own, unmapped on free (512 bytes to half an arena)"},
+    {OptionId::arena_retain, "arena_retain", "SHRINKPY_ARENA_RETAIN", OptionKind::bytes, "1M", "bytes", "", false,
+     "arena: empty pools kept resident for reuse before their pages go back to the OS (MADV_DONTNEED); the "
+     "hysteresis that keeps a loop from refaulting the same pages"},
+    {OptionId::arena_pool_blocks, "arena_pool_blocks", "SHRINKPY_ARENA_POOL_BLOCKS", OptionKind::count, "8", "blocks",
+     "", false,
+     "arena: under sustained demand, the pools of a medium size class grow until they hold this many blocks"},
 }};
 
 constexpr bool table_in_id_order() {
@@ -89,6 +108,11 @@ Options Options::read(const Lookup& lookup, std::vector<std::string>& warnings, 
             problem = spec.env + ("=" + value) + " is not one of: " + choices_text(spec);
         } else if (spec.kind == OptionKind::duration_ms && (!parse_number(value) || *parse_number(value) == 0)) {
             problem = spec.env + ("=" + value) + " is not a positive number of " + spec.unit;
+        } else if (spec.kind == OptionKind::bytes && !parse_number(value)) {
+            problem = spec.env + ("=" + value) + " is not a size (a number of bytes, optionally with K, M or G)";
+        } else if (spec.kind == OptionKind::count &&
+                   (!parse_number(value) || *parse_number(value) == 0 || !std::isdigit((unsigned char)value.back()))) {
+            problem = spec.env + ("=" + value) + " is not a positive whole number";
         }
         if (problem.empty()) {
             options.values_[i] = value;

@@ -17,10 +17,23 @@
 
 namespace shrinkpy::runtime {
 
-enum class OptionId { allocator, report, timeline, sample_interval, count_ };
+enum class OptionId {
+    allocator,
+    report,
+    timeline,
+    sample_interval,
+    max_heap,
+    arena_reserve,
+    arena_size,
+    arena_large,
+    arena_retain,
+    arena_pool_blocks,
+    count_
+};
 inline constexpr size_t kOptionCount = size_t(OptionId::count_);
 
-enum class OptionKind { choice, text, duration_ms };
+// bytes: a size with an optional K/M/G suffix, 0 allowed; count: a positive whole number.
+enum class OptionKind { choice, text, duration_ms, bytes, count };
 
 struct OptionSpec {
     OptionId id;
@@ -49,7 +62,7 @@ public:
     static Options read(const Lookup& lookup, std::vector<std::string>& warnings, std::optional<std::string>& error);
 
     const std::string& text(OptionId id) const { return values_[size_t(id)]; }
-    uint64_t number(OptionId id) const;  // for duration_ms options, in the option's unit
+    uint64_t number(OptionId id) const;  // for duration_ms, bytes and count options, in the option's unit
     OptionSource source(OptionId id) const { return sources_[size_t(id)]; }
 
 private:

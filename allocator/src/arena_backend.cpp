@@ -28,13 +28,15 @@ void* gil_calloc(void* ctx, size_t nelem, size_t elsize) {
 
 template <int D>
 void* gil_realloc(void* ctx, void* p, size_t n) {
-    if (p != nullptr && !the_arena->owns(p)) [[unlikely]] return previous[D].realloc(previous[D].ctx, p, n);
+    if (p != nullptr && !the_arena->owns(p)) [[unlikely]]
+        return previous[D].realloc(previous[D].ctx, p, n);
     return static_cast<Heap*>(ctx)->realloc(p, n);
 }
 
 template <int D>
 void gil_free(void* ctx, void* p) {
-    if (!static_cast<Heap*>(ctx)->free(p)) [[unlikely]] previous[D].free(previous[D].ctx, p);
+    if (!static_cast<Heap*>(ctx)->free(p)) [[unlikely]]
+        previous[D].free(previous[D].ctx, p);
 }
 
 void* raw_malloc(void* ctx, size_t n) { return static_cast<Arena*>(ctx)->malloc(HeapId::raw, n); }
@@ -77,8 +79,8 @@ bool arena_backends(const ArenaConfig& config, Backend out[kDomainCount], const 
                                                                    PYMEM_DOMAIN_OBJ};
     for (int d = 0; d < kDomainCount; ++d) PyMem_GetAllocator(kCpythonDomain[d], &previous[d]);
     Heap* gil = &the_arena->gil_heap();
-    out[int(Domain::raw)] = {"arena",      the_arena, raw_malloc,       raw_calloc, raw_realloc,
-                             raw_free,     arena_block_size, arena_owns};
+    out[int(Domain::raw)] = {"arena",     the_arena, raw_malloc,       raw_calloc,
+                             raw_realloc, raw_free,  arena_block_size, arena_owns};
     out[int(Domain::mem)] = {"arena",
                              gil,
                              gil_malloc<int(Domain::mem)>,

@@ -69,9 +69,9 @@ struct PoolMeta {
     uint32_t prev;      // page index links of the list the pool is on (bucket, purge queue or buddy
     uint32_t next;      //   free list), kNoPage at the ends
     uint8_t size_class;
-    uint8_t order;      // the pool (or free buddy block) spans 2^order OS pages
+    uint8_t order;  // the pool (or free buddy block) spans 2^order OS pages
     PoolState state;
-    HeapId heap;        // owner while in use (current, partial, full); none otherwise
+    HeapId heap;  // owner while in use (current, partial, full); none otherwise
 };
 static_assert(sizeof(PoolMeta) == 32, "the metadata array costs 32 bytes per OS page: 0.8% at 4 KiB");
 

@@ -26,12 +26,12 @@ inline constexpr int kDebugLevel = SHRINKPY_ALLOC_LEVEL;
 
 }  // namespace shrinkpy::alloc
 
-#define SHRINKPY_ALLOC_CHECK_AT(level, cond)                                                    \
-    do {                                                                                        \
-        if constexpr (::shrinkpy::alloc::kDebugLevel >= (level)) {                              \
-            if (!(cond)) [[unlikely]]                                                           \
-                ::shrinkpy::alloc::check_failed(#cond, __FILE__, __LINE__);                     \
-        }                                                                                       \
+#define SHRINKPY_ALLOC_CHECK_AT(level, cond)                                \
+    do {                                                                    \
+        if constexpr (::shrinkpy::alloc::kDebugLevel >= (level)) {          \
+            if (!(cond)) [[unlikely]]                                       \
+                ::shrinkpy::alloc::check_failed(#cond, __FILE__, __LINE__); \
+        }                                                                   \
     } while (0)
 
 #define SHRINKPY_ALLOC_ASSERT(cond) SHRINKPY_ALLOC_CHECK_AT(1, cond)

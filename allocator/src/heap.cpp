@@ -53,7 +53,8 @@ void Heap::carve(PoolMeta* m) {
     uint32_t n = uint32_t((page_end - first + size - 1) / size);
     if (n > left) n = left;
     char* block = pool + first;
-    for (uint32_t i = 0; i + 1 < n; ++i, block += size) reinterpret_cast<Block*>(block)->next = reinterpret_cast<Block*>(block + size);
+    for (uint32_t i = 0; i + 1 < n; ++i, block += size)
+        reinterpret_cast<Block*>(block)->next = reinterpret_cast<Block*>(block + size);
     reinterpret_cast<Block*>(block)->next = nullptr;
     m->free = reinterpret_cast<Block*>(pool + first);
     m->carved += n;

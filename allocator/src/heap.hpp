@@ -38,7 +38,7 @@ struct SizeClass {
     uint8_t streak = 0;           // pools taken in a row with none of this class's pools emptying
     uint32_t pools = 0;           // pools in use (current, partial, full)
     uint32_t pools_peak = 0;
-    PageList buckets[kBuckets];   // partial pools by occupancy; buckets[kBuckets - 1] is the fullest
+    PageList buckets[kBuckets];  // partial pools by occupancy; buckets[kBuckets - 1] is the fullest
 };
 
 class Heap {
@@ -52,13 +52,14 @@ public:
         if (n - 1 < kSmallMax) [[likely]] {  // 1..512: n == 0 wraps around to the slow path
             cls = SizeClasses::small_index(n);
         } else if (n - 1 < large_threshold_) {
-            cls = SizeClasses::index(n);
+            cls = info_->medium_index(n);
         } else {
             return malloc_large(n);
         }
         PoolMeta* m = classes_[cls].current;
         Block* b = m->free;
-        if (b == nullptr) [[unlikely]] return refill(cls);
+        if (b == nullptr) [[unlikely]]
+            return refill(cls);
         m->free = b->next;
         ++m->used;
         return b;
@@ -68,9 +69,11 @@ public:
     // caller to hand to the allocator installed before.
     bool free(void* p) {
         uintptr_t offset = reinterpret_cast<uintptr_t>(p) - base_;
-        if (offset >= region_bytes_) [[unlikely]] return free_outside(p);
+        if (offset >= region_bytes_) [[unlikely]]
+            return free_outside(p);
         PoolMeta* m = meta_ + (offset >> page_shift_);
-        if (m->heap != id_) [[unlikely]] return free_elsewhere(m, p);
+        if (m->heap != id_) [[unlikely]]
+            return free_elsewhere(m, p);
         free_block(m, p);
         return true;
     }
@@ -80,7 +83,8 @@ public:
         Block* b = static_cast<Block*>(p);
         b->next = m->free;
         m->free = b;
-        if (--m->used < m->low_mark) [[unlikely]] drained(m);
+        if (--m->used < m->low_mark) [[unlikely]]
+            drained(m);
     }
 
     void* calloc(size_t nelem, size_t elsize);
@@ -115,7 +119,7 @@ private:
     uint32_t capacity(const PoolMeta* m) const;
 
     // Read by every fast path: kept together at the front.
-    uintptr_t base_ = 0;          // the region
+    uintptr_t base_ = 0;  // the region
     size_t region_bytes_ = 0;
     PoolMeta* meta_ = nullptr;
     unsigned page_shift_ = 0;

@@ -24,7 +24,8 @@ void LargeBlocks::destroy() {
     if (root_ == nullptr) return;
     size_t page = size_t{1} << page_shift_;
     for (size_t i = 0; i < root_entries_; ++i) {
-        if (Leaf* leaf = root_[i].load(std::memory_order_relaxed)) os_->unmap(leaf, (sizeof(Leaf) + page - 1) & ~(page - 1));
+        if (Leaf* leaf = root_[i].load(std::memory_order_relaxed))
+            os_->unmap(leaf, (sizeof(Leaf) + page - 1) & ~(page - 1));
     }
     os_->unmap(root_, (root_entries_ * sizeof(root_[0]) + page - 1) & ~(page - 1));
     root_ = nullptr;

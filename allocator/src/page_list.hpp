@@ -24,10 +24,14 @@ struct PageList {
 
     void remove(PoolMeta* meta, uint32_t page) {
         PoolMeta& m = meta[page];
-        if (m.prev != kNoPage) meta[m.prev].next = m.next;
-        else head = m.next;
-        if (m.next != kNoPage) meta[m.next].prev = m.prev;
-        else tail = m.prev;
+        if (m.prev != kNoPage)
+            meta[m.prev].next = m.next;
+        else
+            head = m.next;
+        if (m.next != kNoPage)
+            meta[m.next].prev = m.prev;
+        else
+            tail = m.prev;
         m.prev = m.next = kNoPage;
     }
 

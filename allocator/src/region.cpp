@@ -59,7 +59,8 @@ bool Region::commit_arena(uint32_t arena) {
         size_t need = ((size_t(arena) + 1) << arena_order_) * sizeof(PoolMeta);
         need = (need + page_ - 1) & ~(page_ - 1);
         if (need > meta_committed_) {
-            if (os_->commit(reinterpret_cast<char*>(meta_) + meta_committed_, need - meta_committed_) != 0) return false;
+            if (os_->commit(reinterpret_cast<char*>(meta_) + meta_committed_, need - meta_committed_) != 0)
+                return false;
             meta_committed_ = need;
         }
     }
@@ -245,19 +246,25 @@ const char* Region::verify() {
     lock();
     const char* problem = nullptr;
     uint64_t queued = 0;
-    for (uint32_t page = queue_.head, prev = kNoPage; page != kNoPage && !problem; prev = page, page = meta_[page].next) {
+    for (uint32_t page = queue_.head, prev = kNoPage; page != kNoPage && !problem;
+         prev = page, page = meta_[page].next) {
         const PoolMeta& m = meta_[page];
-        if (m.state != PoolState::queued) problem = "a pool on the purge queue is not queued";
-        else if (m.prev != prev) problem = "purge queue links disagree";
-        else if (m.used != 0 || m.heap != HeapId::none) problem = "a queued pool has blocks or an owner";
+        if (m.state != PoolState::queued)
+            problem = "a pool on the purge queue is not queued";
+        else if (m.prev != prev)
+            problem = "purge queue links disagree";
+        else if (m.used != 0 || m.heap != HeapId::none)
+            problem = "a queued pool has blocks or an owner";
         queued += pool_bytes(&m);
     }
     if (!problem && queued != counters_.queued_bytes) problem = "queued_bytes differs from the queue";
     for (unsigned order = 0; order <= arena_order_ && !problem; ++order) {
         for (uint32_t page = free_lists_[order].head; page != kNoPage; page = meta_[page].next) {
             const PoolMeta& m = meta_[page];
-            if (m.state != PoolState::free || m.order != order) problem = "buddy free list holds a wrong block";
-            else if (page % (uint32_t{1} << order) != 0) problem = "buddy block not aligned to its order";
+            if (m.state != PoolState::free || m.order != order)
+                problem = "buddy free list holds a wrong block";
+            else if (page % (uint32_t{1} << order) != 0)
+                problem = "buddy block not aligned to its order";
             if (problem) break;
         }
     }

@@ -25,9 +25,9 @@
 
 #include "arena_types.hpp"
 #include "page_list.hpp"
-#include "size_classes.hpp"
 #include "shrinkpy/alloc/arena_config.hpp"
 #include "shrinkpy/alloc/os_memory.hpp"
+#include "size_classes.hpp"
 
 namespace shrinkpy::alloc {
 
@@ -128,14 +128,14 @@ private:
     uint32_t arena_count_ = 0;  // arenas in the region
     uint64_t retain_bytes_ = 0;
 
-    PoolMeta* meta_ = nullptr;    // one entry per OS page of the region (reserved, committed as arenas are)
-    size_t meta_bytes_ = 0;       // reserved
-    size_t meta_committed_ = 0;   // committed prefix, bytes
-    uint32_t arenas_touched_ = 0; // arenas [0, arenas_touched_) have been committed at least once
+    PoolMeta* meta_ = nullptr;     // one entry per OS page of the region (reserved, committed as arenas are)
+    size_t meta_bytes_ = 0;        // reserved
+    size_t meta_committed_ = 0;    // committed prefix, bytes
+    uint32_t arenas_touched_ = 0;  // arenas [0, arenas_touched_) have been committed at least once
 
     pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
-    PageList free_lists_[kMaxPoolOrder + 1];    // buddy free lists by order (arena order at most)
-    PageList queue_;                           // purge queue, most recently emptied at the front
+    PageList free_lists_[kMaxPoolOrder + 1];  // buddy free lists by order (arena order at most)
+    PageList queue_;                          // purge queue, most recently emptied at the front
     RegionCounters counters_;
 
 public:

@@ -105,7 +105,8 @@ public:
     int remap(void* p, size_t old_size, size_t new_size, void* dest) override {
         std::lock_guard<std::mutex> g(mutex_);
         auto it = ranges_.find(uintptr_t(p));
-        if (it == ranges_.end() || it->second.kind != Kind::mapping || it->second.size != old_size || !aligned(new_size))
+        if (it == ranges_.end() || it->second.kind != Kind::mapping || it->second.size != old_size ||
+            !aligned(new_size))
             return violation("remap of something not mapped whole, or to an unaligned size");
         ++counts_.remaps;
         if (dest == nullptr) {

@@ -57,22 +57,48 @@ INSTANTIATE_TEST_SUITE_P(PageSizes, ArenaTest, ::testing::Values(4 * kKiB, 16 * 
 
 // ---- size classes ----------------------------------------------------------------------------------
 
+SizeClasses& classes_for(size_t page, size_t threshold) {
+    static SizeClasses classes;  // 64 KiB of lookup table: not on the stack
+    ArenaConfig config;
+    config.large_threshold = threshold;
+    config.arena_bytes = 4 * kMiB;
+    normalize(config, page);
+    classes.init(page, unsigned(__builtin_ctzll(config.arena_bytes / page)), config.large_threshold, 8);
+    return classes;
+}
+
 TEST(SizeClasses, SmallClassesArePymallocs) {
-    for (size_t n = 1; n <= 512; ++n) {
-        EXPECT_EQ(SizeClasses::size_of(SizeClasses::index(n)), (n + 15) / 16 * 16) << n;
+    const SizeClasses& classes = classes_for(4096, 64 * kKiB);
+    for (size_t n = 1; n <= 512; ++n) EXPECT_EQ(classes[classes.index(n)].size, (n + 15) / 16 * 16) << n;
+}
+
+TEST(SizeClasses, MediumClassesRoundUpBy64BytesThenBySixteenthsOfADoubling) {
+    const SizeClasses& classes = classes_for(4096, kMiB);
+    for (size_t n = 513; n <= kMiB; n += (n < 20000 ? 1 : 61)) {
+        int i = classes.index(n);
+        size_t size = classes[i].size;
+        ASSERT_GE(size, n);
+        ASSERT_LT(classes[i - 1].size, n);  // the smallest class that fits
+        ASSERT_EQ(size % kAlignment, 0u);
+        ASSERT_LE(size - n, n <= 4096 ? 63 : n / 16);
+    }
+    EXPECT_EQ(classes[classes.index(4097)].size, 4352u);
+    EXPECT_EQ(classes[classes.count() - 1].size, kMiB);
+    EXPECT_LE(classes.count(), kMaxSizeClasses);
+}
+
+TEST(SizeClasses, CPythonDictTablesFitExactly) {
+    const SizeClasses& classes = classes_for(4096, 64 * kKiB);
+    // 3.11 dict key tables of 256, 512, 1024 and 2048 slots (general and str-only keys).
+    for (size_t n : {4624u, 9240u, 18448u, 36888u, 3264u, 6512u, 12992u, 25968u, 51904u}) {
+        EXPECT_LT(classes[classes.index(n)].size - n, 16u) << n;
     }
 }
 
-TEST(SizeClasses, MediumClassesAreEightPerDoublingAndRoundUpByAtMostAnEighth) {
-    for (size_t n = 513; n <= kMiB; n += (n < 8192 ? 1 : 61)) {
-        int i = SizeClasses::index(n);
-        size_t size = SizeClasses::size_of(i);
-        ASSERT_GE(size, n);
-        ASSERT_LT(SizeClasses::size_of(i - 1), n);  // the smallest class that fits
-        ASSERT_EQ(size % kAlignment, 0u);
-        ASSERT_LE(size - n, n / 8 + 1);
-    }
-    EXPECT_EQ(SizeClasses::index(kMiB), kSmallClasses + 11 * 8 - 1);
+TEST(SizeClasses, TheThresholdIsTheTopClass) {
+    const SizeClasses& classes = classes_for(4096, 100000);
+    EXPECT_EQ(classes.large_threshold(), 100000u);
+    EXPECT_EQ(classes[classes.index(100000)].size, 100000u);
 }
 
 TEST(SizeClasses, PoolOrdersFitTheirBlocksOnEveryPageSize) {
@@ -81,7 +107,7 @@ TEST(SizeClasses, PoolOrdersFitTheirBlocksOnEveryPageSize) {
         config.large_threshold = 512 * kKiB;
         normalize(config, page);
         unsigned arena_order = unsigned(__builtin_ctzll(config.arena_bytes / page));
-        SizeClasses classes;
+        static SizeClasses classes;
         classes.init(page, arena_order, config.large_threshold, 8);
         for (int i = 0; i < classes.count(); ++i) {
             const ClassInfo& c = classes[i];
@@ -225,7 +251,7 @@ TEST_P(ArenaTest, RetainZeroPurgesEveryEmptyPool) {
 
 TEST_P(ArenaTest, RefillTakesTheFullestPartialPool) {
     const size_t size = 256;
-    const uint32_t cap = arena_->classes()[SizeClasses::index(size)].capacity[0];
+    const uint32_t cap = arena_->classes()[arena_->classes().index(size)].capacity[0];
     // Five full pools.
     std::vector<std::vector<void*>> pools(5);
     for (auto& pool : pools) {
@@ -250,7 +276,7 @@ TEST_P(ArenaTest, RefillTakesTheFullestPartialPool) {
 
 TEST_P(ArenaTest, MediumPoolsGrowWithDemandAndShrinkWhenItGoes) {
     const size_t size = 3000;
-    const int cls = SizeClasses::index(size);
+    const int cls = arena_->classes().index(size);
     const ClassInfo& info = arena_->classes()[cls];
     if (info.order_lo == info.order_hi) GTEST_SKIP() << "one pool order fits 8 blocks on this page size";
     EXPECT_EQ(arena_->gil_heap().size_class(cls).order, info.order_lo);
@@ -270,7 +296,7 @@ TEST_P(ArenaTest, BlocksOfMultiPagePoolsAreFoundFromAnyPage) {
     std::vector<void*> blocks;
     for (int i = 0; i < 200; ++i) {
         blocks.push_back(m(size));
-        ASSERT_EQ(arena_->block_size(blocks.back()), SizeClasses::size_of(SizeClasses::index(size)));
+        ASSERT_EQ(arena_->block_size(blocks.back()), arena_->classes()[arena_->classes().index(size)].size);
     }
     for (void* p : blocks) f(p);
     EXPECT_EQ(arena_->stats().in_use_bytes, 0u);

@@ -62,9 +62,9 @@ struct Live {
 
 size_t random_size(std::mt19937_64& rng, size_t large_threshold) {
     uint64_t r = rng() % 1000;
-    if (r < 800) return 1 + rng() % 512;                          // small
-    if (r < 990) return 513 + rng() % (large_threshold - 512);    // medium
-    return large_threshold + 1 + rng() % (4 * large_threshold);   // large
+    if (r < 800) return 1 + rng() % 512;                         // small
+    if (r < 990) return 513 + rng() % (large_threshold - 512);   // medium
+    return large_threshold + 1 + rng() % (4 * large_threshold);  // large
 }
 
 class ArenaStress : public ::testing::TestWithParam<size_t> {};

@@ -31,7 +31,7 @@ struct ArenaConfig {
 // inside the range the size classes cover. Returns false when something had to change.
 bool normalize(ArenaConfig& config, size_t page_size);
 
-inline constexpr int kMaxSizeClasses = 128;
+inline constexpr int kMaxSizeClasses = 256;
 
 struct ArenaClassStats {
     uint32_t block_size = 0;       // bytes
