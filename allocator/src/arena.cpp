@@ -221,11 +221,19 @@ ArenaStats Arena::stats() {
     s.committed_peak_bytes = ledger_.peak();
     s.arenas_committed = rc.arenas_committed;
     s.pools_created = rc.pools_created;
-    s.pools_reused = rc.pools_reused;
+    s.pools_reused = rc.pools_reused + gil_.pools_reused() + raw_.pools_reused();
     s.pages_returned = rc.pages_returned;
     s.purge_calls = rc.purge_calls;
     s.cap_failures = ledger_.refusals();
     return s;
+}
+
+void Arena::trim() {
+    gil_.give_back_empties();
+    lock_raw();
+    raw_.give_back_empties();
+    unlock_raw();
+    region_.purge_queue();
 }
 
 const char* Arena::verify() {

@@ -59,6 +59,8 @@ public:
 
     // Walks the pools; the caller holds the GIL (or nothing uses MEM/OBJ meanwhile).
     ArenaStats stats();
+    // Returns every empty pool's pages to the OS now; the caller holds the GIL.
+    void trim();
     // Expensive validators of the region and both heaps; nullptr when everything holds.
     const char* verify();
 

@@ -41,37 +41,45 @@ enum class PoolState : uint8_t {
     unused,   // page not the first page of a pool or of a free buddy block (or never committed)
     tail,     // a page after the first of a pool in use; PoolMeta::used is the distance back
     free,     // first page of a free buddy block (purged); on the buddy free list of its order
-    queued,   // first page of an empty pool, still resident, on the purge queue
+    queued,   // first page of an empty pool, still resident: on its heap's list of empty pools or
+              //   on the region's purge queue
     current,  // first page of the pool its class allocates from
-    partial,  // first page of a pool with free blocks, on one of its class's occupancy buckets
     full,     // first page of a pool without free blocks (on no list)
+    partial,  // first page of a pool with free blocks, on occupancy bucket 0 of its class; partial
+              //   + b: on bucket b (up to kBuckets - 1)
 };
+
+inline constexpr bool in_use(PoolState s) { return s >= PoolState::current; }
+inline constexpr bool is_partial(PoolState s) { return s >= PoolState::partial; }
+inline constexpr int bucket_of(PoolState s) { return int(s) - int(PoolState::partial); }
+inline constexpr PoolState partial_on(int bucket) { return PoolState(int(PoolState::partial) + bucket); }
 
 inline constexpr uint32_t kNoPage = UINT32_MAX;  // end of a list of page indices
 
 // One PoolMeta per OS page of the region, in an array of their own (Region::meta) so that purging a
 // pool's pages loses nothing. The entry of a pool's first page describes the pool.
 //
-// Invariants of a pool in use (state current, partial or full; Heap::verify checks them):
+// Invariants of a pool in use (Heap::verify_pool checks them):
 //   used + length(free list) + (capacity - carved) == capacity
 //   state == full    => free list empty, carved == capacity, low_mark == capacity
-//   state == partial => 0 < used < capacity, on bucket bucket_of(used) of its class,
-//                       low_mark == lowest `used` of that bucket (at least 1)
-//   state == current => class.current == this pool, low_mark == 1
+//   state partial    => 0 < used < capacity, carved == capacity, low_mark == 1, on the bucket its
+//                       state names; that bucket is at or above bucket_of(used) (a partial pool
+//                       only loses blocks, and moves down when refill looks at it)
+//   state == current => class.current == this pool, low_mark == 0
 // Heap::free calls the slow path drained() exactly when used drops below low_mark, so the fast path
-// needs one comparison to notice a full pool getting room, a partial one changing bucket, and any
-// pool becoming empty.
+// needs one comparison to notice a full pool getting room and a partial pool emptying; the current
+// pool never leaves the fast path (an empty one stays current until Heap::sweep).
 struct PoolMeta {
     Block* free;        // the pool's free list (heap-owned)
     uint32_t used;      // blocks in use; for a tail page, the number of pages back to the pool's first
     uint32_t low_mark;  // see above
     uint32_t carved;    // blocks handed to the free list or out so far; the rest is untouched memory
-    uint32_t prev;      // page index links of the list the pool is on (bucket, purge queue or buddy
-    uint32_t next;      //   free list), kNoPage at the ends
+    uint32_t prev;      // page index links of the list the pool is on (bucket, empty pools, purge
+    uint32_t next;      //   queue or buddy free list), kNoPage at the ends
     uint8_t size_class;
     uint8_t order;  // the pool (or free buddy block) spans 2^order OS pages
     PoolState state;
-    HeapId heap;  // owner while in use (current, partial, full); none otherwise
+    HeapId heap;  // owner while in use (current, full, partial); none otherwise
 };
 static_assert(sizeof(PoolMeta) == 32, "the metadata array costs 32 bytes per OS page: 0.8% at 4 KiB");
 

@@ -1,5 +1,6 @@
 #include "heap.hpp"
 
+#include <bit>
 #include <cstring>
 
 #include "arena.hpp"
@@ -9,12 +10,12 @@ namespace shrinkpy::alloc {
 namespace {
 
 // Occupancy bucket of a partial pool: 0 (under a quarter used) to kBuckets - 1 (three quarters
-// and more). bucket_floor(b) is the lowest `used` in bucket b; bucket_of(bucket_floor(b)) == b for
-// every bucket a pool can be in, so a pool's bucket is recovered from its low_mark.
-inline int bucket_of(uint32_t used, uint32_t capacity) { return int(uint64_t(used) * kBuckets / capacity); }
-inline uint32_t bucket_floor(int bucket, uint32_t capacity) {
-    uint32_t floor = uint32_t((uint64_t(bucket) * capacity + kBuckets - 1) / kBuckets);
-    return floor == 0 ? 1 : floor;
+// and more).
+// (used * kBuckets / capacity, without the division: this runs on every full pool's first free.)
+static_assert(kBuckets == 4);
+inline int occupancy(uint32_t used, uint32_t capacity) {
+    uint64_t u = uint64_t(used) * 4;
+    return u >= uint64_t(capacity) * 2 ? (u >= uint64_t(capacity) * 3 ? 3 : 2) : (u >= capacity ? 1 : 0);
 }
 
 }  // namespace
@@ -30,6 +31,7 @@ void Heap::init(HeapId id, Arena& arena) {
     arena_ = &arena;
     info_ = &arena.classes();
     sentinel_ = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, 0, 0, PoolState::current, HeapId::none};
+    empty_allowance_ = Region::heap_allowance(arena.config().retain_bytes);
     for (int i = 0; i < info_->count(); ++i) {
         classes_[i] = SizeClass{};
         classes_[i].current = &sentinel_;
@@ -63,20 +65,17 @@ void Heap::carve(PoolMeta* m) {
 void* Heap::refill(int cls) {
     SizeClass& c = classes_[cls];
     PoolMeta* m = c.current;
-    if (m != &sentinel_) {
-        if (m->carved < capacity(m)) {
-            carve(m);
-        } else {  // used == capacity: it leaves the class's lists until a block comes back
+    if (m != &sentinel_ && m->carved < capacity(m)) {
+        carve(m);
+    } else {
+        if (m != &sentinel_) {  // used == capacity: off every list until a block comes back
             m->state = PoolState::full;
             m->low_mark = capacity(m);
-            m = nullptr;
         }
-    } else {
-        m = nullptr;
-    }
-    if (m == nullptr) {
         m = next_pool(cls);
         c.current = m != nullptr ? m : &sentinel_;
+        uint64_t bit = uint64_t{1} << (cls % 64);
+        active_[cls / 64] = m != nullptr ? (active_[cls / 64] | bit) : (active_[cls / 64] & ~bit);
         if (m == nullptr) return nullptr;
         if (m->free == nullptr) carve(m);
     }
@@ -89,20 +88,39 @@ void* Heap::refill(int cls) {
 
 PoolMeta* Heap::next_pool(int cls) {
     SizeClass& c = classes_[cls];
-    for (int b = kBuckets - 1; b >= 0; --b) {  // fullest first
-        uint32_t page = c.buckets[b].pop_front(meta_);
-        if (page == kNoPage) continue;
-        PoolMeta* m = meta_ + page;
-        m->state = PoolState::current;
-        m->low_mark = 1;
-        return m;
+    // The fullest partial pool. Pools stay on the bucket they were put on while they lose blocks
+    // (the free path does not move them); here they are moved down to where they belong, so the
+    // one taken is on the right bucket.
+    for (int b = kBuckets - 1; b >= 0; --b) {
+        uint32_t page;
+        while ((page = c.buckets[b].pop_front(meta_)) != kNoPage) {
+            PoolMeta* m = meta_ + page;
+            int actual = occupancy(m->used, capacity(m));
+            if (actual == b) {
+                m->state = PoolState::current;
+                m->low_mark = 0;
+                return m;
+            }
+            m->state = partial_on(actual);
+            c.buckets[actual].push_front(meta_, page);
+        }
     }
     const ClassInfo& info = (*info_)[cls];
-    PoolMeta* m = arena_->region().take_pool(id_, cls, c.order);
-    if (m == nullptr && c.order != info.order_lo) {  // a smaller pool may still fit under the cap
-        m = arena_->region().take_pool(id_, cls, info.order_lo);
+    PoolMeta* m;
+    uint32_t page = empties_.find_reusable(meta_, cls, c.order, Region::kQueueScan);
+    if (page != kNoPage) {  // one of our own recently emptied pools: no lock
+        empties_.remove(meta_, page);
+        m = meta_ + page;
+        empty_bytes_ -= pool_bytes(m);
+        Region::reuse(m, id_, cls);
+        ++reused_;
+    } else {
+        m = arena_->region().take_pool(id_, cls, c.order);
+        if (m == nullptr && c.order != info.order_lo) {  // a smaller pool may still fit under the cap
+            m = arena_->region().take_pool(id_, cls, info.order_lo);
+        }
+        if (m == nullptr) return nullptr;
     }
-    if (m == nullptr) return nullptr;
     if (++c.pools > c.pools_peak) c.pools_peak = c.pools;
     if (++c.streak >= kGrowAfter && c.order < info.order_hi) {
         ++c.order;
@@ -146,30 +164,23 @@ bool Heap::free_elsewhere(PoolMeta* m, void* p) {
 
 void Heap::drained(PoolMeta* m) {
     SizeClass& c = classes_[m->size_class];
-    switch (m->state) {
-        case PoolState::full: to_partial(m); break;
-        case PoolState::partial:
-            c.buckets[bucket_of(m->low_mark, capacity(m))].remove(meta_, uint32_t(m - meta_));
-            to_partial(m);
-            break;
-        case PoolState::current:  // its last block came back
-            c.current = &sentinel_;
+    uint32_t page = uint32_t(m - meta_);
+    if (m->state == PoolState::full) {  // room again: onto the bucket of its occupancy
+        if (m->used == 0) {             // a pool of one block
             release(m);
-            break;
-        default: SHRINKPY_ALLOC_ASSERT(false && "a block freed into a pool that is not in use"); break;
-    }
-}
-
-void Heap::to_partial(PoolMeta* m) {
-    if (m->used == 0) {
+            return;
+        }
+        int b = occupancy(m->used, capacity(m));
+        m->state = partial_on(b);
+        m->low_mark = 1;
+        c.buckets[b].push_front(meta_, page);
+        SHRINKPY_ALLOC_ASSERT_EXPENSIVE(verify_pool(*m) == nullptr);
+    } else if (is_partial(m->state)) {  // empty
+        c.buckets[bucket_of(m->state)].remove(meta_, page);
         release(m);
-        return;
+    } else {
+        SHRINKPY_ALLOC_ASSERT(false && "a block freed into a pool that is not in use");
     }
-    int b = bucket_of(m->used, capacity(m));
-    m->state = PoolState::partial;
-    m->low_mark = bucket_floor(b, capacity(m));
-    classes_[m->size_class].buckets[b].push_front(meta_, uint32_t(m - meta_));
-    SHRINKPY_ALLOC_ASSERT_EXPENSIVE(verify_pool(*m) == nullptr);
 }
 
 void Heap::release(PoolMeta* m) {
@@ -177,7 +188,53 @@ void Heap::release(PoolMeta* m) {
     --c.pools;
     c.streak = 0;
     if (c.order > (*info_)[m->size_class].order_lo) --c.order;
-    arena_->region().give_back(m);
+    m->state = PoolState::queued;
+    m->heap = HeapId::none;
+    empties_.push_front(meta_, uint32_t(m - meta_));
+    empty_bytes_ += pool_bytes(m);
+    if (empty_bytes_ > empty_allowance_) spill(empty_allowance_ / 2);
+}
+
+// The oldest of the heap's empty pools go to the region's purge queue, a batch per lock. Pools are
+// emptying fast when this happens (a structure being dropped), so it is also when classes whose
+// current pool has emptied give it up (sweep).
+void Heap::spill(size_t target_bytes) {
+    sweep();
+    constexpr int kBatch = 64;
+    uint32_t batch[kBatch];
+    while (empty_bytes_ > target_bytes) {
+        int n = 0;
+        while (n < kBatch && empty_bytes_ > target_bytes) {
+            uint32_t page = empties_.pop_back(meta_);
+            empty_bytes_ -= pool_bytes(meta_ + page);
+            batch[n++] = page;
+        }
+        arena_->region().give_back(batch, n);
+    }
+}
+
+// Current pools stay current when they empty, so that a class allocating and freeing one block at
+// a time never leaves the fast path. Here the empty ones are let go.
+void Heap::sweep() {
+    for (int word = 0; word < kMaxSizeClasses / 64; ++word) {
+        for (uint64_t bits = active_[word]; bits != 0; bits &= bits - 1) {
+            int cls = word * 64 + std::countr_zero(bits);
+            PoolMeta* m = classes_[cls].current;
+            if (m->used == 0) give_up_current(cls);
+        }
+    }
+}
+
+void Heap::give_up_current(int cls) {
+    SizeClass& c = classes_[cls];
+    PoolMeta* m = c.current;
+    c.current = &sentinel_;
+    active_[cls / 64] &= ~(uint64_t{1} << (cls % 64));
+    --c.pools;
+    m->state = PoolState::queued;
+    m->heap = HeapId::none;
+    empties_.push_front(meta_, uint32_t(m - meta_));
+    empty_bytes_ += pool_bytes(m);
 }
 
 // ---- realloc -------------------------------------------------------------------------------------
@@ -205,6 +262,14 @@ void* Heap::realloc(void* p, size_t n) {
 // ---- validation ----------------------------------------------------------------------------------
 
 const char* Heap::verify() const {
+    size_t empty = 0;
+    for (uint32_t page = empties_.head; page != kNoPage; page = meta_[page].next) {
+        const PoolMeta& m = meta_[page];
+        if (m.state != PoolState::queued || m.used != 0 || m.heap != HeapId::none)
+            return "a heap's empty pool is not empty and queued";
+        empty += arena_->region().pool_bytes(&m);
+    }
+    if (empty != empty_bytes_ || empty_bytes_ > empty_allowance_) return "a heap's empty pools miscounted";
     for (int cls = 0; cls < info_->count(); ++cls) {
         const SizeClass& c = classes_[cls];
         const ClassInfo& info = (*info_)[cls];
@@ -212,15 +277,14 @@ const char* Heap::verify() const {
         for (int b = 0; b < kBuckets; ++b) {
             for (uint32_t page = c.buckets[b].head; page != kNoPage; page = meta_[page].next) {
                 const PoolMeta& m = meta_[page];
-                if (m.state != PoolState::partial || m.heap != id_ || m.size_class != cls)
+                if (m.state != partial_on(b) || m.heap != id_ || m.size_class != cls)
                     return "an occupancy bucket holds a pool that is not a partial pool of its class";
-                if (bucket_of(m.used, capacity(&m)) != b) return "a partial pool is in the wrong bucket";
-                if (m.low_mark != bucket_floor(b, capacity(&m))) return "a partial pool's low mark is wrong";
+                if (occupancy(m.used, capacity(&m)) > b) return "a partial pool is below its occupancy";
             }
         }
         if (c.current != &sentinel_) {
             const PoolMeta& m = *c.current;
-            if (m.state != PoolState::current || m.heap != id_ || m.size_class != cls || m.low_mark != 1)
+            if (m.state != PoolState::current || m.heap != id_ || m.size_class != cls || m.low_mark != 0)
                 return "a class's current pool is not current";
         }
     }
@@ -243,17 +307,15 @@ const char* Heap::verify_pool(const PoolMeta& m) const {
         ++free_blocks;
     }
     if (m.carved > cap || m.used + free_blocks + (cap - m.carved) != cap) return "used + free + uncarved != capacity";
-    switch (m.state) {
-        case PoolState::full:
-            if (m.free != nullptr || m.low_mark != cap) return "a full pool has free blocks or the wrong low mark";
-            break;
-        case PoolState::partial:
-            if (m.used == 0 || m.used >= cap) return "a partial pool is empty or full";
-            break;
-        case PoolState::current:
-            if (classes_[m.size_class].current != &m) return "a current pool is not its class's current pool";
-            break;
-        default: return "a pool of this heap is not in use";
+    if (m.state == PoolState::full) {
+        if (m.free != nullptr || m.low_mark != cap) return "a full pool has free blocks or the wrong low mark";
+    } else if (is_partial(m.state)) {
+        if (m.used == 0 || m.used >= cap || m.carved != cap || m.low_mark != 1)
+            return "a partial pool is empty, full, not carved or has the wrong low mark";
+    } else if (m.state == PoolState::current) {
+        if (classes_[m.size_class].current != &m) return "a current pool is not its class's current pool";
+    } else {
+        return "a pool of this heap is not in use";
     }
     return nullptr;
 }

@@ -9,10 +9,12 @@
 // or emptying, large and foreign blocks) is a slow path out of line.
 //
 // Which pool a class allocates from next (refill): the fullest partially used pool first (four
-// occupancy buckets, fullest first), so that the emptier ones drain and can be purged; then a pool
-// from the region (region.hpp), whose size adapts to demand: each class starts at its order_lo and
-// grows an order after kGrowAfter pools taken in a row, shrinking an order whenever one of its pools
-// empties (size_classes.hpp).
+// occupancy buckets, fullest first), so that the emptier ones drain and can be purged; then one of
+// the heap's own recently emptied pools (up to a quarter of the retain allowance, kept without any
+// lock: a loop that empties and refills a pool costs what it costs pymalloc); then a pool from the
+// region (region.hpp). The size of a class's new pools adapts to demand: each class starts at its
+// order_lo and grows an order after kGrowAfter pools taken in a row, shrinking an order whenever
+// one of its pools empties (size_classes.hpp).
 //
 // Thread safety: none inside. The MEM/OBJ heap relies on the GIL; the RAW heap is used under
 // Arena::lock_raw().
@@ -100,7 +102,12 @@ public:
     }
 
     HeapId id() const { return id_; }
+    uint64_t pools_reused() const { return reused_; }  // taken back from empties_ (cumulative)
     const SizeClass& size_class(int i) const { return classes_[i]; }
+    // Hands every empty pool this heap keeps, current ones included, to the region's purge queue
+    // (Arena::trim).
+    void give_back_empties() { spill(0); }
+
     // Expensive validator: every pool of this heap against the invariants of arena_types.hpp and
     // its class lists. nullptr when they hold, else what does not.
     const char* verify() const;
@@ -114,8 +121,11 @@ private:
     void drained(PoolMeta* m);
     PoolMeta* next_pool(int cls);
     void carve(PoolMeta* m);
-    void to_partial(PoolMeta* m);
     void release(PoolMeta* m);
+    void sweep();
+    void give_up_current(int cls);
+    size_t pool_bytes(const PoolMeta* m) const { return size_t{1} << (page_shift_ + m->order); }
+    void spill(size_t target_bytes);
     uint32_t capacity(const PoolMeta* m) const;
 
     // Read by every fast path: kept together at the front.
@@ -127,6 +137,11 @@ private:
     size_t large_threshold_ = 0;  // requests above it are large
     SizeClass classes_[kMaxSizeClasses];
 
+    PageList empties_;        // empty pools (state queued) kept for reuse, most recent first
+    size_t empty_bytes_ = 0;  // their bytes
+    size_t empty_allowance_ = 0;
+    uint64_t reused_ = 0;
+    uint64_t active_[kMaxSizeClasses / 64] = {};  // classes whose current pool is not the sentinel
     Arena* arena_ = nullptr;
     const SizeClasses* info_ = nullptr;
     PoolMeta sentinel_{};  // a pool with no free block and nothing to carve: classes start on it

@@ -46,6 +46,19 @@ struct PageList {
         if (page != kNoPage) remove(meta, page);
         return page;
     }
+
+    // Among the first `scan` pools, the most recent of `order`, preferring one of `size_class`
+    // (its free list is still good); kNoPage when none. Used on lists of empty pools.
+    uint32_t find_reusable(const PoolMeta* meta, int size_class, unsigned order, unsigned scan) const {
+        uint32_t found = kNoPage;
+        uint32_t page = head;
+        for (unsigned seen = 0; page != kNoPage && seen < scan; ++seen, page = meta[page].next) {
+            if (meta[page].order != order) continue;
+            if (meta[page].size_class == size_class) return page;
+            if (found == kNoPage) found = page;
+        }
+        return found;
+    }
 };
 
 }  // namespace shrinkpy::alloc

@@ -14,7 +14,7 @@ int Region::init(OsMemory& os, const ArenaConfig& config, CommitLedger& ledger) 
     page_ = os.page_size();
     page_shift_ = unsigned(std::countr_zero(page_));
     arena_order_ = unsigned(std::countr_zero(config.arena_bytes)) - page_shift_;
-    retain_bytes_ = config.retain_bytes;
+    queue_allowance_ = config.retain_bytes - 2 * heap_allowance(config.retain_bytes);
     SHRINKPY_ALLOC_ASSERT(std::has_single_bit(page_) && arena_order_ <= kMaxPoolOrder);
 
     // Ask for less when the address space is short (a 32-bit process, ulimit -v): halve down to 16 arenas.
@@ -123,29 +123,26 @@ void Region::buddy_free(uint32_t page, unsigned order) {
 
 // ---- pools ---------------------------------------------------------------------------------------
 
+void Region::reuse(PoolMeta* m, HeapId heap, int size_class) {
+    if (m->size_class != size_class) {
+        m->free = nullptr;
+        m->carved = 0;
+    }
+    m->used = 0;
+    m->low_mark = 0;
+    m->size_class = uint8_t(size_class);
+    m->state = PoolState::current;
+    m->heap = heap;
+}
+
 PoolMeta* Region::take_pool(HeapId heap, int size_class, unsigned order) {
     lock();
     // 1. The purge queue: the most recent pool of this order, preferring one of this class.
-    uint32_t found = kNoPage;
-    uint32_t page = queue_.head;
-    for (unsigned seen = 0; page != kNoPage && seen < kQueueScan; ++seen, page = meta_[page].next) {
-        if (meta_[page].order != order) continue;
-        if (found == kNoPage) found = page;
-        if (meta_[page].size_class == size_class) {
-            found = page;
-            break;
-        }
-    }
-    PoolMeta* m;
-    if (found != kNoPage) {
-        queue_.remove(meta_, found);
-        m = &meta_[found];
-        counters_.queued_bytes -= pool_bytes(m);
+    uint32_t page = queue_.find_reusable(meta_, size_class, order, kQueueScan);
+    if (page != kNoPage) {
+        queue_.remove(meta_, page);
+        counters_.queued_bytes -= pool_bytes(&meta_[page]);
         ++counters_.pools_reused;
-        if (m->size_class != size_class) {
-            m->free = nullptr;
-            m->carved = 0;
-        }
     } else {
         // 2. and 3. Free arena space, within the cap (purging the queue first if that helps).
         size_t bytes = page_ << order;
@@ -166,28 +163,25 @@ PoolMeta* Region::take_pool(HeapId heap, int size_class, unsigned order) {
         for (uint32_t i = 1; i < (uint32_t{1} << order); ++i) {
             meta_[page + i] = PoolMeta{nullptr, i, 0, 0, kNoPage, kNoPage, 0, 0, PoolState::tail, HeapId::none};
         }
-        m = &meta_[page];
-        *m = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, 0, uint8_t(order), PoolState::free, HeapId::none};
+        meta_[page] = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, 0, uint8_t(order), PoolState::queued, HeapId::none};
         ++counters_.pools_created;
     }
-    m->used = 0;
-    m->low_mark = 1;
-    m->size_class = uint8_t(size_class);
-    m->state = PoolState::current;
-    m->heap = heap;
+    PoolMeta* m = &meta_[page];
+    reuse(m, heap, size_class);
     unlock();
     return m;
 }
 
-void Region::give_back(PoolMeta* pool) {
-    SHRINKPY_ALLOC_ASSERT_INTERNAL(pool->used == 0 && pool->state != PoolState::queued);
+void Region::give_back(const uint32_t* pages, int count) {
     lock();
-    pool->state = PoolState::queued;
-    pool->heap = HeapId::none;
-    queue_.push_front(meta_, page_of(pool));
-    counters_.queued_bytes += pool_bytes(pool);
+    for (int i = 0; i < count; ++i) {
+        PoolMeta* pool = &meta_[pages[i]];
+        SHRINKPY_ALLOC_ASSERT_INTERNAL(pool->used == 0 && pool->state == PoolState::queued);
+        queue_.push_front(meta_, pages[i]);
+        counters_.queued_bytes += pool_bytes(pool);
+    }
     // Evict down to half the allowance, so that purges come in batches rather than one pool at a time.
-    if (counters_.queued_bytes > retain_bytes_) evict(retain_bytes_ / 2);
+    if (counters_.queued_bytes > queue_allowance_) evict(queue_allowance_ / 2);
     unlock();
 }
 
@@ -272,8 +266,7 @@ const char* Region::verify() {
     uint32_t pages = arenas_touched_ << arena_order_;
     for (uint32_t page = 0; page < pages && !problem;) {
         const PoolMeta& m = meta_[page];
-        bool pool = m.state == PoolState::current || m.state == PoolState::partial || m.state == PoolState::full ||
-                    m.state == PoolState::queued;
+        bool pool = in_use(m.state) || m.state == PoolState::queued;
         if (!pool && m.state != PoolState::free) {
             problem = "an arena page belongs to no pool and no free block";
             break;

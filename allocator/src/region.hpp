@@ -8,10 +8,11 @@
 //   2. the buddy free lists: the smallest free block of at least that order, split down. Free
 //      blocks are always purged, so their pages arrive zero-filled as the pool is carved;
 //   3. a fresh arena, committed now.
-// An empty pool (give_back) goes to the front of the queue. When the queue holds more than
-// retain_bytes, the oldest pools are purged in a batch, sorted by address so that neighbours
-// share one madvise call, and return to the buddy system, which merges them with their buddies.
-// An arena whose pools are all free again is decommitted.
+// Empty pools come back in batches (give_back) from the heaps, which keep the most recent few
+// themselves (Heap::release). When the queue holds more than its allowance (what retain_bytes
+// leaves after the heaps' own), the oldest pools are purged in a batch, sorted by address so that
+// neighbours share one madvise call, and return to the buddy system, which merges them with their
+// buddies. An arena whose pools are all free again is decommitted.
 //
 // Thread safety: every member function takes the region's mutex, except the accessors of constant
 // fields. Lock order: a heap's lock (the RAW heap's), then the region's.
@@ -91,11 +92,14 @@ public:
     size_t pool_bytes(const PoolMeta* m) const { return page_ << m->order; }
 
     // A pool of 2^order pages for `heap` and `size_class`, in state current with used == 0 and
-    // low_mark == 1. Its free list and carved count are kept when it last served the same class,
+    // low_mark == 0. Its free list and carved count are kept when it last served the same class,
     // reset otherwise. nullptr when the cap or the address space is exhausted.
     PoolMeta* take_pool(HeapId heap, int size_class, unsigned order);
-    // An empty pool (used == 0) back from its heap, onto the purge queue.
-    void give_back(PoolMeta* pool);
+    // Empty pools (used == 0, state queued) back from a heap, onto the purge queue, oldest last.
+    void give_back(const uint32_t* pages, int count);
+    // Makes a queued pool the current pool of `size_class` in `heap`, keeping its free list when
+    // it served that class last.
+    static void reuse(PoolMeta* pool, HeapId heap, int size_class);
     // Purges every queued pool now.
     void purge_queue();
 
@@ -120,13 +124,13 @@ private:
 
     OsMemory* os_ = nullptr;
     CommitLedger* ledger_ = nullptr;
-    uintptr_t base_ = 0;        // first byte of the region
-    size_t bytes_ = 0;          // reserved bytes, a multiple of the arena size
-    size_t page_ = 0;           // OS page, bytes
-    unsigned page_shift_ = 0;   // log2(page_)
-    unsigned arena_order_ = 0;  // log2(OS pages per arena)
-    uint32_t arena_count_ = 0;  // arenas in the region
-    uint64_t retain_bytes_ = 0;
+    uintptr_t base_ = 0;            // first byte of the region
+    size_t bytes_ = 0;              // reserved bytes, a multiple of the arena size
+    size_t page_ = 0;               // OS page, bytes
+    unsigned page_shift_ = 0;       // log2(page_)
+    unsigned arena_order_ = 0;      // log2(OS pages per arena)
+    uint32_t arena_count_ = 0;      // arenas in the region
+    uint64_t queue_allowance_ = 0;  // retain_bytes minus what the two heaps keep
 
     PoolMeta* meta_ = nullptr;     // one entry per OS page of the region (reserved, committed as arenas are)
     size_t meta_bytes_ = 0;        // reserved
@@ -140,6 +144,9 @@ private:
 
 public:
     static constexpr unsigned kQueueScan = 8;  // queued pools looked at for a same-class match
+    // Empty pools a heap keeps for itself, without taking the region's lock: a quarter of the
+    // retain allowance each; the purge queue gets the rest.
+    static size_t heap_allowance(size_t retain_bytes) { return retain_bytes / 4; }
 };
 
 template <typename F>
@@ -148,8 +155,7 @@ void Region::for_each_pool(F&& f) {
     uint32_t pages = arenas_touched_ << arena_order_;
     for (uint32_t page = 0; page < pages;) {
         PoolMeta& m = meta_[page];
-        bool pool = m.state == PoolState::current || m.state == PoolState::partial || m.state == PoolState::full ||
-                    m.state == PoolState::queued;
+        bool pool = in_use(m.state) || m.state == PoolState::queued;
         if (pool) f(m);
         page += (pool || m.state == PoolState::free) ? (uint32_t{1} << m.order) : 1;
     }

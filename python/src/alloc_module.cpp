@@ -30,7 +30,8 @@ namespace {
 std::string install(std::optional<std::string> name) {
     std::vector<std::string> warnings;
     std::optional<std::string> error;
-    runtime::Options options = runtime::Options::read([](const char* var) { return std::getenv(var); }, warnings, error);
+    runtime::Options options =
+        runtime::Options::read([](const char* var) { return std::getenv(var); }, warnings, error);
     if (error) throw py::value_error(*error);
     std::string chosen = name.value_or(options.text(runtime::OptionId::allocator));
     if (chosen != "arena" && chosen != "mimalloc") {
@@ -41,7 +42,8 @@ std::string install(std::optional<std::string> name) {
     const alloc::AllocatorApi& api = alloc::allocator_api();
     if (const char* installed = api.installed_name()) {
         if (chosen == installed) return chosen;
-        throw std::runtime_error(std::string("install_allocator: shrinkpy's allocator is already installed: ") + installed);
+        throw std::runtime_error(std::string("install_allocator: shrinkpy's allocator is already installed: ") +
+                                 installed);
     }
     alloc::InstallResult r = api.install(runtime::allocator_kind(chosen), false, false, runtime::arena_config(options));
     if (r.error != alloc::InstallError::none) throw std::runtime_error(std::string("install_allocator: ") + r.message);
