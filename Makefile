@@ -16,7 +16,7 @@ PACKAGES_DEMO  = python3-numpy python3-matplotlib
 # The package from the source tree: the CLI finds shrinkpython in $(BUILD) through SHRINKPY_BIN_DIR.
 DEV_ENV = PYTHONPATH=$(CURDIR)/python SHRINKPY_BIN_DIR=$(CURDIR)/$(BUILD)/runtime
 
-.PHONY: all deps deps-test deps-demo build demo test bench bench-quick format lint clean
+.PHONY: all deps deps-test deps-demo build demo test bench bench-quick bench-spikes size-mix format lint clean
 
 all: build
 
@@ -53,6 +53,20 @@ bench: deps-demo build
 bench-quick: deps-demo build
 	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --scale 0.5 --repeat 1 \
 	    --json $(BUILD)/bench-quick.json --plot $(BUILD)/bench-quick.png
+
+# The arena allocator's benchmark (issue #4), about 5 minutes: the spike workloads under the arena,
+# pymalloc (python3.11's and shrinkpython's), glibc malloc and mimalloc; prints which targets are met
+# and rewrites README.md's bench-spikes section.
+bench-spikes: deps-demo build
+	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --suite spikes --repeat 5 \
+	    --readme README.md --json $(BUILD)/bench-spikes.json
+
+# The request sizes bench_alloc replays as its "python mix", recorded from the workloads.
+SIZE_MIX_WORKLOADS = json_to_csv text_index log_analyser sensor_pipeline graph_search service_spikes
+size-mix: build
+	rm -f benchmarks/data/python_size_mix.csv
+	for w in $(SIZE_MIX_WORKLOADS); do $(BUILD)/benchmarks/record_size_mix benchmarks/data/python_size_mix.csv \
+	    benchmarks/workloads/$$w.py --scale 0.1 > /dev/null || exit 1; done
 
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp')
 

@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
     }
     FILE* f = std::fopen(out, "w");
     if (f == nullptr) return 1;
-    std::fprintf(f, "# request size (bytes; %zu means that or more),calls to PyMem_/PyObject_ malloc, calloc, realloc\n",
+    std::fprintf(f,
+                 "# request size (bytes; %zu means that or more),calls to PyMem_/PyObject_ malloc, calloc, realloc\n",
                  counts.size() - 1);
     for (auto [size, n] : histogram) std::fprintf(f, "%zu,%llu\n", size, n);
     std::fclose(f);

@@ -65,10 +65,10 @@ inline constexpr uint32_t kNoPage = UINT32_MAX;  // end of a list of page indice
 //   state partial    => 0 < used < capacity, carved == capacity, low_mark == 1, on the bucket its
 //                       state names; that bucket is at or above bucket_of(used) (a partial pool
 //                       only loses blocks, and moves down when refill looks at it)
-//   state == current => class.current == this pool, low_mark == 0
+//   state == current => class.current == this pool, low_mark == 0 for a sticky class (its pool
+//                       stays current when empty, until Heap::sweep), 1 otherwise
 // Heap::free calls the slow path drained() exactly when used drops below low_mark, so the fast path
-// needs one comparison to notice a full pool getting room and a partial pool emptying; the current
-// pool never leaves the fast path (an empty one stays current until Heap::sweep).
+// needs one comparison to notice a full pool getting room and a pool emptying.
 struct PoolMeta {
     Block* free;        // the pool's free list (heap-owned)
     uint32_t used;      // blocks in use; for a tail page, the number of pages back to the pool's first

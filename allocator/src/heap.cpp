@@ -98,7 +98,7 @@ PoolMeta* Heap::next_pool(int cls) {
             int actual = occupancy(m->used, capacity(m));
             if (actual == b) {
                 m->state = PoolState::current;
-                m->low_mark = 0;
+                m->low_mark = (*info_)[cls].sticky ? 0 : 1;
                 return m;
             }
             m->state = partial_on(actual);
@@ -121,6 +121,7 @@ PoolMeta* Heap::next_pool(int cls) {
         }
         if (m == nullptr) return nullptr;
     }
+    m->low_mark = info.sticky ? 0 : 1;
     if (++c.pools > c.pools_peak) c.pools_peak = c.pools;
     if (++c.streak >= kGrowAfter && c.order < info.order_hi) {
         ++c.order;
@@ -168,6 +169,7 @@ void Heap::drained(PoolMeta* m) {
     if (m->state == PoolState::full) {  // room again: onto the bucket of its occupancy
         if (m->used == 0) {             // a pool of one block
             release(m);
+            if (empty_bytes_ > empty_allowance_) spill(empty_allowance_ / 2);
             return;
         }
         int b = occupancy(m->used, capacity(m));
@@ -178,6 +180,10 @@ void Heap::drained(PoolMeta* m) {
     } else if (is_partial(m->state)) {  // empty
         c.buckets[bucket_of(m->state)].remove(meta_, page);
         release(m);
+        if (empty_bytes_ > empty_allowance_) spill(empty_allowance_ / 2);
+    } else if (m->state == PoolState::current) {  // empty, and its class is not sticky
+        give_up_current(m->size_class);
+        if (empty_bytes_ > empty_allowance_) spill(empty_allowance_ / 2);
     } else {
         SHRINKPY_ALLOC_ASSERT(false && "a block freed into a pool that is not in use");
     }
@@ -192,7 +198,6 @@ void Heap::release(PoolMeta* m) {
     m->heap = HeapId::none;
     empties_.push_front(meta_, uint32_t(m - meta_));
     empty_bytes_ += pool_bytes(m);
-    if (empty_bytes_ > empty_allowance_) spill(empty_allowance_ / 2);
 }
 
 // The oldest of the heap's empty pools go to the region's purge queue, a batch per lock. Pools are
@@ -230,11 +235,7 @@ void Heap::give_up_current(int cls) {
     PoolMeta* m = c.current;
     c.current = &sentinel_;
     active_[cls / 64] &= ~(uint64_t{1} << (cls % 64));
-    --c.pools;
-    m->state = PoolState::queued;
-    m->heap = HeapId::none;
-    empties_.push_front(meta_, uint32_t(m - meta_));
-    empty_bytes_ += pool_bytes(m);
+    release(m);
 }
 
 // ---- realloc -------------------------------------------------------------------------------------
@@ -284,7 +285,8 @@ const char* Heap::verify() const {
         }
         if (c.current != &sentinel_) {
             const PoolMeta& m = *c.current;
-            if (m.state != PoolState::current || m.heap != id_ || m.size_class != cls || m.low_mark != 0)
+            if (m.state != PoolState::current || m.heap != id_ || m.size_class != cls ||
+                m.low_mark != (info.sticky ? 0u : 1u))
                 return "a class's current pool is not current";
         }
     }

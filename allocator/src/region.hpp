@@ -92,8 +92,8 @@ public:
     size_t pool_bytes(const PoolMeta* m) const { return page_ << m->order; }
 
     // A pool of 2^order pages for `heap` and `size_class`, in state current with used == 0 and
-    // low_mark == 0. Its free list and carved count are kept when it last served the same class,
-    // reset otherwise. nullptr when the cap or the address space is exhausted.
+    // low_mark == 0 (the heap sets it to 1 for a class that is not sticky). Its free list and carved count are kept
+    // when it last served the same class, reset otherwise. nullptr when the cap or the address space is exhausted.
     PoolMeta* take_pool(HeapId heap, int size_class, unsigned order);
     // Empty pools (used == 0, state queued) back from a heap, onto the purge queue, oldest last.
     void give_back(const uint32_t* pages, int count);

@@ -77,6 +77,7 @@ void SizeClasses::init(size_t page_size, unsigned arena_order, size_t large_thre
                 break;
             }
         }
+        c.sticky = (page_size << c.order_hi) <= kStickyBytes && c.capacity[c.order_lo] >= kStickyBlocks;
     }
 }
 

@@ -37,6 +37,8 @@ inline constexpr size_t kStepMax = 4096;
 inline constexpr unsigned kDoublingSteps = 16;  // classes per doubling above kStepMax
 inline constexpr size_t kMaxLargeThreshold = kMiB;
 inline constexpr unsigned kMaxPoolOrder = 15;
+inline constexpr uint32_t kStickyBlocks = 8;
+inline constexpr size_t kStickyBytes = 16 * kKiB;
 
 static_assert(kSmallClasses == 32, "pymalloc 3.11 has 32 size classes of 16 bytes on 64-bit");
 static_assert(kSmallMax % kAlignment == 0 && kStepMax % kMediumStep == 0 && kMediumStep % kAlignment == 0);
@@ -45,6 +47,11 @@ struct ClassInfo {
     uint32_t size = 0;  // block size, bytes
     uint8_t order_lo = 0;
     uint8_t order_hi = 0;
+    // The class's current pool stays current when it empties (Heap::refill), so that allocating and
+    // freeing one block at a time never leaves the fast path: for classes of small blocks in small
+    // pools (at least kStickyBlocks blocks in at most kStickyBytes), whose empty current pools cost
+    // little to keep. The others let theirs go at once.
+    bool sticky = false;
     uint32_t capacity[kMaxPoolOrder + 1] = {};  // blocks in a pool of each order (0: does not fit)
 };
 

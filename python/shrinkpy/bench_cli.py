@@ -11,20 +11,31 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from shrinkpy.bench import SUITES
+
 DEFAULT_CONFIGS = "stock,stock-malloc,stock-mimalloc,arena,arena+early,trimmed+arena+early"
 README_BEGIN, README_END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 
+def readme_markers(section: str = "bench") -> tuple[str, str]:
+    return f"<!-- {section}:begin -->", f"<!-- {section}:end -->"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("workloads", nargs="*", metavar="WORKLOAD", help="workloads to run (default: all)")
-    parser.add_argument("--configs", default=DEFAULT_CONFIGS,
-                        help=f"comma-separated configurations (default: {DEFAULT_CONFIGS}); "
+    parser.add_argument("workloads", nargs="*", metavar="WORKLOAD", help="workloads to run (default: all, or the suite's)")
+    parser.add_argument("--suite", choices=sorted(SUITES),
+                        help="a named set of workloads and configurations with its own README section and targets; "
+                             + "; ".join(f"{name}: {suite.description}" for name, suite in SUITES.items()))
+    parser.add_argument("--configs", default=None,
+                        help=f"comma-separated configurations (default: {DEFAULT_CONFIGS}, or the suite's); "
                              "'stock' is always measured first, as the baseline of the ratios")
     parser.add_argument("--repeat", type=int, default=3, metavar="N", help="measured runs per pair (default 3)")
     parser.add_argument("--scale", type=float, default=1.0, help="workload size factor (default 1.0)")
     parser.add_argument("--json", metavar="FILE", help="write every run and the summary as JSON")
     parser.add_argument("--plot", metavar="PNG", help="bar chart of peak RSS per workload and configuration")
-    parser.add_argument("--readme", metavar="FILE", help=f"replace the results between {README_BEGIN} and {README_END}")
+    parser.add_argument("--readme", metavar="FILE",
+                        help=f"replace the results between {README_BEGIN} and {README_END} "
+                             "(a suite's between <!-- SECTION:begin --> and <!-- SECTION:end -->)")
     parser.add_argument("--list", action="store_true", help="list workloads and configurations, then stop")
     parser.add_argument("--pyperformance", action="store_true", help="run pyperformance per configuration instead")
     parser.add_argument("-b", "--benchmarks", help="with --pyperformance: pyperformance's -b list")
@@ -69,15 +80,16 @@ def main(args: argparse.Namespace) -> int:
         return pyperformance_main(args)
     from shrinkpy import bench
 
+    suite = SUITES[args.suite] if args.suite else None
     available = bench.workloads()
-    matrix, skipped = resolve_configs(args.configs)
+    matrix, skipped = resolve_configs(args.configs or (suite.configs if suite else DEFAULT_CONFIGS))
     if args.list:
         print("workloads:", " ".join(available))
         print("configurations:", " ".join(c.name for c in matrix))
         for name, reason in skipped:
             print(f"  unavailable: {name}: {reason}")
         return 0
-    names = args.workloads or list(available)
+    names = args.workloads or (list(suite.workloads) if suite else list(available))
     missing = [n for n in names if n not in available]
     if missing:
         print(f"shrinkpy bench: no workload {', '.join(missing)}; known: {', '.join(available)}", file=sys.stderr)
@@ -88,7 +100,11 @@ def main(args: argparse.Namespace) -> int:
     extra = ["--scale", str(args.scale)] if args.scale != 1.0 else []
     runs, _ = bench.run_matrix(names, matrix, max(1, args.repeat), extra, progress=bench.progress_printer)
     config_names = [c.name for c in matrix]
-    print(bench.format_tables(runs, config_names, names))
+    tables = suite.tables if suite else bench.TABLES
+    print(bench.format_tables(runs, config_names, names, tables=tables))
+    targets = bench.spike_targets(runs, names) if args.suite == "spikes" else []
+    if targets:
+        print("\ntargets of the arena allocator (issue #4):\n" + "\n".join(f"  {line}" for line in targets))
     wrong = sorted({(r.workload, r.config) for r in runs if not r.output_ok})
 
     header = (f"Measured by `{command_line()}` on {datetime.date.today().isoformat()}, {machine()}; "
@@ -110,7 +126,10 @@ def main(args: argparse.Namespace) -> int:
         from shrinkpy.plot import peak_rss_bars
         peak_rss_bars(bench.medians(runs), config_names, names, args.plot, "Peak RSS per workload (lower is better)")
     if args.readme:
-        update_readme(Path(args.readme), header + "\n\n" + bench.format_tables(runs, config_names, names, markdown=True))
+        body = header + "\n\n" + bench.format_tables(runs, config_names, names, markdown=True, tables=tables)
+        if targets:
+            body += "\n\nTargets of the arena allocator (issue #4):\n\n" + "\n".join(f"- {line}" for line in targets)
+        update_readme(Path(args.readme), body, suite.readme_section if suite else "bench")
     if wrong:
         print("shrinkpy bench: output differs from stock python3.11 for: " +
               ", ".join(f"{w} under {c}" for w, c in wrong), file=sys.stderr)
@@ -118,13 +137,14 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def update_readme(path: Path, body: str) -> None:
+def update_readme(path: Path, body: str, section: str = "bench") -> None:
+    begin, end = readme_markers(section)
     text = path.read_text()
-    if README_BEGIN not in text or README_END not in text:
-        raise SystemExit(f"shrinkpy bench: {path} has no {README_BEGIN} ... {README_END} section")
-    before, rest = text.split(README_BEGIN, 1)
-    _, after = rest.split(README_END, 1)
-    path.write_text(f"{before}{README_BEGIN}\n{body}\n{README_END}{after}")
+    if begin not in text or end not in text:
+        raise SystemExit(f"shrinkpy bench: {path} has no {begin} ... {end} section")
+    before, rest = text.split(begin, 1)
+    _, after = rest.split(end, 1)
+    path.write_text(f"{before}{begin}\n{body}\n{end}{after}")
 
 
 def pyperformance_main(args: argparse.Namespace) -> int:

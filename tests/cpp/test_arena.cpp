@@ -237,15 +237,30 @@ TEST_P(ArenaTest, ALoopThatFillsAndEmptiesPoolsDoesNotThrash) {
     EXPECT_GE(arena_->stats().pools_reused, 100u);
 }
 
-TEST_P(ArenaTest, OneBlockAtATimeNeverLeavesTheCurrentPool) {
+TEST_P(ArenaTest, OneBlockAtATimeNeverLeavesTheCurrentPoolOfASmallClass) {
     void* p = m(48);
     f(p);
     ArenaStats first = arena_->stats();
     for (int i = 0; i < 10000; ++i) f(m(48));
     ArenaStats then = arena_->stats();
     EXPECT_EQ(then.pools_created, first.pools_created);
-    EXPECT_EQ(then.pools_reused, first.pools_reused);
-    EXPECT_EQ(then.pool_bytes, page());  // the class's current pool, empty
+    EXPECT_EQ(then.purge_calls, first.purge_calls);
+    bool sticky = arena_->classes()[arena_->classes().index(48)].sticky;
+    EXPECT_EQ(sticky, page() <= kStickyBytes);  // 64 KiB pools are too big to keep empty
+    if (sticky) {
+        EXPECT_EQ(then.pools_reused, first.pools_reused);
+        EXPECT_EQ(then.pool_bytes, page());  // the class's current pool, empty
+    } else {                                 // back and forth with the heap's own empty pools
+        EXPECT_EQ(then.pools_reused, first.pools_reused + 10000);
+        EXPECT_EQ(then.pool_bytes, 0u);
+    }
+}
+
+TEST_P(ArenaTest, BigBlockClassesLetTheirEmptyCurrentPoolGo) {
+    void* p = m(20000);
+    f(p);
+    EXPECT_FALSE(arena_->classes()[arena_->classes().index(20000)].sticky);
+    EXPECT_EQ(arena_->stats().pool_bytes, 0u);
 }
 
 TEST_P(ArenaTest, TrimReturnsEverythingEmpty) {
@@ -270,8 +285,9 @@ TEST_P(ArenaTest, RetainZeroPurgesEveryEmptyPool) {
     for (void* p : blocks) f(p);
     ArenaStats s = arena_->stats();
     EXPECT_EQ(s.queued_bytes, 0u);
-    EXPECT_EQ(s.committed_bytes, page());  // the current pool
-    EXPECT_EQ(s.pages_returned, 9u);
+    bool sticky = page() <= kStickyBytes;
+    EXPECT_EQ(s.committed_bytes, sticky ? page() : 0u);  // the current pool, if its class keeps it
+    EXPECT_EQ(s.pages_returned, sticky ? 9u : 10u);
 }
 
 // ---- pools -----------------------------------------------------------------------------------------

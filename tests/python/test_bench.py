@@ -143,3 +143,33 @@ def test_run_timeline_draws_a_png(tmp_path):
     samples = json.loads((tmp_path / "timeline.png.json").read_text())["samples"]
     assert len(samples) >= 3 and max(s["allocated_bytes"] for s in samples) > 1 << 20
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10000
+
+
+def spike(workload, config, retained_mib, before_mib=10, peak_mib=100, wall=1.0):
+    return Run(workload, config, 1, 0, True, peak_mib << 20, peak_mib << 20, retained_mib << 20, wall, wall,
+               before_mib << 20)
+
+
+def test_spike_targets_say_what_is_met_and_by_how_much_what_is_not():
+    runs = [spike("spike_dict_dropped", "stock", 12), spike("spike_dict_dropped", "arena", 11),
+            spike("spike_dict_every50", "stock", 100), spike("spike_dict_every50", "arena", 40, wall=1.2),
+            spike("spike_dict_dropped", "stock-malloc", 100), spike("spike_dict_every50", "stock-malloc", 110),
+            spike("spike_dict_dropped", "stock-mimalloc", 90), spike("spike_dict_every50", "stock-mimalloc", 100)]
+    lines = bench.spike_targets(runs, ["spike_dict_dropped", "spike_dict_every50"])
+    text = "\n".join(lines)
+    retained = math.sqrt(11 / 12 * 40 / 100)
+    assert f"retained RSS vs stock: geometric mean {retained:.2f}x (target <= 0.50: missed by" in text
+    assert "highest 0.92x on spike_dict_dropped (target <= 1.00: met)" in text
+    assert "wall time vs stock: highest 1.20x on spike_dict_every50 (target <= 1.05: missed by 14%)" in text
+    assert f"retained RSS vs stock-malloc: geometric mean {math.sqrt(11 / 100 * 40 / 110):.2f}x (target <= 0.35: met)" in text
+    assert "spike_dict_dropped: RSS after the drop +1.0 MiB from before the spike (target <= 2 MiB: met)" in text
+
+
+def test_a_suite_rewrites_its_own_readme_section(tmp_path):
+    readme = tmp_path / "README.md"
+    begin, end = bench_cli.readme_markers("bench-spikes")
+    readme.write_text(f"{bench_cli.README_BEGIN}\nmatrix\n{bench_cli.README_END}\n{begin}\nold\n{end}\n")
+    bench_cli.update_readme(readme, "spikes", "bench-spikes")
+    assert readme.read_text() == f"{bench_cli.README_BEGIN}\nmatrix\n{bench_cli.README_END}\n{begin}\nspikes\n{end}\n"
+    assert set(bench.SUITES["spikes"].workloads) <= set(bench.workloads())
+    assert "arena" in bench.SUITES["spikes"].configs.split(",")
