@@ -33,11 +33,24 @@ int Region::init(OsMemory& os, const ArenaConfig& config, CommitLedger& ledger) 
             os.unmap(region, want);
             continue;
         }
+        // Which arenas are idle (decommitted), and a stack of them: one byte and four per arena.
+        size_t arenas = want / arena;
+        size_t idle_bytes = (arenas * (1 + sizeof(uint32_t)) + page_ - 1) & ~(page_ - 1);
+        void* idle = nullptr;
+        error = os.map(idle_bytes, &idle);
+        if (error != 0) {
+            os.unmap(region, want);
+            os.unmap(meta, meta_bytes);
+            continue;
+        }
         base_ = reinterpret_cast<uintptr_t>(region);
         bytes_ = want;
         meta_ = static_cast<PoolMeta*>(meta);
         meta_bytes_ = meta_bytes;
-        arena_count_ = uint32_t(want / arena);
+        arena_count_ = uint32_t(arenas);
+        idle_ = static_cast<uint32_t*>(idle);
+        arena_idle_ = reinterpret_cast<uint8_t*>(idle_ + arenas);
+        idle_bytes_ = idle_bytes;
         return 0;
     }
     return error;
@@ -47,6 +60,7 @@ void Region::destroy() {
     if (base_ == 0) return;
     os_->unmap(reinterpret_cast<void*>(base_), bytes_);
     os_->unmap(meta_, meta_bytes_);
+    os_->unmap(idle_, idle_bytes_);
     base_ = 0;
 }
 
@@ -74,21 +88,26 @@ bool Region::commit_arena(uint32_t arena) {
 
 uint32_t Region::buddy_alloc(unsigned order) {
     unsigned j = order;
-    while (j <= arena_order_ && free_lists_[j].empty()) ++j;
+    while (j < arena_order_ && free_lists_[j].empty()) ++j;
     uint32_t page;
-    if (j > arena_order_) {
-        if (arenas_touched_ == arena_count_) return kNoPage;  // the reservation is used up
-        uint32_t arena = arenas_touched_;
-        if (!commit_arena(arena)) return kNoPage;
-        page = arena << arena_order_;
-        j = arena_order_;
-    } else {
+    if (j < arena_order_) {
         page = free_lists_[j].pop_front(meta_);
-        // Whole free arenas are decommitted (buddy_free); make this one accessible again.
-        if (j == arena_order_ && !commit_arena(page >> arena_order_)) {
-            free_lists_[j].push_front(meta_, page);
+    } else {  // a whole arena: one given back earlier, else a fresh one
+        uint32_t arena;
+        if (idle_count_ > 0) {
+            arena = idle_[--idle_count_];
+        } else if (arenas_touched_ < arena_count_) {
+            arena = arenas_touched_;
+        } else {
+            return kNoPage;  // the reservation is used up
+        }
+        if (!commit_arena(arena)) {
+            if (arena < arenas_touched_) ++idle_count_;  // still idle
             return kNoPage;
         }
+        arena_idle_[arena] = 0;
+        page = arena << arena_order_;
+        j = arena_order_;
     }
     while (j > order) {  // split, keeping the lower half
         --j;
@@ -109,16 +128,36 @@ void Region::buddy_free(uint32_t page, unsigned order) {
         page = std::min(page, buddy);
         ++order;
     }
-    if (order == arena_order_) {
-        // Every pool of the arena is free: give its address range back to no-access, which also
-        // releases its commit charge (the pages were purged already).
-        int error = os_->decommit(address_of(page), page_ << arena_order_);
-        SHRINKPY_ALLOC_ASSERT(error == 0);
-        (void)error;
-        --counters_.arenas_committed;
+    if (order < arena_order_) {
+        meta_[page] = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, 0, uint8_t(order), PoolState::free, HeapId::none};
+        free_lists_[order].push_front(meta_, page);
+        return;
     }
-    meta_[page] = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, 0, uint8_t(order), PoolState::free, HeapId::none};
-    free_lists_[order].push_front(meta_, page);
+    retire_arena(page >> arena_order_);
+}
+
+// Every pool of the arena is free: its address range goes back to no-access, which also releases
+// its commit charge (the pages were purged already), and so do its metadata pages once every arena
+// they describe is idle too (with 4 KiB pages: 8 KiB of metadata per 1 MiB arena).
+void Region::retire_arena(uint32_t arena) {
+    int error = os_->decommit(address_of(arena << arena_order_), page_ << arena_order_);
+    SHRINKPY_ALLOC_ASSERT(error == 0);
+    (void)error;
+    --counters_.arenas_committed;
+    arena_idle_[arena] = 1;
+    idle_[idle_count_++] = arena;
+    size_t per_arena = (size_t{1} << arena_order_) * sizeof(PoolMeta);  // metadata bytes of one arena
+    uintptr_t meta = reinterpret_cast<uintptr_t>(meta_);
+    uintptr_t first = (meta + arena * per_arena) & ~uintptr_t(page_ - 1);
+    uintptr_t end = meta + (arena + 1) * per_arena;
+    for (uintptr_t p = first; p < end; p += page_) {
+        if (p + page_ > meta + meta_committed_) break;
+        bool all_idle = true;  // every arena with metadata on this page
+        for (size_t a = (p - meta) / per_arena; a < arenas_touched_ && a * per_arena < p + page_ - meta; ++a) {
+            all_idle = all_idle && arena_idle_[a];
+        }
+        if (all_idle) os_->purge(reinterpret_cast<void*>(p), page_);
+    }
 }
 
 // ---- pools ---------------------------------------------------------------------------------------
@@ -262,9 +301,15 @@ const char* Region::verify() {
             if (problem) break;
         }
     }
-    // Walk every touched arena: blocks tile it, tails point back to their pool.
+    // Walk every arena in use: blocks tile it, tails point back to their pool.
     uint32_t pages = arenas_touched_ << arena_order_;
+    uint32_t idle = 0;
     for (uint32_t page = 0; page < pages && !problem;) {
+        if (arena_idle_[page >> arena_order_]) {
+            ++idle;
+            page += uint32_t{1} << arena_order_;
+            continue;
+        }
         const PoolMeta& m = meta_[page];
         bool pool = in_use(m.state) || m.state == PoolState::queued;
         if (!pool && m.state != PoolState::free) {
@@ -284,6 +329,11 @@ const char* Region::verify() {
         }
         page += span;
     }
+    if (!problem && idle != idle_count_) problem = "idle arenas miscounted";
+    for (uint32_t i = 0; i < idle_count_ && !problem; ++i) {
+        if (!arena_idle_[idle_[i]]) problem = "an arena on the idle stack is in use";
+    }
+    if (!problem && !free_lists_[arena_order_].empty()) problem = "a whole free arena is not idle";
     unlock();
     return problem;
 }

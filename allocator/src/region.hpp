@@ -12,7 +12,8 @@
 // themselves (Heap::release). When the queue holds more than its allowance (what retain_bytes
 // leaves after the heaps' own), the oldest pools are purged in a batch, sorted by address so that
 // neighbours share one madvise call, and return to the buddy system, which merges them with their
-// buddies. An arena whose pools are all free again is decommitted.
+// buddies. An arena whose pools are all free again is decommitted and kept on a stack of idle
+// arenas, which come back before fresh ones; its metadata pages are purged too.
 //
 // Thread safety: every member function takes the region's mutex, except the accessors of constant
 // fields. Lock order: a heap's lock (the RAW heap's), then the region's.
@@ -118,6 +119,7 @@ public:
 private:
     uint32_t buddy_alloc(unsigned order);
     void buddy_free(uint32_t page, unsigned order);
+    void retire_arena(uint32_t arena);
     bool commit_arena(uint32_t arena);
     void evict(uint64_t target_bytes);
     void purge_and_free(uint32_t* pages, int count);
@@ -136,9 +138,13 @@ private:
     size_t meta_bytes_ = 0;        // reserved
     size_t meta_committed_ = 0;    // committed prefix, bytes
     uint32_t arenas_touched_ = 0;  // arenas [0, arenas_touched_) have been committed at least once
+    uint32_t* idle_ = nullptr;     // stack of idle (decommitted) arenas, idle_count_ of them
+    uint32_t idle_count_ = 0;
+    uint8_t* arena_idle_ = nullptr;  // 1 for an idle arena (its metadata may be purged: all zero)
+    size_t idle_bytes_ = 0;          // mapping of the two above
 
     pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
-    PageList free_lists_[kMaxPoolOrder + 1];  // buddy free lists by order (arena order at most)
+    PageList free_lists_[kMaxPoolOrder + 1];  // buddy free lists by order, below the arena order
     PageList queue_;                          // purge queue, most recently emptied at the front
     RegionCounters counters_;
 
@@ -154,6 +160,10 @@ void Region::for_each_pool(F&& f) {
     lock();
     uint32_t pages = arenas_touched_ << arena_order_;
     for (uint32_t page = 0; page < pages;) {
+        if (arena_idle_[page >> arena_order_]) {
+            page += uint32_t{1} << arena_order_;
+            continue;
+        }
         PoolMeta& m = meta_[page];
         bool pool = in_use(m.state) || m.state == PoolState::queued;
         if (pool) f(m);
