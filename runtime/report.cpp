@@ -67,6 +67,7 @@ void arena_json(JsonWriter& w, const alloc::ArenaStats& a) {
     w.key("committed_peak_bytes").number(a.committed_peak_bytes);
     w.key("pool_bytes").number(a.pool_bytes);
     w.key("queued_bytes").number(a.queued_bytes);
+    w.key("reserved_bytes").number(a.reserved_bytes);
     w.key("in_use_bytes").number(a.in_use_bytes);
     w.key("fragmentation").number(a.fragmentation());
     w.key("large_blocks").number(a.large_blocks);

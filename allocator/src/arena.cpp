@@ -35,7 +35,7 @@ Arena* Arena::create(OsMemory& os, const ArenaConfig& wanted, int* error) {
     size_t bytes = (sizeof(Arena) + page - 1) & ~(page - 1);
     void* memory = nullptr;
     if ((*error = os.map(bytes, &memory)) != 0) return nullptr;
-    Arena* a = new (memory) Arena();
+    Arena* a = new (memory) Arena;  // default-initialised: the 64 KiB class table stays untouched until used
     a->os_ = &os;
     a->mapping_bytes_ = bytes;
     a->config_ = wanted;
@@ -212,6 +212,7 @@ ArenaStats Arena::stats() {
         s.classes[i].pools_peak = uint64_t(gil_.size_class(i).pools_peak) + raw_.size_class(i).pools_peak;
         s.in_use_bytes += s.classes[i].blocks_in_use * s.classes[i].block_size;
     }
+    s.reserved_bytes = gil_.spare_bytes() + raw_.spare_bytes();
     unlock_raw();
     RegionCounters rc = region_.counters();
     s.large_blocks = large_.blocks();

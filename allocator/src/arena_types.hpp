@@ -43,6 +43,7 @@ enum class PoolState : uint8_t {
     free,     // first page of a free buddy block (purged); on the buddy free list of its order
     queued,   // first page of an empty pool, still resident: on its heap's list of empty pools or
               //   on the region's purge queue
+    spare,    // a page of a class's run of fresh pools, not handed out yet (untouched: not resident)
     current,  // first page of the pool its class allocates from
     full,     // first page of a pool without free blocks (on no list)
     partial,  // first page of a pool with free blocks, on occupancy bucket 0 of its class; partial

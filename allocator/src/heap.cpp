@@ -108,26 +108,91 @@ PoolMeta* Heap::next_pool(int cls) {
     const ClassInfo& info = (*info_)[cls];
     PoolMeta* m;
     uint32_t page = empties_.find_reusable(meta_, cls, c.order, Region::kQueueScan);
-    if (page != kNoPage) {  // one of our own recently emptied pools: no lock
+    if (page != kNoPage) {  // one of our own recently emptied pools: resident, no lock
         empties_.remove(meta_, page);
         m = meta_ + page;
         empty_bytes_ -= pool_bytes(m);
         Region::reuse(m, id_, cls);
         ++reused_;
     } else {
-        m = arena_->region().take_pool(id_, cls, c.order);
-        if (m == nullptr && c.order != info.order_lo) {  // a smaller pool may still fit under the cap
-            m = arena_->region().take_pool(id_, cls, info.order_lo);
-        }
+        m = c.spare_count > 0 ? take_spare(cls) : take_run(cls);
         if (m == nullptr) return nullptr;
+        if (++c.streak >= kGrowAfter) {  // demand: bigger pools, then longer runs
+            c.streak = 0;
+            if (c.order < info.order_hi)
+                ++c.order;
+            else if (c.run_order < kMaxRunOrder)
+                ++c.run_order;
+        }
     }
     m->low_mark = info.sticky ? 0 : 1;
     if (++c.pools > c.pools_peak) c.pools_peak = c.pools;
-    if (++c.streak >= kGrowAfter && c.order < info.order_hi) {
-        ++c.order;
-        c.streak = 0;
+    return m;
+}
+
+// The next of the class's spare pools: it becomes the class's current pool.
+PoolMeta* Heap::take_spare(int cls) {
+    SizeClass& c = classes_[cls];
+    uint32_t page = c.spare_page;
+    uint32_t span = uint32_t{1} << c.spare_order;
+    c.spare_page += span;
+    if (--c.spare_count == 0) c.spare_page = kNoPage;
+    for (uint32_t i = 1; i < span; ++i) {
+        meta_[page + i] = PoolMeta{nullptr, i, 0, 0, kNoPage, kNoPage, 0, 0, PoolState::tail, HeapId::none};
+    }
+    meta_[page] = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, uint8_t(cls), c.spare_order, PoolState::current, id_};
+    return meta_ + page;
+}
+
+// Pools from the region: a run of 2^run_order of them when the class is in demand (one if the cap
+// or the arena size does not allow a run), the first returned, the others kept as spares.
+PoolMeta* Heap::take_run(int cls) {
+    SizeClass& c = classes_[cls];
+    const ClassInfo& info = (*info_)[cls];
+    Region& region = arena_->region();
+    unsigned run = c.run_order;
+    while (run > 0 && (c.order + run > region.arena_order() || (region.page_size() << (c.order + run)) > kMaxRunBytes))
+        --run;
+    PoolMeta* m = region.take_pool(id_, cls, c.order + run, /*fresh=*/run > 0);
+    if (m == nullptr && run > 0) {
+        run = 0;
+        m = region.take_pool(id_, cls, c.order, false);
+    }
+    unsigned order = c.order;
+    if (m == nullptr && c.order != info.order_lo) {  // a smaller pool may still fit under the cap
+        order = info.order_lo;
+        m = region.take_pool(id_, cls, order, false);
+    }
+    if (m == nullptr) return nullptr;
+    if (run > 0) {
+        uint32_t first = uint32_t(m - meta_);
+        uint32_t span = uint32_t{1} << order;
+        m->order = uint8_t(order);
+        for (uint32_t page = first + span; page < first + (span << run); ++page) {
+            meta_[page] = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, 0, 0, PoolState::spare, HeapId::none};
+        }
+        c.spare_page = first + span;
+        c.spare_count = (uint32_t{1} << run) - 1;
+        c.spare_order = uint8_t(order);
+        spares_[cls / 64] |= uint64_t{1} << (cls % 64);
     }
     return m;
+}
+
+void Heap::give_back_spares(int cls) {
+    SizeClass& c = classes_[cls];
+    if (c.spare_count > 0) arena_->region().give_back_fresh(c.spare_page, c.spare_count, c.spare_order);
+    c.spare_page = kNoPage;
+    c.spare_count = 0;
+    spares_[cls / 64] &= ~(uint64_t{1} << (cls % 64));
+}
+
+uint64_t Heap::spare_bytes() const {
+    uint64_t bytes = 0;
+    for (int cls = 0; cls < info_->count(); ++cls) {
+        bytes += uint64_t(classes_[cls].spare_count) << (page_shift_ + classes_[cls].spare_order);
+    }
+    return bytes;
 }
 
 void* Heap::malloc_large(size_t n) {
@@ -193,7 +258,10 @@ void Heap::release(PoolMeta* m) {
     SizeClass& c = classes_[m->size_class];
     --c.pools;
     c.streak = 0;
-    if (c.order > (*info_)[m->size_class].order_lo) --c.order;
+    if (c.run_order > 0)
+        --c.run_order;
+    else if (c.order > (*info_)[m->size_class].order_lo)
+        --c.order;
     m->state = PoolState::queued;
     m->heap = HeapId::none;
     empties_.push_front(meta_, uint32_t(m - meta_));
@@ -226,6 +294,10 @@ void Heap::sweep() {
             int cls = word * 64 + std::countr_zero(bits);
             PoolMeta* m = classes_[cls].current;
             if (m->used == 0) give_up_current(cls);
+        }
+        // Spares of classes that have stopped allocating (no current pool left) go back too.
+        for (uint64_t bits = spares_[word] & ~active_[word]; bits != 0; bits &= bits - 1) {
+            give_back_spares(word * 64 + std::countr_zero(bits));
         }
     }
 }
@@ -282,6 +354,9 @@ const char* Heap::verify() const {
                     return "an occupancy bucket holds a pool that is not a partial pool of its class";
                 if (occupancy(m.used, capacity(&m)) > b) return "a partial pool is below its occupancy";
             }
+        }
+        for (uint32_t i = 0; i < (c.spare_count << c.spare_order); ++i) {
+            if (meta_[c.spare_page + i].state != PoolState::spare) return "a class's spare pool is not spare";
         }
         if (c.current != &sentinel_) {
             const PoolMeta& m = *c.current;

@@ -12,9 +12,13 @@
 // occupancy buckets, fullest first), so that the emptier ones drain and can be purged; then one of
 // the heap's own recently emptied pools (up to a quarter of the retain allowance, kept without any
 // lock: a loop that empties and refills a pool costs what it costs pymalloc); then a pool from the
-// region (region.hpp). The size of a class's new pools adapts to demand: each class starts at its
-// order_lo and grows an order after kGrowAfter pools taken in a row, shrinking an order whenever
-// one of its pools empties (size_classes.hpp).
+// region (region.hpp). What a class takes adapts to demand: each class starts with pools of its
+// order_lo, one at a time; after kGrowAfter pools taken in a row its pools grow an order (up to
+// order_hi, size_classes.hpp), then it asks the region for runs of 2, 4, ... up to kMaxRun
+// contiguous pools at once, keeping the rest as spares (untouched until used). Whenever one of its
+// pools empties, both step back. Runs keep a class's pools side by side, so that when a structure
+// of many small objects is dropped its pages go back to the OS in a few long madvise calls, not one
+// per page (a system call and a TLB shootdown each).
 //
 // Thread safety: none inside. The MEM/OBJ heap relies on the GIL; the RAW heap is used under
 // Arena::lock_raw().
@@ -33,12 +37,18 @@ class Arena;
 
 inline constexpr int kBuckets = 4;
 inline constexpr unsigned kGrowAfter = 4;
+inline constexpr unsigned kMaxRunOrder = 4;  // runs of at most 16 pools
+inline constexpr size_t kMaxRunBytes = 256 * kKiB;
 
 struct SizeClass {
-    PoolMeta* current = nullptr;  // the pool allocations come from; the heap's sentinel when none
-    uint8_t order = 0;            // order of the next pool taken from the region
-    uint8_t streak = 0;           // pools taken in a row with none of this class's pools emptying
-    uint32_t pools = 0;           // pools in use (current, partial, full)
+    PoolMeta* current = nullptr;    // the pool allocations come from; the heap's sentinel when none
+    uint8_t order = 0;              // order of the next pool taken from the region
+    uint8_t run_order = 0;          // log2 of the pools asked of the region at once
+    uint8_t streak = 0;             // pools taken in a row with none of this class's pools emptying
+    uint8_t spare_order = 0;        // order of the spare pools
+    uint32_t spare_page = kNoPage;  // first of spare_count fresh pools of this class, side by side
+    uint32_t spare_count = 0;
+    uint32_t pools = 0;  // pools in use (current, partial, full)
     uint32_t pools_peak = 0;
     PageList buckets[kBuckets];  // partial pools by occupancy; buckets[kBuckets - 1] is the fullest
 };
@@ -102,11 +112,17 @@ public:
     }
 
     HeapId id() const { return id_; }
+    uint64_t spare_bytes() const;                      // fresh pools the classes hold in reserve
     uint64_t pools_reused() const { return reused_; }  // taken back from empties_ (cumulative)
     const SizeClass& size_class(int i) const { return classes_[i]; }
-    // Hands every empty pool this heap keeps, current ones included, to the region's purge queue
-    // (Arena::trim).
-    void give_back_empties() { spill(0); }
+    // Hands every empty pool this heap keeps, current ones included, to the region's purge queue,
+    // and every class's spares back to the region (Arena::trim).
+    void give_back_empties() {
+        spill(0);
+        for (int cls = 0; cls < kMaxSizeClasses; ++cls) {
+            if (spares_[cls / 64] & (uint64_t{1} << (cls % 64))) give_back_spares(cls);
+        }
+    }
 
     // Expensive validator: every pool of this heap against the invariants of arena_types.hpp and
     // its class lists. nullptr when they hold, else what does not.
@@ -122,6 +138,9 @@ private:
     PoolMeta* next_pool(int cls);
     void carve(PoolMeta* m);
     void release(PoolMeta* m);
+    PoolMeta* take_spare(int cls);
+    PoolMeta* take_run(int cls);
+    void give_back_spares(int cls);
     void sweep();
     void give_up_current(int cls);
     size_t pool_bytes(const PoolMeta* m) const { return size_t{1} << (page_shift_ + m->order); }
@@ -142,6 +161,7 @@ private:
     size_t empty_allowance_ = 0;
     uint64_t reused_ = 0;
     uint64_t active_[kMaxSizeClasses / 64] = {};  // classes whose current pool is not the sentinel
+    uint64_t spares_[kMaxSizeClasses / 64] = {};  // classes holding spare pools
     Arena* arena_ = nullptr;
     const SizeClasses* info_ = nullptr;
     PoolMeta sentinel_{};  // a pool with no free block and nothing to carve: classes start on it

@@ -174,10 +174,10 @@ void Region::reuse(PoolMeta* m, HeapId heap, int size_class) {
     m->heap = heap;
 }
 
-PoolMeta* Region::take_pool(HeapId heap, int size_class, unsigned order) {
+PoolMeta* Region::take_pool(HeapId heap, int size_class, unsigned order, bool fresh) {
     lock();
     // 1. The purge queue: the most recent pool of this order, preferring one of this class.
-    uint32_t page = queue_.find_reusable(meta_, size_class, order, kQueueScan);
+    uint32_t page = fresh ? kNoPage : queue_.find_reusable(meta_, size_class, order, kQueueScan);
     if (page != kNoPage) {
         queue_.remove(meta_, page);
         counters_.queued_bytes -= pool_bytes(&meta_[page]);
@@ -221,6 +221,15 @@ void Region::give_back(const uint32_t* pages, int count) {
     }
     // Evict down to half the allowance, so that purges come in batches rather than one pool at a time.
     if (counters_.queued_bytes > queue_allowance_) evict(queue_allowance_ / 2);
+    unlock();
+}
+
+void Region::give_back_fresh(uint32_t first, uint32_t count, unsigned order) {
+    lock();
+    for (uint32_t i = 0; i < count; ++i) {
+        ledger_->release(page_ << order);
+        buddy_free(first + (i << order), order);
+    }
     unlock();
 }
 
@@ -312,6 +321,10 @@ const char* Region::verify() {
         }
         const PoolMeta& m = meta_[page];
         bool pool = in_use(m.state) || m.state == PoolState::queued;
+        if (m.state == PoolState::spare) {  // one page of a class's run; the heap checks the rest
+            ++page;
+            continue;
+        }
         if (!pool && m.state != PoolState::free) {
             problem = "an arena page belongs to no pool and no free block";
             break;

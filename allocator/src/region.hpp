@@ -95,7 +95,11 @@ public:
     // A pool of 2^order pages for `heap` and `size_class`, in state current with used == 0 and
     // low_mark == 0 (the heap sets it to 1 for a class that is not sticky). Its free list and carved count are kept
     // when it last served the same class, reset otherwise. nullptr when the cap or the address space is exhausted.
-    PoolMeta* take_pool(HeapId heap, int size_class, unsigned order);
+    // `fresh`: from free arena space only, never a queued pool (a run to be split into spares,
+    // which must be untouched: they go back to the buddy system unpurged).
+    PoolMeta* take_pool(HeapId heap, int size_class, unsigned order, bool fresh = false);
+    // `count` untouched pools of `order` from `first` on (a class's spares), back to free space.
+    void give_back_fresh(uint32_t first, uint32_t count, unsigned order);
     // Empty pools (used == 0, state queued) back from a heap, onto the purge queue, oldest last.
     void give_back(const uint32_t* pages, int count);
     // Makes a queued pool the current pool of `size_class` in `heap`, keeping its free list when

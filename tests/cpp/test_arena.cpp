@@ -212,9 +212,11 @@ TEST_P(ArenaTest, FreedPoolsGoBackToTheOsBeyondTheRetainedBytes) {
     EXPECT_LE(after.queued_bytes, arena_->config().retain_bytes);
     // What is left: the queue, and the 8 classes' current pools, which stay current when empty.
     EXPECT_LE(after.pool_bytes, 8 * page());
-    EXPECT_EQ(after.committed_bytes, after.queued_bytes + after.pool_bytes);
-    EXPECT_GE(after.pages_returned * page(), full.committed_bytes - arena_->config().retain_bytes);
-    EXPECT_GE(os_->counts().purged_bytes, full.committed_bytes - arena_->config().retain_bytes);
+    EXPECT_EQ(after.committed_bytes, after.queued_bytes + after.pool_bytes + after.reserved_bytes);
+    // Everything that was touched went back but for the retained bytes (spares never were touched).
+    uint64_t touched = full.committed_bytes - full.reserved_bytes;
+    EXPECT_GE(after.pages_returned * page(), touched - arena_->config().retain_bytes);
+    EXPECT_GE(os_->counts().purged_bytes, touched - arena_->config().retain_bytes);
     // Purges come in batches of neighbouring pools, not one call per pool.
     EXPECT_LT(after.purge_calls * (page() == 4096 ? 4 : 1), after.pages_returned);
     // Whole arenas went back to no-access, and their metadata pages to the OS.
@@ -289,11 +291,37 @@ TEST_P(ArenaTest, RetainZeroPurgesEveryEmptyPool) {
     ArenaStats s = arena_->stats();
     EXPECT_EQ(s.queued_bytes, 0u);
     bool sticky = page() <= kStickyBytes;
-    EXPECT_EQ(s.committed_bytes, sticky ? page() : 0u);  // the current pool, if its class keeps it
+    EXPECT_EQ(s.committed_bytes - s.reserved_bytes, sticky ? page() : 0u);  // the current pool, if kept
     EXPECT_EQ(s.pages_returned, sticky ? 9u : 10u);
 }
 
 // ---- pools -----------------------------------------------------------------------------------------
+
+TEST_P(ArenaTest, AClassInDemandGetsItsPoolsSideBySide) {
+    // Two classes allocated in turn, as a dict of ints to strs is built.
+    std::vector<void*> ints, strs;
+    for (int i = 0; i < 100000; ++i) {
+        ints.push_back(m(32));
+        strs.push_back(m(80));
+    }
+    Heap& heap = arena_->gil_heap();
+    size_t adjacent = 0, pools = 0;
+    for (size_t i = 1; i < ints.size(); ++i) {
+        PoolMeta* a = heap.pool_of(ints[i - 1]);
+        PoolMeta* b = heap.pool_of(ints[i]);
+        if (a == b) continue;
+        ++pools;
+        adjacent += b == a + 1;
+    }
+    // Mostly side by side (runs are at most 256 KiB: 4 pools of 64 KiB).
+    EXPECT_GT(adjacent * 10, pools * (page() < 64 * kKiB ? 8 : 6)) << adjacent << " of " << pools;
+    // The strs stay; dropping the ints returns their pages in long runs: few madvise calls (purges
+    // come in batches of half the retain allowance: fewer pools per batch on big pages).
+    for (void* p : ints) f(p);
+    ArenaStats s = arena_->stats();
+    EXPECT_LE(s.purge_calls * (page() == 4096 ? 8 : 2), s.pages_returned) << s.purge_calls << " calls";
+    for (void* p : strs) f(p);
+}
 
 TEST_P(ArenaTest, RefillTakesTheFullestPartialPool) {
     const size_t size = 256;
@@ -482,7 +510,7 @@ TEST_P(ArenaTest, StatisticsAddUp) {
     }
     for (size_t i = 0; i < blocks.size(); i += 3) arena_->free(HeapId::raw, blocks[i]), blocks[i] = nullptr;
     ArenaStats s = arena_->stats();
-    EXPECT_EQ(s.committed_bytes, s.pool_bytes + s.queued_bytes + s.large_bytes);
+    EXPECT_EQ(s.committed_bytes, s.pool_bytes + s.queued_bytes + s.reserved_bytes + s.large_bytes);
     uint64_t in_use = s.large_bytes;
     for (int i = 0; i < s.class_count; ++i) {
         in_use += s.classes[i].blocks_in_use * s.classes[i].block_size;

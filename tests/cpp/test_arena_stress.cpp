@@ -158,7 +158,7 @@ TEST_P(ArenaStress, RandomOperationsAgreeWithAReferenceModel) {
             uint64_t in_use = 0;
             for (auto& [p, b] : live) in_use += arena->block_size(reinterpret_cast<void*>(p));
             ASSERT_EQ(s.in_use_bytes, in_use);
-            ASSERT_EQ(s.committed_bytes, s.pool_bytes + s.queued_bytes + s.large_bytes);
+            ASSERT_EQ(s.committed_bytes, s.pool_bytes + s.queued_bytes + s.reserved_bytes + s.large_bytes);
             ASSERT_LE(s.queued_bytes, config.retain_bytes);
         }
     }

@@ -43,7 +43,7 @@ struct ArenaClassStats {
 };
 
 // Units are bytes unless the name says otherwise. Invariants (checked by the tests):
-//   committed_bytes == pool_bytes + queued_bytes + large_bytes <= max_heap_bytes (when set)
+//   committed_bytes == pool_bytes + queued_bytes + reserved_bytes + large_bytes <= max_heap_bytes (when set)
 //   in_use_bytes    == sum over classes of blocks_in_use * block_size + large_bytes
 //   committed_peak_bytes >= committed_bytes
 struct ArenaStats {
@@ -54,10 +54,11 @@ struct ArenaStats {
     size_t retain_bytes = 0;
     uint64_t max_heap_bytes = 0;
 
-    uint64_t committed_bytes = 0;       // held from the OS: pools in use, queued pools, large mappings
+    uint64_t committed_bytes = 0;       // held from the OS: pools in use, queued and reserved pools, large mappings
     uint64_t committed_peak_bytes = 0;  // highest committed_bytes seen
     uint64_t pool_bytes = 0;            // pools holding live blocks
     uint64_t queued_bytes = 0;          // empty pools still resident, waiting for reuse or purge
+    uint64_t reserved_bytes = 0;        // fresh pools classes in demand hold in reserve (untouched)
     uint64_t in_use_bytes = 0;          // block bytes of live blocks (a request rounded up to its class)
     uint64_t large_blocks = 0;          // live large blocks
     uint64_t large_bytes = 0;           // their mappings
