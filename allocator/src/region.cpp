@@ -90,7 +90,7 @@ uint32_t Region::buddy_alloc(unsigned order) {
     unsigned j = order;
     while (j < arena_order_ && free_lists_[j].empty()) ++j;
     uint32_t page;
-    if (j < arena_order_) {
+    if (j < arena_order_ || !free_lists_[arena_order_].empty()) {
         page = free_lists_[j].pop_front(meta_);
     } else {  // a whole arena: one given back earlier, else a fresh one
         uint32_t arena;
@@ -128,7 +128,9 @@ void Region::buddy_free(uint32_t page, unsigned order) {
         page = std::min(page, buddy);
         ++order;
     }
-    if (order < arena_order_) {
+    // One whole free arena stays committed (its pages are purged already), so that a program
+    // whose heap hovers around an arena boundary does not commit and decommit it over and over.
+    if (order < arena_order_ || free_lists_[arena_order_].empty()) {
         meta_[page] = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, 0, uint8_t(order), PoolState::free, HeapId::none};
         free_lists_[order].push_front(meta_, page);
         return;
@@ -346,7 +348,8 @@ const char* Region::verify() {
     for (uint32_t i = 0; i < idle_count_ && !problem; ++i) {
         if (!arena_idle_[idle_[i]]) problem = "an arena on the idle stack is in use";
     }
-    if (!problem && !free_lists_[arena_order_].empty()) problem = "a whole free arena is not idle";
+    if (!problem && free_lists_[arena_order_].head != free_lists_[arena_order_].tail)
+        problem = "more than one whole free arena is kept committed";
     unlock();
     return problem;
 }

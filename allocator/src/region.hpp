@@ -13,7 +13,8 @@
 // leaves after the heaps' own), the oldest pools are purged in a batch, sorted by address so that
 // neighbours share one madvise call, and return to the buddy system, which merges them with their
 // buddies. An arena whose pools are all free again is decommitted and kept on a stack of idle
-// arenas, which come back before fresh ones; its metadata pages are purged too.
+// arenas, which come back before fresh ones; its metadata pages are purged too. One whole free arena
+// stays committed (pymalloc keeps one free arena too, bpo-37257).
 //
 // Thread safety: every member function takes the region's mutex, except the accessors of constant
 // fields. Lock order: a heap's lock (the RAW heap's), then the region's.
