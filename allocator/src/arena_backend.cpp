@@ -60,6 +60,12 @@ void raw_free(void* ctx, void* p) {
 size_t arena_block_size(void*, const void* p) { return the_arena->block_size(p); }
 bool arena_owns(void*, const void* p) { return the_arena->owns(p); }
 
+// MEM and OBJ share the heap; each has its own functions for the blocks from before the install.
+template <int D>
+Backend gil_backend(Heap* heap) {
+    return {"arena", heap, gil_malloc<D>, gil_calloc<D>, gil_realloc<D>, gil_free<D>, arena_block_size, arena_owns};
+}
+
 void before_fork() { the_arena->lock_all(); }
 void after_fork() { the_arena->unlock_all(); }
 
@@ -81,22 +87,8 @@ bool arena_backends(const ArenaConfig& config, Backend out[kDomainCount], const 
     Heap* gil = &the_arena->gil_heap();
     out[int(Domain::raw)] = {"arena",     the_arena, raw_malloc,       raw_calloc,
                              raw_realloc, raw_free,  arena_block_size, arena_owns};
-    out[int(Domain::mem)] = {"arena",
-                             gil,
-                             gil_malloc<int(Domain::mem)>,
-                             gil_calloc<int(Domain::mem)>,
-                             gil_realloc<int(Domain::mem)>,
-                             gil_free<int(Domain::mem)>,
-                             arena_block_size,
-                             arena_owns};
-    out[int(Domain::obj)] = {"arena",
-                             gil,
-                             gil_malloc<int(Domain::obj)>,
-                             gil_calloc<int(Domain::obj)>,
-                             gil_realloc<int(Domain::obj)>,
-                             gil_free<int(Domain::obj)>,
-                             arena_block_size,
-                             arena_owns};
+    out[int(Domain::mem)] = gil_backend<int(Domain::mem)>(gil);
+    out[int(Domain::obj)] = gil_backend<int(Domain::obj)>(gil);
     return true;
 }
 
