@@ -198,7 +198,7 @@ ArenaStats Arena::stats() {
     lock_raw();
     region_.for_each_pool([&](const PoolMeta& m) {
         uint64_t bytes = region_.pool_bytes(&m);
-        if (m.state == PoolState::queued) {
+        if (is_empty_pool(m.state)) {
             s.queued_bytes += bytes;
             return;
         }

@@ -41,8 +41,8 @@ enum class PoolState : uint8_t {
     unused,   // page not the first page of a pool or of a free buddy block (or never committed)
     tail,     // a page after the first of a pool in use; PoolMeta::used is the distance back
     free,     // first page of a free buddy block (purged); on the buddy free list of its order
-    queued,   // first page of an empty pool, still resident: on its heap's list of empty pools or
-              //   on the region's purge queue
+    queued,   // first page of an empty pool, still resident, on the region's purge queue
+    cached,   // first page of an empty pool, still resident, on its heap's own list of empty pools
     spare,    // a page of a class's run of fresh pools, not handed out yet (untouched: not resident)
     current,  // first page of the pool its class allocates from
     full,     // first page of a pool without free blocks (on no list)
@@ -51,6 +51,7 @@ enum class PoolState : uint8_t {
 };
 
 inline constexpr bool in_use(PoolState s) { return s >= PoolState::current; }
+inline constexpr bool is_empty_pool(PoolState s) { return s == PoolState::queued || s == PoolState::cached; }
 inline constexpr bool is_partial(PoolState s) { return s >= PoolState::partial; }
 inline constexpr int bucket_of(PoolState s) { return int(s) - int(PoolState::partial); }
 inline constexpr PoolState partial_on(int bucket) { return PoolState(int(PoolState::partial) + bucket); }

@@ -262,7 +262,7 @@ void Heap::release(PoolMeta* m) {
         --c.run_order;
     else if (c.order > (*info_)[m->size_class].order_lo)
         --c.order;
-    m->state = PoolState::queued;
+    m->state = PoolState::cached;
     m->heap = HeapId::none;
     empties_.push_front(meta_, uint32_t(m - meta_));
     empty_bytes_ += pool_bytes(m);
@@ -338,7 +338,7 @@ const char* Heap::verify() const {
     size_t empty = 0;
     for (uint32_t page = empties_.head; page != kNoPage; page = meta_[page].next) {
         const PoolMeta& m = meta_[page];
-        if (m.state != PoolState::queued || m.used != 0 || m.heap != HeapId::none)
+        if (m.state != PoolState::cached || m.used != 0 || m.heap != HeapId::none)
             return "a heap's empty pool is not empty and queued";
         empty += arena_->region().pool_bytes(&m);
     }

@@ -217,7 +217,8 @@ void Region::give_back(const uint32_t* pages, int count) {
     lock();
     for (int i = 0; i < count; ++i) {
         PoolMeta* pool = &meta_[pages[i]];
-        SHRINKPY_ALLOC_ASSERT_INTERNAL(pool->used == 0 && pool->state == PoolState::queued);
+        SHRINKPY_ALLOC_ASSERT_INTERNAL(pool->used == 0 && pool->state == PoolState::cached);
+        pool->state = PoolState::queued;
         queue_.push_front(meta_, pages[i]);
         counters_.queued_bytes += pool_bytes(pool);
     }
@@ -241,15 +242,42 @@ void Region::purge_queue() {
     unlock();
 }
 
+// The oldest queued pools, each with the queued pools next to it in the address space whatever
+// their age: a class's pools lie side by side (Heap::take_run), and one madvise call for a run of
+// pages costs about what one costs for a single page (a system call and a TLB shootdown).
 void Region::evict(uint64_t target_bytes) {
-    constexpr int kBatch = 128;
+    constexpr int kBatch = 256;
     uint32_t batch[kBatch];
+    auto take = [&](uint32_t page, int& n) {
+        queue_.remove(meta_, page);
+        counters_.queued_bytes -= pool_bytes(&meta_[page]);
+        batch[n++] = page;
+    };
     while (counters_.queued_bytes > target_bytes) {
         int n = 0;
         while (n < kBatch && counters_.queued_bytes > target_bytes) {
-            uint32_t page = queue_.pop_back(meta_);
-            counters_.queued_bytes -= pool_bytes(&meta_[page]);
-            batch[n++] = page;
+            uint32_t oldest = queue_.tail;
+            uint32_t arena_end = ((oldest >> arena_order_) + 1) << arena_order_;
+            take(oldest, n);
+            for (uint32_t next = oldest + (uint32_t{1} << meta_[oldest].order);
+                 n < kBatch && next < arena_end && meta_[next].state == PoolState::queued;
+                 next += uint32_t{1} << meta_[next].order) {
+                take(next, n);
+            }
+            uint32_t arena_start = arena_end - (uint32_t{1} << arena_order_);
+            for (uint32_t end = oldest; n < kBatch && end > arena_start;) {
+                // The pool that ends where this run starts: its last page is a tail or the pool
+                // itself. (Tails of pools long gone stay behind in free space: check the span.)
+                uint32_t before = end - 1;
+                if (meta_[before].state == PoolState::tail) {
+                    if (meta_[before].used > before - arena_start) break;
+                    before -= meta_[before].used;
+                }
+                if (meta_[before].state != PoolState::queued || before + (uint32_t{1} << meta_[before].order) != end)
+                    break;
+                take(before, n);
+                end = before;
+            }
         }
         purge_and_free(batch, n);
     }
@@ -322,7 +350,7 @@ const char* Region::verify() {
             continue;
         }
         const PoolMeta& m = meta_[page];
-        bool pool = in_use(m.state) || m.state == PoolState::queued;
+        bool pool = in_use(m.state) || is_empty_pool(m.state);
         if (m.state == PoolState::spare) {  // one page of a class's run; the heap checks the rest
             ++page;
             continue;

@@ -101,7 +101,7 @@ public:
     PoolMeta* take_pool(HeapId heap, int size_class, unsigned order, bool fresh = false);
     // `count` untouched pools of `order` from `first` on (a class's spares), back to free space.
     void give_back_fresh(uint32_t first, uint32_t count, unsigned order);
-    // Empty pools (used == 0, state queued) back from a heap, onto the purge queue, oldest last.
+    // Empty pools (used == 0, state cached) back from a heap, onto the purge queue, oldest last.
     void give_back(const uint32_t* pages, int count);
     // Makes a queued pool the current pool of `size_class` in `heap`, keeping its free list when
     // it served that class last.
@@ -170,7 +170,7 @@ void Region::for_each_pool(F&& f) {
             continue;
         }
         PoolMeta& m = meta_[page];
-        bool pool = in_use(m.state) || m.state == PoolState::queued;
+        bool pool = in_use(m.state) || is_empty_pool(m.state);
         if (pool) f(m);
         page += (pool || m.state == PoolState::free) ? (uint32_t{1} << m.order) : 1;
     }
