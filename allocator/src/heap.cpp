@@ -153,6 +153,9 @@ PoolMeta* Heap::take_run(int cls) {
     unsigned run = c.run_order;
     while (run > 0 && (c.order + run > region.arena_order() || (region.page_size() << (c.order + run)) > kMaxRunBytes))
         --run;
+    if (run > 0) {  // resident empty pools first: a loop that frees and refills must not fault
+        if (PoolMeta* queued = region.take_queued(id_, cls, c.order)) return queued;
+    }
     PoolMeta* m = region.take_pool(id_, cls, c.order + run, /*fresh=*/run > 0);
     if (m == nullptr && run > 0) {
         run = 0;

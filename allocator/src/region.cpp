@@ -213,6 +213,21 @@ PoolMeta* Region::take_pool(HeapId heap, int size_class, unsigned order, bool fr
     return m;
 }
 
+PoolMeta* Region::take_queued(HeapId heap, int size_class, unsigned order) {
+    lock();
+    uint32_t page = queue_.find_reusable(meta_, size_class, order, kQueueScan);
+    PoolMeta* m = nullptr;
+    if (page != kNoPage) {
+        queue_.remove(meta_, page);
+        m = &meta_[page];
+        counters_.queued_bytes -= pool_bytes(m);
+        ++counters_.pools_reused;
+        reuse(m, heap, size_class);
+    }
+    unlock();
+    return m;
+}
+
 void Region::give_back(const uint32_t* pages, int count) {
     lock();
     for (int i = 0; i < count; ++i) {

@@ -99,6 +99,8 @@ public:
     // `fresh`: from free arena space only, never a queued pool (a run to be split into spares,
     // which must be untouched: they go back to the buddy system unpurged).
     PoolMeta* take_pool(HeapId heap, int size_class, unsigned order, bool fresh = false);
+    // A pool from the purge queue only (resident, so no page faults), or nullptr.
+    PoolMeta* take_queued(HeapId heap, int size_class, unsigned order);
     // `count` untouched pools of `order` from `first` on (a class's spares), back to free space.
     void give_back_fresh(uint32_t first, uint32_t count, unsigned order);
     // Empty pools (used == 0, state cached) back from a heap, onto the purge queue, oldest last.
@@ -155,9 +157,9 @@ private:
 
 public:
     static constexpr unsigned kQueueScan = 8;  // queued pools looked at for a same-class match
-    // Empty pools a heap keeps for itself, without taking the region's lock: a quarter of the
+    // Empty pools a heap keeps for itself, without taking the region's lock: an eighth of the
     // retain allowance each; the purge queue gets the rest.
-    static size_t heap_allowance(size_t retain_bytes) { return retain_bytes / 4; }
+    static size_t heap_allowance(size_t retain_bytes) { return retain_bytes / 8; }
 };
 
 template <typename F>

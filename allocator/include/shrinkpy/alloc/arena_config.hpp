@@ -20,7 +20,7 @@ struct ArenaConfig {
     // Requests above this get a mapping of their own, unmapped on free.
     size_t large_threshold = 64 * kKiB;
     // Empty pools kept resident for reuse before their pages go back to the OS (the hysteresis).
-    size_t retain_bytes = 512 * kKiB;
+    size_t retain_bytes = 1 * kMiB;
     // Under sustained demand a medium class's pools grow until they hold this many blocks.
     uint32_t pool_blocks = 8;
     // Cap on what the arena holds from the OS (pools and large mappings); 0 for none.
