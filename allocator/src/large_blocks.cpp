@@ -61,7 +61,7 @@ void* LargeBlocks::map(size_t bytes) {
     void* p = nullptr;
     if (os_->map(bytes, &p) != 0) return nullptr;
     // Beyond the table (a kernel handing out 57-bit addresses unasked) or no leaf: not ours to keep.
-    if ((reinterpret_cast<uintptr_t>(p) >> kAddressBits) != 0 || !record(p, bytes)) {
+    if (beyond_table(reinterpret_cast<uintptr_t>(p)) || !record(p, bytes)) {
         os_->unmap(p, bytes);
         return nullptr;
     }

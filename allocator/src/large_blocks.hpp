@@ -3,7 +3,8 @@
 // Which pointers are large blocks of ours: a two-level radix table indexed by the page number of a
 // block's first byte (tcmalloc's pagemap), holding the mapping's size. Looking a pointer up is two
 // dependent loads and no lock, so a free of a block from the previous allocator (pymalloc's, say)
-// costs little. The table covers 48-bit addresses (x86-64 and arm64 with 4-level page tables);
+// costs little. The table covers 48-bit addresses (x86-64 and arm64 with 4-level page tables;
+// every address on 32-bit systems);
 // the root is reserved once, leaves (2^18 entries, 2 MiB) are mapped when first needed and kept.
 //
 // Thread safety: any thread. Entries are written before the block is returned to the caller and
@@ -34,7 +35,7 @@ public:
     // The mapping size when `p` is the start of one of our large blocks, else 0.
     size_t size_of(const void* p) const {
         uintptr_t a = reinterpret_cast<uintptr_t>(p);
-        if ((a & page_mask_) != 0 || (a >> kAddressBits) != 0) return 0;
+        if ((a & page_mask_) != 0 || beyond_table(a)) return 0;
         uintptr_t page = a >> page_shift_;
         const Leaf* leaf = root_[page >> kLeafBits].load(std::memory_order_acquire);
         return leaf == nullptr ? 0 : size_t(leaf->sizes[page & (kLeafEntries - 1)].load(std::memory_order_relaxed));
@@ -44,7 +45,11 @@ public:
     uint64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
 
 private:
-    static constexpr unsigned kAddressBits = 48;
+    static constexpr unsigned kAddressBits = sizeof(void*) > 4 ? 48 : 32;
+    static constexpr bool beyond_table(uintptr_t a) {
+        if constexpr (kAddressBits < sizeof(uintptr_t) * 8) return (a >> kAddressBits) != 0;
+        return false;
+    }
     static constexpr unsigned kLeafBits = 18;
     static constexpr uintptr_t kLeafEntries = uintptr_t{1} << kLeafBits;
     struct Leaf {
