@@ -236,7 +236,7 @@ def spike_targets(runs: list[Run], workload_names: list[str], config: str = "are
     lines = []
 
     def verdict(value, limit):
-        return "-" if value is None else ("met" if value <= limit else f"missed by {value / limit - 1:.0%}")
+        return "-" if value is None else ("met" if value <= limit else f"missed by {value / limit - 1:.1%}")
 
     for baseline in ("stock", "shrinkpython-pymalloc"):
         if not any(c == baseline for _, c in med):
