@@ -184,6 +184,7 @@ PoolMeta* Region::take_pool(HeapId heap, int size_class, unsigned order, bool fr
         queue_.remove(meta_, page);
         counters_.queued_bytes -= pool_bytes(&meta_[page]);
         ++counters_.pools_reused;
+        given_since_reuse_ = 0;
     } else {
         // 2. and 3. Free arena space, within the cap (purging the queue first if that helps).
         size_t bytes = page_ << order;
@@ -222,6 +223,7 @@ PoolMeta* Region::take_queued(HeapId heap, int size_class, unsigned order) {
         m = &meta_[page];
         counters_.queued_bytes -= pool_bytes(m);
         ++counters_.pools_reused;
+        given_since_reuse_ = 0;
         reuse(m, heap, size_class);
     }
     unlock();
@@ -236,9 +238,14 @@ void Region::give_back(const uint32_t* pages, int count) {
         pool->state = PoolState::queued;
         queue_.push_front(meta_, pages[i]);
         counters_.queued_bytes += pool_bytes(pool);
+        given_since_reuse_ += pool_bytes(pool);
     }
-    // Evict down to half the allowance, so that purges come in batches rather than one pool at a time.
-    if (counters_.queued_bytes > queue_allowance_) evict(queue_allowance_ / 2);
+    // Evict down to half the allowance, so that purges come in batches rather than one pool at a
+    // time; and down to an eighth when more than the allowance came back with none taken again
+    // in between: a structure being dropped, not a loop refilling its pools.
+    if (counters_.queued_bytes > queue_allowance_) {
+        evict(given_since_reuse_ > queue_allowance_ ? queue_allowance_ / 8 : queue_allowance_ / 2);
+    }
     unlock();
 }
 

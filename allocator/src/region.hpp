@@ -133,13 +133,14 @@ private:
 
     OsMemory* os_ = nullptr;
     CommitLedger* ledger_ = nullptr;
-    uintptr_t base_ = 0;            // first byte of the region
-    size_t bytes_ = 0;              // reserved bytes, a multiple of the arena size
-    size_t page_ = 0;               // OS page, bytes
-    unsigned page_shift_ = 0;       // log2(page_)
-    unsigned arena_order_ = 0;      // log2(OS pages per arena)
-    uint32_t arena_count_ = 0;      // arenas in the region
-    uint64_t queue_allowance_ = 0;  // retain_bytes minus what the two heaps keep
+    uintptr_t base_ = 0;              // first byte of the region
+    size_t bytes_ = 0;                // reserved bytes, a multiple of the arena size
+    size_t page_ = 0;                 // OS page, bytes
+    unsigned page_shift_ = 0;         // log2(page_)
+    unsigned arena_order_ = 0;        // log2(OS pages per arena)
+    uint32_t arena_count_ = 0;        // arenas in the region
+    uint64_t queue_allowance_ = 0;    // retain_bytes minus what the two heaps keep
+    uint64_t given_since_reuse_ = 0;  // bytes queued since a queued pool was last taken back
 
     PoolMeta* meta_ = nullptr;     // one entry per OS page of the region (reserved, committed as arenas are)
     size_t meta_bytes_ = 0;        // reserved
