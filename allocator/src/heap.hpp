@@ -5,17 +5,20 @@
 //   malloc: class from the size, its current pool, pop the pool's free list, count it.
 //   free:   one subtraction and comparison for "in the region", the pool's metadata by page index,
 //           push onto its free list, one comparison against low_mark for everything else.
-// Everything else (a pool running dry, a full pool getting room, a pool changing occupancy bucket
-// or emptying, large and foreign blocks) is a slow path out of line.
+// Everything else (a pool running dry, a full pool getting room, a pool emptying, large and foreign
+// blocks) is a slow path out of line. The current pool of a class of small blocks stays current
+// when it empties (ClassInfo::sticky), so allocating and freeing one block at a time never leaves
+// the fast path; Heap::sweep lets such pools go when pools are draining.
 //
 // Which pool a class allocates from next (refill): the fullest partially used pool first (four
-// occupancy buckets, fullest first), so that the emptier ones drain and can be purged; then one of
+// occupancy buckets, fullest first; a pool moves down a bucket only when refill looks at it), so
+// that the emptier ones drain and can be purged; then one of
 // the heap's own recently emptied pools (up to an eighth of the retain allowance, kept without any
 // lock: a loop that empties and refills a pool costs what it costs pymalloc); then a pool from the
 // region (region.hpp). What a class takes adapts to demand: each class starts with pools of its
 // order_lo, one at a time; after kGrowAfter pools taken in a row its pools grow an order (up to
-// order_hi, size_classes.hpp), then it asks the region for runs of 2, 4, ... up to kMaxRun
-// contiguous pools at once, keeping the rest as spares (untouched until used). Whenever one of its
+// order_hi, size_classes.hpp), then it asks the region for runs of 2, 4, ... up to 2^kMaxRunOrder
+// contiguous pools at once (when no queued pool is left to reuse), keeping the rest as spares (untouched until used). Whenever one of its
 // pools empties, both step back. Runs keep a class's pools side by side, so that when a structure
 // of many small objects is dropped its pages go back to the OS in a few long madvise calls, not one
 // per page (a system call and a TLB shootdown each).
