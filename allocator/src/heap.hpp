@@ -18,8 +18,8 @@
 // region (region.hpp). What a class takes adapts to demand: each class starts with pools of its
 // order_lo, one at a time; after kGrowAfter pools taken in a row its pools grow an order (up to
 // order_hi, size_classes.hpp), then it asks the region for runs of 2, 4, ... up to 2^kMaxRunOrder
-// contiguous pools at once (when no queued pool is left to reuse), keeping the rest as spares (untouched until used). Whenever one of its
-// pools empties, both step back. Runs keep a class's pools side by side, so that when a structure
+// contiguous pools at once (when no queued pool is left to reuse), keeping the rest as spares (untouched until used).
+// Whenever one of its pools empties, both step back. Runs keep a class's pools side by side, so that when a structure
 // of many small objects is dropped its pages go back to the OS in a few long madvise calls, not one
 // per page (a system call and a TLB shootdown each).
 //
