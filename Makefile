@@ -12,19 +12,31 @@ PACKAGES_BUILD = cmake make g++ python3.11 libpython3.11-dev python3.11-venv lib
                  pybind11-dev libgtest-dev libgmock-dev libbenchmark-dev python3-setuptools python3-pip python3-wheel
 PACKAGES_TEST  = python3-pytest python3-jsonschema libpython3.11-testsuite clang-format git
 PACKAGES_DEMO  = python3-numpy python3-matplotlib
+# `shrinkpy build` (boards/): CPython's build needs, lld and qemu-user (start-up code layout, traced under
+# qemu); the host board is built by `make test`. Cross builds add the aarch64 toolchain (`make test-cross`).
+PACKAGES_BOARD = gcc make binutils zlib1g-dev lld qemu-user
+PACKAGES_CROSS = gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
+BOARD         ?= host
 
 # The package from the source tree: the CLI finds shrinkpython in $(BUILD) through SHRINKPY_BIN_DIR.
 DEV_ENV = PYTHONPATH=$(CURDIR)/python SHRINKPY_BIN_DIR=$(CURDIR)/$(BUILD)/runtime
 
-.PHONY: all deps deps-test deps-demo build demo test bench bench-quick bench-spikes size-mix format lint clean
+.PHONY: all deps deps-test deps-demo deps-board deps-cross build demo test test-cross board targets bench bench-quick \
+        bench-analyzer bench-early bench-spikes size-mix format lint clean
 
 all: build
 
 deps:
 	scripts/debian-packages $(PACKAGES_BUILD)
 
-deps-test: deps
+deps-test: deps deps-board
 	scripts/debian-packages $(PACKAGES_TEST) $(PACKAGES_DEMO)
+
+deps-board: deps
+	scripts/debian-packages $(PACKAGES_BOARD)
+
+deps-cross: deps-board
+	scripts/debian-packages $(PACKAGES_CROSS)
 
 deps-demo: deps
 	scripts/debian-packages $(PACKAGES_DEMO)
@@ -44,6 +56,19 @@ test: deps-test build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE 'slow|cross'
 	$(DEV_ENV) $(PYTHON) -m pytest -c tests/pytest.ini tests/python
 
+# The aarch64 board (rpi5) built and its smoke suite run under qemu-aarch64 (README: Boards).
+test-cross: deps-cross deps-test build
+	cd $(BUILD) && ctest --output-on-failure -L cross
+
+# The trimmed interpreter for BOARD (default host) into dist/$(BOARD)/.
+board: deps-board build
+	$(DEV_ENV) $(PYTHON) -m shrinkpy build --board $(BOARD)
+
+# Issue 7's targets for the host board against python3.11, rewriting README.md's targets section.
+targets: deps-demo
+	$(MAKE) board BOARD=host
+	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy targets --readme README.md
+
 # The whole matrix (about 15 minutes here), rewriting README.md's results section.
 bench: deps-demo build
 	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --readme README.md \
@@ -53,6 +78,18 @@ bench: deps-demo build
 bench-quick: deps-demo build
 	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --scale 0.5 --repeat 1 \
 	    --json $(BUILD)/bench-quick.json --plot $(BUILD)/bench-quick.png
+
+# Early freeing on vs off (same interpreter, same allocator): the temporaries suite's memory and the
+# cpu suite's time, rewriting README.md's two early-freeing sections (about 8 minutes here).
+bench-early: deps-demo build
+	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --suite temporaries --readme README.md \
+	    --json $(BUILD)/bench-temporaries.json
+	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --suite cpu --repeat 5 --readme README.md \
+	    --json $(BUILD)/bench-cpu.json
+
+# The analyzer over the whole stdlib (decode, CFG, liveness): a benchmark, not a test.
+bench-analyzer: build
+	$(BUILD)/benchmarks/bench_analyzer
 
 # The arena allocator's benchmark (issue #4), about 5 minutes: the spike workloads under the arena,
 # pymalloc (python3.11's and shrinkpython's), glibc malloc and mimalloc; prints which targets are met

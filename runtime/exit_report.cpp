@@ -76,6 +76,7 @@ void write_outputs() {
     r.stats = alloc::stats_snapshot();
     alloc::ArenaStats arena;
     if (alloc::arena_stats(&arena)) r.arena = arena;
+    r.early_free = early_free_summary();
 
     if (request->destination == "-") {
         std::string text = format_report_text(r);

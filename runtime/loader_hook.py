@@ -1,30 +1,36 @@
 """shrinkpython's loader hook: code passes through the early-freeing rewriter as it loads.
 
-This file is compiled into shrinkpython (runtime/CMakeLists.txt embeds it) and runs once at start-up,
-before the program, when SHRINKPY_EARLY_FREE is not "off". It is written against the standard library
-only and takes everything it needs from `install()`'s arguments, so it can be tested under a plain
-python3.11 with any rewrite function.
+This file is compiled into shrinkpython (runtime/CMakeLists.txt embeds it as the module
+_shrinkpy_loader) and runs once at start-up, before the program, when SHRINKPY_EARLY_FREE is not
+"off". It imports only modules the interpreter has already loaded at that point (built-in or frozen; os
+only once a module is rewritten, as python3.11 -S does not load it)
+and takes everything it needs from `install()`'s arguments: the rewriter is _shrinkpy.rewrite (the
+C++ rewriter linked into shrinkpython), and under a plain python3.11 any stand-in (the tests).
+
+Its code carries the file name "<frozen importlib._bootstrap_external>": its get_code() frame sits in
+the middle of the import system, and CPython trims import tracebacks by that name
+(remove_importlib_frames in Python/import.c), so a SyntaxError in an imported module shows the same
+traceback as under python3.11.
 
 - Modules: SourceLoader.get_code is wrapped, so every module loaded from source or from its .pyc
   passes through `rewrite`, if it is in scope: "main" (only __main__), "user" (everything outside the
   standard library and site-packages) or "all".
 - __main__: a script and -c are compiled by CPython's C code, not by a loader; the launcher hands
   their module code to `rewrite_main()` just before it runs (runtime/main_code_swap.cpp). `-m mod`
-  goes through runpy, which asks the loader: that one call is treated as __main__.
+  goes through runpy, which asks the loader: that one call is treated as __main__. The module level
+  of __main__ is rewritten too (its names can be released), unless -i keeps them for the prompt.
 - Rewritten code is cached next to the bytecode cache (or under sys.pycache_prefix, or the user's
-  cache directory when that is not writable), keyed by the source hash and the rewriter's version.
+  cache directory when that is not writable; always there for the standard library and
+  site-packages), keyed by the source hash, the rewriter's version and the policy.
 - Nothing is rewritten while a tracer or profiler is set (a debugger or coverage reads locals), and
   once one is set, functions get their original code back.
 - A module the rewriter cannot handle runs unmodified; the reason goes to the report.
 """
 
+import _frozen_importlib_external as _bootstrap_external
 import _imp
 import marshal
-import os
 import sys
-import sysconfig
-import types
-from importlib import _bootstrap_external
 
 _PRAGMA = b"shrinkpy: keep"
 _CACHE_MARK = b"SHRK"
@@ -36,27 +42,46 @@ class _State:
     def __init__(self, rewrite, record, scope, mode, version, main_module):
         self.rewrite = rewrite  # (code, module_level, keep_lines) -> (code, releases, skips)
         self.record = record  # (module, releases, skips) -> None: the launcher's report
+        # releases: ((qualname, line, name, kind, reason, maybe_unbound), ...)
+        # skips: ((qualname, line, rule, reason), ...); rules as in `shrinkpy analyze --rules`
         self.scope = scope
         self.mode = mode
         self.version = version
         self.main_module = main_module  # the module name of -m, or None
         self.original_get_code = _bootstrap_external.SourceLoader.get_code
-        self.originals = {}  # rewritten code -> original code, for restoring under a tracer
+        # Rewritten module code and how to get its original again (compiling it anew when needed:
+        # keeping every original code object alive would cost memory on every run).
+        self.rewritten = []
+        self.originals = {}  # rewritten code -> original code, filled from `rewritten` on demand
         self.disabled = False
-        self.excluded = tuple(_excluded_prefixes()) if scope == "user" else ()
+        self.library = tuple(_library_prefixes())
+        self.excluded = self.library if scope == "user" else ()
+        self.real_excluded = None  # the same, through realpath(): computed when first needed
 
 
-def _excluded_prefixes():
-    """The standard library and site-packages: outside "user" scope."""
-    paths = sysconfig.get_paths()
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        yield os.path.join(os.path.realpath(paths[key]), "")
-    try:
-        import site
-        for p in site.getsitepackages() + [site.getusersitepackages()]:
-            yield os.path.join(os.path.realpath(p), "")
-    except Exception:  # site may be disabled (-S): the sysconfig paths above still apply
-        pass
+def _os():
+    import os  # imported when first needed: not at start-up
+    return os
+
+
+def _library_prefixes():
+    """The standard library and site-packages: outside "user" scope. Taken from what the
+    interpreter knows at start-up (no sysconfig import: it would cost every run)."""
+    stdlib = sys._stdlib_dir
+    paths = [stdlib, stdlib + "/lib-dynload"]
+    paths += [p for p in sys.path if p.rstrip("/").rpartition("/")[2] in ("site-packages", "dist-packages")]
+    site = sys.modules.get("site")
+    if site is not None:
+        try:
+            paths += site.getsitepackages() + [site.getusersitepackages()]
+        except Exception:  # a site module without these (virtualenv's old one)
+            pass
+    seen = set()
+    for p in paths:
+        q = p.rstrip("/") + "/"
+        if q not in seen:
+            seen.add(q)
+            yield q
 
 
 def _observed():
@@ -75,10 +100,16 @@ def _in_scope(path):
         return True
     if _state.scope == "main" or path.startswith(_state.excluded):
         return False
-    return not os.path.realpath(path).startswith(_state.excluded)  # realpath only when needed: it costs syscalls
+    # Symbolic links (a venv's lib/, /usr/local): compare real paths, only now (it costs syscalls).
+    realpath = _os().path.realpath
+    if _state.real_excluded is None:
+        _state.real_excluded = tuple(realpath(p).rstrip("/") + "/" for p in _state.excluded)
+    return not realpath(path).startswith(_state.real_excluded)
 
 
 def _cache_path(path, module_level):
+    if path.startswith(_state.library):
+        return None  # never write into the system's directories: the user cache below
     try:
         pyc = _bootstrap_external.cache_from_source(path)
     except (NotImplementedError, ValueError):
@@ -88,10 +119,31 @@ def _cache_path(path, module_level):
 
 
 def _fallback_cache_path(path, module_level):
+    os = _os()
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     real = os.path.realpath(path)
     return os.path.join(base, "shrinkpy", "rewrite", real.lstrip(os.sep) + f".{_state.version}-{_state.mode}"
                         + ("-main" if module_level else "") + ".pyc")
+
+
+def _candidates(path, module_level):
+    primary = _cache_path(path, module_level)
+    if primary:
+        yield primary
+    yield _fallback_cache_path(path, module_level)  # only computed when the first one misses
+
+
+class _LazyList:
+    """A list filled from a generator as far as it is read (read, then maybe written, twice)."""
+
+    def __init__(self, items):
+        self._items, self._seen = items, []
+
+    def __iter__(self):
+        yield from self._seen
+        for item in self._items:
+            self._seen.append(item)
+            yield item
 
 
 def _cache_read(candidates, source_hash):
@@ -104,13 +156,18 @@ def _cache_read(candidates, source_hash):
         head = _bootstrap_external.MAGIC_NUMBER + _CACHE_MARK + source_hash
         if data.startswith(head):
             try:
-                return marshal.loads(memoryview(data)[len(head):])
+                payload = marshal.loads(memoryview(data)[len(head):])
             except (EOFError, ValueError, TypeError):
                 continue
+            # Anything but what _cache_write() writes (another writer's format, a torn file): a miss.
+            if (type(payload) is tuple and len(payload) == 3 and type(payload[0]) is type(_cache_read.__code__)
+                    and type(payload[1]) is tuple and type(payload[2]) is tuple):
+                return payload
     return None
 
 
 def _cache_write(candidates, source_hash, payload):
+    os = _os()
     data = _bootstrap_external.MAGIC_NUMBER + _CACHE_MARK + source_hash + marshal.dumps(payload)
     for candidate in candidates:
         try:
@@ -124,16 +181,48 @@ def _cache_write(candidates, source_hash, payload):
             continue
 
 
+def _originals():
+    """rewritten code -> original code, for every code object of every rewritten module."""
+    code_type = type(_originals.__code__)
+
+    def pair(new, old):
+        if new is old or type(new) is not code_type or type(old) is not code_type:
+            return
+        _state.originals[new] = old
+        for a, b in zip(new.co_consts, old.co_consts):
+            pair(a, b)
+
+    while _state.rewritten:
+        new, get_original = _state.rewritten.pop()
+        try:
+            pair(new, get_original())
+        except Exception:  # the source changed or vanished: that module's functions stay rewritten
+            pass
+    return _state.originals
+
+
 def _rewrite(name, code, source, module_level):
     """Runs the rewriter; a failure leaves the code as it was and is reported, never raised."""
     try:
         new_code, releases, skips = _state.rewrite(code, module_level, _keep_lines(source))
     except Exception as e:  # the user's program must never be broken by an optimisation
-        new_code, releases, skips = code, (), ((getattr(code, "co_qualname", "?"), code.co_firstlineno,
+        new_code, releases, skips = code, (), ((getattr(code, "co_qualname", "?"), code.co_firstlineno, "error",
                                                  f"rewriter error: {e}"),)
-    if new_code is not code:
-        _state.originals[new_code] = code
     return new_code, tuple(releases), tuple(skips)
+
+
+def _cached_rewrite(name, path, source, original, module_level):
+    """The rewritten code of the file at `path` from the cache, or `original()` rewritten now (and
+    cached unless bytecode writing is off): (code, releases, skips)."""
+    source_hash = _imp.source_hash(_bootstrap_external._RAW_MAGIC_NUMBER, source)
+    candidates = _LazyList(_candidates(path, module_level))
+    cached = _cache_read(candidates, source_hash)
+    if cached is not None:
+        return cached
+    result = _rewrite(name, original(), source, module_level)
+    if not sys.dont_write_bytecode:
+        _cache_write(candidates, source_hash, result)
+    return result
 
 
 def _get_code(loader, fullname):
@@ -141,40 +230,47 @@ def _get_code(loader, fullname):
     if _state.disabled or _observed():
         return original(loader, fullname)
     path = loader.get_filename(fullname)
-    module_level = fullname == _state.main_module and sys._getframe(1).f_globals.get("__name__") == "runpy"
+    # runpy's _get_module_details asks for __main__'s code (frame 2: runpy -> get_code -> here).
+    main = _state.main_module
+    module_level = (main is not None and fullname in (main, main + ".__main__")
+                    and sys._getframe(2).f_globals.get("__name__") == "runpy")
     if not module_level and not _in_scope(path):
         return original(loader, fullname)
     try:
         source = loader.get_data(path)
     except OSError:
         return original(loader, fullname)
-    source_hash = _imp.source_hash(_bootstrap_external._RAW_MAGIC_NUMBER, source)
-    candidates = [c for c in (_cache_path(path, module_level), _fallback_cache_path(path, module_level)) if c]
-    cached = None if sys.dont_write_bytecode else _cache_read(candidates, source_hash)
-    if cached is not None:
-        code, releases, skips = cached
-    else:
-        code, releases, skips = _rewrite(fullname, original(loader, fullname), source, module_level)
-        if not sys.dont_write_bytecode:
-            _cache_write(candidates, source_hash, (code, releases, skips))
+    code, releases, skips = _cached_rewrite(fullname, path, source, lambda: original(loader, fullname), module_level)
+    if releases:
+        _state.rewritten.append((code, lambda: original(loader, fullname)))
     _state.record("__main__" if module_level else fullname, releases, skips)
     return code
 
 
-def rewrite_main(code, filename):
-    """The launcher's entry for a script's or -c's module code, just before it runs."""
+def rewrite_main(code, filename, source=None, module_level=True):
+    """The launcher's entry for a script's or -c's module code, just before it runs. `source` is the
+    text of -c; a script's is read from `filename` (only to find pragma lines)."""
     if _state is None or _state.disabled or _observed():
         return code
-    source = b""
-    if filename and not filename.startswith("<"):
+    path = None
+    if source is not None:
+        source = source.encode("utf-8", "surrogateescape")
+    elif filename and not filename.startswith("<"):
         try:
             with open(filename, "rb") as f:
                 source = f.read()
+            path = filename
         except OSError:
             pass
-    code, releases, skips = _rewrite("__main__", code, source, True)
+    # A script's rewritten code is cached like a module's: a second run needs no analysis at all.
+    if path is not None:
+        new_code, releases, skips = _cached_rewrite("__main__", path, source, lambda: code, module_level)
+    else:
+        new_code, releases, skips = _rewrite("__main__", code, source or b"", module_level)
+    if releases:
+        _state.rewritten.append((new_code, lambda: code))  # __main__'s original: one code tree, kept
     _state.record("__main__", releases, skips)
-    return code
+    return new_code
 
 
 def restore_originals():
@@ -185,17 +281,20 @@ def restore_originals():
         return
     _state.disabled = True
     import gc
+    function = type(install)
+    originals = _originals()
     for obj in gc.get_objects():
-        if type(obj) is types.FunctionType:
-            original = _state.originals.get(obj.__code__)
+        if type(obj) is function:
+            original = originals.get(obj.__code__)
             if original is not None:
                 obj.__code__ = original
-    _state.record("<tracer>", (), (("*", 0, "a tracer or profiler was set: functions got their original code back"),))
+    _state.record("<tracer>", (), (("*", 0, "tracer", "a tracer or profiler was set: functions got their "
+                                    "original code back"),))
 
 
 def original_code(code):
     """The code `code` was rewritten from, or `code` itself (shrinkpy.no_early_free uses this)."""
-    return _state.originals.get(code, code) if _state is not None else code
+    return _originals().get(code, code) if _state is not None else code
 
 
 def install(rewrite, record, scope, mode, version, main_module=None):

@@ -7,7 +7,8 @@
 //   2. install ours for RAW, MEM and OBJ (allocator/pymem_glue.hpp). Not before step 1: pre-init
 //      would replace them whenever PYTHONMALLOC or -X dev is given;
 //   3. Py_InitializeFromConfig with the same argv, parse_argv on, then Py_RunMain, which handles -c,
-//      -m, scripts, stdin, the REPL and exit codes exactly like python3.11's own main.
+//      -m, scripts, stdin, the REPL and exit codes exactly like python3.11's own main. Early freeing
+//      (early_free.hpp) registers its built-in module before and installs its hooks in between.
 #include <Python.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "allocator_options.hpp"
+#include "early_free.hpp"
 #include "exit_report.hpp"
 #include "options.hpp"
 #include "shrinkpy/alloc/pymem_glue.hpp"
@@ -44,6 +46,25 @@ void warn_about_adjustments(const alloc::ArenaConfig& given) {
                  "shrinkpython: warning: arena settings fitted to this system: SHRINKPY_ARENA_SIZE=%zu "
                  "SHRINKPY_ARENA_LARGE=%zu SHRINKPY_ARENA_RESERVE=%zu SHRINKPY_ARENA_POOL_BLOCKS=%u\n",
                  used.arena_bytes, used.large_threshold, used.reserve_bytes, unsigned(used.pool_blocks));
+}
+
+// SHRINKPY_GC_THRESHOLD, when it differs from CPython's default: gc.set_threshold(n), keeping the
+// older generations' thresholds. 3.11 has no C API for it, so through the gc module (built in).
+bool apply_gc_threshold(const Options& options) {
+    if (options.source(OptionId::gc_threshold) == OptionSource::built_in_default) return true;
+    PyObject* gc = PyImport_ImportModule("gc");
+    PyObject* old = gc ? PyObject_CallMethod(gc, "get_threshold", nullptr) : nullptr;
+    PyObject* done = nullptr;
+    if (old != nullptr && PyTuple_Check(old) && PyTuple_GET_SIZE(old) == 3) {
+        done =
+            PyObject_CallMethod(gc, "set_threshold", "KOO", (unsigned long long)options.number(OptionId::gc_threshold),
+                                PyTuple_GET_ITEM(old, 1), PyTuple_GET_ITEM(old, 2));
+    }
+    Py_XDECREF(done);
+    Py_XDECREF(old);
+    Py_XDECREF(gc);
+    if (done == nullptr) PyErr_Print();
+    return done != nullptr;
 }
 
 int run(int argc, char** argv) {
@@ -85,12 +106,18 @@ int run(int argc, char** argv) {
                          std::vector<std::string>(argv, argv + argc), debug_hooks});
     }
 
+    std::vector<std::string> early_free_warnings;
+    prepare_early_free(options, early_free_warnings);
+    for (const std::string& w : early_free_warnings) std::fprintf(stderr, "shrinkpython: warning: %s\n", w.c_str());
+
     PyConfig config;
     PyConfig_InitPythonConfig(&config);
     status = PyConfig_SetBytesArgv(&config, argc, argv);
     if (!PyStatus_Exception(status)) status = Py_InitializeFromConfig(&config);
     PyConfig_Clear(&config);
     if (PyStatus_Exception(status)) Py_ExitStatusException(status);
+    if (!apply_gc_threshold(options)) return 2;
+    start_early_free();
     return Py_RunMain();
 }
 

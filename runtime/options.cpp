@@ -1,10 +1,18 @@
 #include "options.hpp"
 
-#include <cctype>
 #include <charconv>
 #include <cstdio>
 
 #include "json_writer.hpp"
+
+// Set by the trimmed interpreter's build (boards/, `shrinkpy build`): the board profile's name and
+// its option values, "ENV=value,ENV=value". Empty for shrinkpython itself.
+#ifndef SHRINKPY_BOARD_NAME
+#define SHRINKPY_BOARD_NAME ""
+#endif
+#ifndef SHRINKPY_BOARD_DEFAULTS
+#define SHRINKPY_BOARD_DEFAULTS ""
+#endif
 
 namespace shrinkpy::runtime {
 namespace {
@@ -24,6 +32,21 @@ constexpr std::array<OptionSpec, kOptionCount> kTable = {{
      "(`shrinkpy run --timeline` draws it); empty for none"},
     {OptionId::sample_interval, "sample_interval", "SHRINKPY_SAMPLE_INTERVAL", OptionKind::duration_ms, "10", "ms", "",
      false, "period of the memory sampler thread while a report or a timeline is requested (pyperf uses 10 ms)"},
+    {OptionId::gc_threshold, "gc_threshold", "SHRINKPY_GC_THRESHOLD", OptionKind::count, "700", "allocations", "",
+     false,
+     "the cyclic garbage collector's generation-0 threshold (gc.set_threshold's first value; CPython's default is "
+     "700, 0 turns automatic collection off); set only when it differs from the default"},
+    {OptionId::early_free, "early_free", "SHRINKPY_EARLY_FREE", OptionKind::choice, "safe", "", "off|safe|aggressive",
+     false,
+     "early freeing: code is rewritten as it loads so that values die at their last use. safe frees only what "
+     "cannot own a resource; aggressive frees everything the program no longer reads; off loads nothing of it"},
+    {OptionId::rewrite, "rewrite", "SHRINKPY_REWRITE", OptionKind::choice, "user", "", "main|user|all", false,
+     "which code early freeing rewrites: __main__ only, everything outside the standard library and "
+     "site-packages, or all of it"},
+    {OptionId::early_free_ignore, "early_free_ignore", "SHRINKPY_EARLY_FREE_IGNORE", OptionKind::text, "", "", "",
+     false,
+     "rules of the early-freeing policy to switch off, comma-separated (`shrinkpy analyze --rules` lists them); "
+     "only for showing what a rule prevents: it lets programs break"},
     {OptionId::max_heap, "max_heap", "SHRINKPY_MAX_HEAP", OptionKind::bytes, "0", "bytes", "", false,
      "arena: cap on the memory it holds from the OS (pools, empty pools kept for reuse, large mappings); an "
      "allocation beyond it fails and CPython raises MemoryError. 0 for none"},
@@ -51,7 +74,7 @@ constexpr bool table_in_id_order() {
 }
 static_assert(table_in_id_order(), "kTable rows must follow OptionId");
 
-bool is_choice(const OptionSpec& spec, std::string_view value) {
+constexpr bool is_choice(const OptionSpec& spec, std::string_view value) {
     std::string_view choices = spec.choices;
     while (!choices.empty()) {
         size_t bar = choices.find('|');
@@ -62,6 +85,62 @@ bool is_choice(const OptionSpec& spec, std::string_view value) {
     return false;
 }
 
+constexpr bool is_count(std::string_view value) {
+    if (value.empty() || value.size() > 9) return false;
+    for (char c : value) {
+        if (c < '0' || c > '9') return false;
+    }
+    return true;
+}
+
+// The problem with `value` for `spec`, or "" when it is valid.
+// Digits with an optional K, M or G (parse_number's syntax, short enough not to overflow).
+constexpr bool is_size(std::string_view value) {
+    if (!value.empty() && (value.back() == 'K' || value.back() == 'k' || value.back() == 'M' || value.back() == 'm' ||
+                           value.back() == 'G' || value.back() == 'g'))
+        value.remove_suffix(1);
+    return value.size() <= 10 && is_count(value);
+}
+
+constexpr const char* value_problem(const OptionSpec& spec, std::string_view value) {
+    switch (spec.kind) {
+        case OptionKind::choice: return is_choice(spec, value) ? "" : " is not one of: ";
+        case OptionKind::count: return is_count(value) ? "" : " is not a whole number of ";
+        case OptionKind::duration_ms: return is_count(value) && value != "0" ? "" : " is not a positive number of ";
+        case OptionKind::bytes: return is_size(value) ? "" : " is not a number (with K, M or G) of ";
+        case OptionKind::text: return "";
+    }
+    return "";
+}
+
+constexpr const OptionSpec* spec_by_env(std::string_view env) {
+    for (const OptionSpec& spec : kTable) {
+        if (env == spec.env) return &spec;
+    }
+    return nullptr;
+}
+
+// Calls f(spec, value) for each "ENV=value" of a board's defaults; false when one names no option,
+// has no '=', or holds a value the option does not accept.
+template <typename F>
+constexpr bool for_each_board_default(std::string_view text, F f) {
+    while (!text.empty()) {
+        size_t comma = text.find(',');
+        std::string_view item = text.substr(0, comma);
+        text.remove_prefix(comma == std::string_view::npos ? text.size() : comma + 1);
+        if (item.empty()) continue;
+        size_t eq = item.find('=');
+        if (eq == std::string_view::npos) return false;
+        const OptionSpec* spec = spec_by_env(item.substr(0, eq));
+        if (spec == nullptr || *value_problem(*spec, item.substr(eq + 1)) != '\0') return false;
+        f(*spec, item.substr(eq + 1));
+    }
+    return true;
+}
+
+static_assert(for_each_board_default(SHRINKPY_BOARD_DEFAULTS, [](const OptionSpec&, std::string_view) {}),
+              "SHRINKPY_BOARD_DEFAULTS names an option the table lacks or a value it does not accept");
+
 std::string choices_text(const OptionSpec& spec) {
     std::string out;
     for (char c : std::string_view(spec.choices)) out += c == '|' ? std::string(", ") : std::string(1, c);
@@ -71,6 +150,9 @@ std::string choices_text(const OptionSpec& spec) {
 }  // namespace
 
 const std::array<OptionSpec, kOptionCount>& option_table() { return kTable; }
+
+std::string_view board_name() { return SHRINKPY_BOARD_NAME; }
+std::string_view board_defaults() { return SHRINKPY_BOARD_DEFAULTS; }
 
 const OptionSpec& option_spec(OptionId id) { return kTable[size_t(id)]; }
 
@@ -95,24 +177,30 @@ std::optional<uint64_t> parse_number(std::string_view text) {
 }
 
 Options Options::read(const Lookup& lookup, std::vector<std::string>& warnings, std::optional<std::string>& error) {
+    return read(lookup, board_defaults(), warnings, error);
+}
+
+Options Options::read(const Lookup& lookup, std::string_view board, std::vector<std::string>& warnings,
+                      std::optional<std::string>& error) {
     Options options;
     for (const OptionSpec& spec : kTable) {
+        options.values_[size_t(spec.id)] = spec.default_value;
+        options.sources_[size_t(spec.id)] = OptionSource::built_in_default;
+    }
+    bool board_ok = for_each_board_default(board, [&](const OptionSpec& spec, std::string_view value) {
+        options.values_[size_t(spec.id)] = std::string(value);
+        options.sources_[size_t(spec.id)] = OptionSource::board;
+    });
+    if (!board_ok) error = "invalid board defaults '" + std::string(board) + "'";
+    for (const OptionSpec& spec : kTable) {
         size_t i = size_t(spec.id);
-        options.values_[i] = spec.default_value;
-        options.sources_[i] = OptionSource::built_in_default;
         const char* raw = lookup(spec.env);
         if (raw == nullptr || (*raw == '\0' && spec.kind != OptionKind::text)) continue;
         std::string value = raw;
-        std::string problem;
-        if (spec.kind == OptionKind::choice && !is_choice(spec, value)) {
-            problem = spec.env + ("=" + value) + " is not one of: " + choices_text(spec);
-        } else if (spec.kind == OptionKind::duration_ms && (!parse_number(value) || *parse_number(value) == 0)) {
-            problem = spec.env + ("=" + value) + " is not a positive number of " + spec.unit;
-        } else if (spec.kind == OptionKind::bytes && !parse_number(value)) {
-            problem = spec.env + ("=" + value) + " is not a size (a number of bytes, optionally with K, M or G)";
-        } else if (spec.kind == OptionKind::count &&
-                   (!parse_number(value) || *parse_number(value) == 0 || !std::isdigit((unsigned char)value.back()))) {
-            problem = spec.env + ("=" + value) + " is not a positive whole number";
+        std::string problem = value_problem(spec, value);
+        if (!problem.empty()) {
+            problem =
+                spec.env + ("=" + value) + problem + (spec.kind == OptionKind::choice ? choices_text(spec) : spec.unit);
         }
         if (problem.empty()) {
             options.values_[i] = value;
@@ -120,13 +208,22 @@ Options Options::read(const Lookup& lookup, std::vector<std::string>& warnings, 
         } else if (spec.strict) {
             if (!error) error = problem;
         } else {
-            warnings.push_back(problem + "; using the default, " + spec.default_value);
+            warnings.push_back(problem + "; using the default, " + options.values_[i]);
         }
     }
     return options;
 }
 
 uint64_t Options::number(OptionId id) const { return parse_number(text(id)).value_or(0); }
+
+static const char* source_name(OptionSource source) {
+    switch (source) {
+        case OptionSource::environment: return "environment";
+        case OptionSource::board: return "board";
+        case OptionSource::built_in_default: break;
+    }
+    return "default";
+}
 
 std::string format_options(const Options& options, bool json) {
     if (json) {
@@ -137,7 +234,7 @@ std::string format_options(const Options& options, bool json) {
             w.key("name").string(spec.name);
             w.key("env").string(spec.env);
             w.key("value").string(options.text(spec.id));
-            w.key("source").string(options.source(spec.id) == OptionSource::environment ? "environment" : "default");
+            w.key("source").string(source_name(options.source(spec.id)));
             w.key("default").string(spec.default_value);
             w.key("unit").string(spec.unit);
             w.key("choices").begin_array();
@@ -158,9 +255,11 @@ std::string format_options(const Options& options, bool json) {
     for (const OptionSpec& spec : kTable) {
         const std::string& value = options.text(spec.id);
         char line[256];
+        std::string from;
+        if (options.source(spec.id) == OptionSource::environment) from = "  (from the environment)";
+        if (options.source(spec.id) == OptionSource::board) from = "  (board " + std::string(board_name()) + ")";
         std::snprintf(line, sizeof line, "%-26s %-10s %s%s\n", spec.env, value.empty() ? "''" : value.c_str(),
-                      spec.unit,
-                      options.source(spec.id) == OptionSource::environment ? "  (from the environment)" : "");
+                      spec.unit, from.c_str());
         out += line;
         out += "    ";
         out += spec.help;

@@ -2,7 +2,9 @@
 // understand, with its environment variable, default, unit and help. `shrinkpython --print-options`
 // dumps it with the effective values; the Python side reads it from there (--print-options=json).
 //
-// Values come from the environment. A value that cannot be parsed warns and keeps the default,
+// Values come from the environment, over the board's defaults (a trimmed interpreter built by
+// `shrinkpy build --board X` has its profile's values compiled in as SHRINKPY_BOARD_DEFAULTS,
+// "ENV=value,ENV=value"), over the table's. A value that cannot be parsed warns and keeps the default,
 // except for options marked strict (the allocator), where running with something other than what
 // the user asked for would make every measurement a lie: those are errors.
 #pragma once
@@ -22,6 +24,10 @@ enum class OptionId {
     report,
     timeline,
     sample_interval,
+    gc_threshold,
+    early_free,
+    rewrite,
+    early_free_ignore,
     max_heap,
     arena_reserve,
     arena_size,
@@ -32,8 +38,8 @@ enum class OptionId {
 };
 inline constexpr size_t kOptionCount = size_t(OptionId::count_);
 
-// bytes: a size with an optional K/M/G suffix, 0 allowed; count: a positive whole number.
-enum class OptionKind { choice, text, duration_ms, bytes, count };
+// count: a whole number; bytes: a number of bytes with an optional K/M/G suffix.
+enum class OptionKind { choice, text, duration_ms, count, bytes };
 
 struct OptionSpec {
     OptionId id;
@@ -51,7 +57,7 @@ const std::array<OptionSpec, kOptionCount>& option_table();
 const OptionSpec& option_spec(OptionId id);
 
 // Where a value came from, for --print-options and the report.
-enum class OptionSource { built_in_default, environment };
+enum class OptionSource { built_in_default, board, environment };
 
 class Options {
 public:
@@ -60,15 +66,22 @@ public:
     // Reads every option through `lookup` (getenv in the launcher, a map in tests). Warnings for
     // ignored values go to `warnings`; a strict option's invalid value sets `error`.
     static Options read(const Lookup& lookup, std::vector<std::string>& warnings, std::optional<std::string>& error);
+    // The same over explicit board defaults ("ENV=value,..."); an invalid one is an error.
+    static Options read(const Lookup& lookup, std::string_view board_defaults, std::vector<std::string>& warnings,
+                        std::optional<std::string>& error);
 
     const std::string& text(OptionId id) const { return values_[size_t(id)]; }
-    uint64_t number(OptionId id) const;  // for duration_ms, bytes and count options, in the option's unit
+    uint64_t number(OptionId id) const;  // for duration_ms, count and bytes options, in the option's unit
     OptionSource source(OptionId id) const { return sources_[size_t(id)]; }
 
 private:
     std::array<std::string, kOptionCount> values_;
     std::array<OptionSource, kOptionCount> sources_{};
 };
+
+// The board this interpreter was built for ("" for shrinkpython itself) and its compiled-in defaults.
+std::string_view board_name();
+std::string_view board_defaults();
 
 // A value in K/M/G-suffixed or plain syntax as a number of `unit`s; nullopt when malformed.
 std::optional<uint64_t> parse_number(std::string_view text);

@@ -95,6 +95,20 @@ void arena_json(JsonWriter& w, const alloc::ArenaStats& a) {
     w.end_object();
 }
 
+std::string early_free_text(const EarlyFreeSummary& e) {
+    if (e.mode == "off") return "off";
+    std::string out = e.mode + ", scope " + e.scope + ": " + grouped(e.releases) + " releases in " +
+                      grouped(e.code_objects) + " code objects of " + grouped(e.modules) + " modules";
+    uint64_t skipped = 0;
+    std::string rules;
+    for (const auto& [rule, n] : e.skipped) {
+        skipped += n;
+        rules += (rules.empty() ? "" : ", ") + rule + " " + grouped(n);
+    }
+    out += "; skipped " + grouped(skipped) + " code objects" + (rules.empty() ? "" : " (" + rules + ")");
+    return out;
+}
+
 }  // namespace
 
 std::string format_allocator_stats_json(const char* allocator, const alloc::StatsSnapshot* counted,
@@ -118,6 +132,13 @@ std::string format_allocator_stats_json(const char* allocator, const alloc::Stat
         w.null();
     w.end_object();
     return w.take();
+}
+
+EarlyFreeSummary& early_free_summary() {
+    // Never destroyed: the exit report reads it from a C atexit handler, which may run after the
+    // destructors of statics constructed later than its registration.
+    static EarlyFreeSummary* summary = new EarlyFreeSummary();
+    return *summary;
 }
 
 std::string format_report_text(const Report& r) {
@@ -157,6 +178,8 @@ std::string format_report_text(const Report& r) {
     char times[64];
     std::snprintf(times, sizeof times, "%.3f s wall, %.3f s CPU", r.wall_seconds, r.cpu_seconds);
     line(out, "time", times);
+    line(out, "early freeing", early_free_text(r.early_free));
+    for (const std::string& error : r.early_free.errors) line(out, "  not rewritten", error);
     return out;
 }
 
@@ -187,6 +210,21 @@ std::string format_report_json(const Report& r) {
     w.key("time").begin_object();
     w.key("wall_seconds").number(r.wall_seconds);
     w.key("cpu_seconds").number(r.cpu_seconds);
+    w.end_object();
+    w.key("early_free").begin_object();
+    w.key("mode").string(r.early_free.mode);
+    if (r.early_free.mode != "off") {
+        w.key("scope").string(r.early_free.scope);
+        w.key("modules").number(r.early_free.modules);
+        w.key("code_objects").number(r.early_free.code_objects);
+        w.key("releases").number(r.early_free.releases);
+        w.key("skipped").begin_object();
+        for (const auto& [rule, n] : r.early_free.skipped) w.key(rule).number(n);
+        w.end_object();
+        w.key("errors").begin_array();
+        for (const std::string& e : r.early_free.errors) w.string(e);
+        w.end_array();
+    }
     w.end_object();
     w.end_object();
     return w.take() + "\n";

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,20 @@
 #include "shrinkpy/alloc/stats.hpp"
 
 namespace shrinkpy::runtime {
+
+// What early freeing did in this process (runtime/early_free_module.cpp counts it as modules load).
+struct EarlyFreeSummary {
+    std::string mode = "off";                 // SHRINKPY_EARLY_FREE in effect: off, safe, aggressive
+    std::string scope;                        // SHRINKPY_REWRITE: main, user, all
+    uint64_t modules = 0;                     // modules (and __main__) that went through the rewriter
+    uint64_t code_objects = 0;                // code objects that got at least one release
+    uint64_t releases = 0;                    // releases inserted
+    std::map<std::string, uint64_t> skipped;  // policy rule -> code objects it skipped
+    std::vector<std::string> errors;          // "module: qualname: reason" for rule "error" (first 20)
+};
+
+// The summary the running process fills; the exit report reads it.
+EarlyFreeSummary& early_free_summary();
 
 struct Report {
     std::string allocator;          // the installed allocator's name
@@ -25,6 +40,7 @@ struct Report {
     double cpu_seconds = 0;   // user + system
     alloc::StatsSnapshot stats;
     std::optional<alloc::ArenaStats> arena;  // when the arena is the allocator
+    EarlyFreeSummary early_free;
 };
 
 std::string format_report_text(const Report& report);

@@ -40,6 +40,13 @@ bool resolve(void* handle, const char* symbol, F* out) {
 }  // namespace
 
 bool mimalloc_backend(Backend* out, const char** error) {
+#if SHRINKPY_NO_DLOPEN
+    (void)out;
+    *error =
+        "not available in a fully static interpreter: libmimalloc.so.2 is loaded with dlopen, which needs the "
+        "shared C library (choose another allocator, or build the board with --dynamic)";
+    return false;
+#else
     static bool loaded = false;
     if (!loaded) {
         void* handle = dlopen("libmimalloc.so.2", RTLD_NOW | RTLD_LOCAL);
@@ -59,6 +66,7 @@ bool mimalloc_backend(Backend* out, const char** error) {
     *out = {"mimalloc",         nullptr,         mi_backend_malloc,     mi_backend_calloc,
             mi_backend_realloc, mi_backend_free, mi_backend_block_size, mi_backend_owns};
     return true;
+#endif
 }
 
 }  // namespace shrinkpy::alloc

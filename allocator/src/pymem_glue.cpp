@@ -280,11 +280,15 @@ constexpr AllocatorApi kOwnApi = {kAllocatorApiVersion, uint32_t(sizeof(StatsSna
 
 const AllocatorApi& allocator_api() {
     static const AllocatorApi* api = [] {
+#if SHRINKPY_NO_DLOPEN  // a fully static interpreter: no other copy to find
+        return &kOwnApi;
+#else
         using Getter = const AllocatorApi* (*)();
         auto getter = reinterpret_cast<Getter>(dlsym(RTLD_DEFAULT, "shrinkpy_allocator_api_v1"));
         const AllocatorApi* found = getter != nullptr ? getter() : nullptr;
         if (found != nullptr && found->version == kOwnApi.version && found->layout == kOwnApi.layout) return found;
         return &kOwnApi;
+#endif
     }();
     return *api;
 }

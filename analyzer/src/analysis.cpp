@@ -30,17 +30,32 @@ Status run_validators(const CodeAnalysis& a) {
 
 }  // namespace
 
-std::vector<std::string> frame_observers(const CodeObject& code, const InstrList& instrs) {
-    std::vector<std::string> reasons;
-    const auto add = [&](std::string reason) {
-        if (std::find(reasons.begin(), reasons.end(), reason) == reasons.end()) reasons.push_back(std::move(reason));
+std::vector<Observer> frame_observers(const CodeObject& code, const InstrList& instrs) {
+    std::vector<Observer> reasons;
+    const auto add = [&](std::string rule, std::string reason) {
+        for (const Observer& o : reasons) {
+            if (o.reason == reason) return;
+        }
+        reasons.push_back(Observer{std::move(rule), std::move(reason)});
     };
     const auto name_at = [&](std::uint32_t index) -> std::string_view {
         return index < code.names.size() ? std::string_view(code.names[index]) : std::string_view();
     };
     const bool class_cell = std::find(code.localsplus_names.begin(), code.localsplus_names.end(), "__class__") !=
                             code.localsplus_names.end();
-    for (const Instr& in : instrs.instrs) {
+    // `stack` and `trace` are also numpy's and many classes' attributes: frames only through inspect.
+    const auto ambiguous = [](std::string_view n) { return n == "stack" || n == "trace"; };
+    const auto receiver_is_inspect = [&](std::size_t i) {
+        if (i == 0) return false;
+        const Instr& prev = instrs.instrs[i - 1];
+        const std::uint32_t index = prev.opcode == op::LOAD_GLOBAL ? prev.arg >> 1 : prev.arg;
+        if (prev.opcode == op::LOAD_GLOBAL || prev.opcode == op::LOAD_NAME) return name_at(index) == "inspect";
+        if (prev.opcode == op::LOAD_FAST || prev.opcode == op::LOAD_DEREF)
+            return index < code.localsplus_names.size() && code.localsplus_names[index] == "inspect";
+        return false;
+    };
+    for (std::size_t i = 0; i < instrs.instrs.size(); ++i) {
+        const Instr& in = instrs.instrs[i];
         std::string_view name;
         bool attribute = false;
         switch (in.opcode) {
@@ -55,14 +70,18 @@ std::vector<std::string> frame_observers(const CodeObject& code, const InstrList
             default: continue;
         }
         if (!attribute && std::find(kFrameBuiltins.begin(), kFrameBuiltins.end(), name) != kFrameBuiltins.end()) {
-            add("calls " + std::string(name) + "()");
+            add(std::string(name), "calls " + std::string(name) + "()");
         } else if (attribute &&
-                   std::find(kFrameAttributes.begin(), kFrameAttributes.end(), name) != kFrameAttributes.end()) {
-            add("reads frames through ." + std::string(name));
+                   std::find(kFrameAttributes.begin(), kFrameAttributes.end(), name) != kFrameAttributes.end() &&
+                   (!ambiguous(name) || receiver_is_inspect(i))) {
+            const std::string rule = name == "_getframe"      ? "getframe"
+                                     : name == "currentframe" ? "currentframe"
+                                                              : "frames";
+            add(rule, "reads frames through ." + std::string(name));
         } else if (!attribute && name == "super" && class_cell) {
             // Zero-argument super() reads argument 0 through the frame (super_init_without_args in
             // Objects/typeobject.c); deleting it makes super() raise "arg[0] deleted".
-            add("zero-argument super() reads argument 0 from the frame");
+            add("super", "zero-argument super() reads argument 0 from the frame");
         }
     }
     return reasons;

@@ -12,8 +12,8 @@ namespace {
 
 using Word = std::uint64_t;
 
-void transfer_forward(Word* bound, const SlotAccess& a) {
-    if (a.kind == AccessKind::none) return;
+void transfer_forward(Word* bound, const SlotAccess& a, bool loads_bind) {
+    if (a.kind == AccessKind::none || (a.kind == AccessKind::load && !loads_bind)) return;
     const std::size_t w = static_cast<std::size_t>(a.slot) / 64;
     const Word bit = 1ull << (static_cast<std::size_t>(a.slot) % 64);
     if (a.kind == AccessKind::del) {
@@ -29,7 +29,7 @@ void intersect(Word* dst, const Word* src, std::size_t words) {
 
 }  // namespace
 
-Boundness compute_boundness(const Cfg& cfg, const SlotUniverse& slots) {
+Boundness compute_boundness(const Cfg& cfg, const SlotUniverse& slots, BoundnessOptions options) {
     const InstrList& code = *cfg.code;
     const std::size_t n = code.instrs.size();
     const std::size_t nblocks = cfg.blocks.size();
@@ -75,7 +75,7 @@ Boundness compute_boundness(const Cfg& cfg, const SlotUniverse& slots) {
         seen = in;
         for (std::uint32_t i = b.begin; i < b.end; ++i) {
             intersect(seen.data(), state.data(), words);
-            transfer_forward(state.data(), access[i]);
+            transfer_forward(state.data(), access[i], options.loads_bind);
         }
         const bool exit_changed = !std::equal(state.begin(), state.end(), exit_state.row(id));
         const bool raise_changed = !std::equal(seen.begin(), seen.end(), raise_state.row(id));
@@ -98,14 +98,14 @@ Boundness compute_boundness(const Cfg& cfg, const SlotUniverse& slots) {
         std::copy(out.block_in.row(id), out.block_in.row(id) + words, state.begin());
         for (std::uint32_t i = b.begin; i < b.end; ++i) {
             std::copy(state.begin(), state.end(), out.bound_before.row(i));
-            transfer_forward(state.data(), access[i]);
+            transfer_forward(state.data(), access[i], options.loads_bind);
             std::copy(state.begin(), state.end(), out.bound_after.row(i));
         }
     }
     return out;
 }
 
-Status verify_boundness(const Cfg& cfg, const SlotUniverse& slots, const Boundness& bound) {
+Status verify_boundness(const Cfg& cfg, const SlotUniverse& slots, const Boundness& bound, BoundnessOptions options) {
     const InstrList& code = *cfg.code;
     const std::size_t words = bound.block_in.words();
     if (words == 0) return Ok{};
@@ -150,7 +150,7 @@ Status verify_boundness(const Cfg& cfg, const SlotUniverse& slots, const Boundne
         for (std::uint32_t i = b.begin; i < b.end; ++i) {
             if (!std::equal(expect.begin(), expect.end(), bound.bound_before.row(i)))
                 return fail(i, "bound-before mismatch");
-            transfer_forward(expect.data(), slots.access(code.instrs[i]));
+            transfer_forward(expect.data(), slots.access(code.instrs[i]), options.loads_bind);
             if (!std::equal(expect.begin(), expect.end(), bound.bound_after.row(i)))
                 return fail(i, "bound-after mismatch");
         }

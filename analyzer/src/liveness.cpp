@@ -18,7 +18,8 @@ void unite(Word* dst, const Word* src, std::size_t words) {
 }
 
 // Backward transfer of one instruction, in place: live becomes live_before.
-void transfer_back(Word* live, const SlotAccess& a, bool deletes_are_uses, const Word* handler_in, std::size_t words) {
+void transfer_back(Word* live, const SlotAccess& a, bool deletes_are_uses, const Word* handler_in, std::size_t words,
+                   const std::vector<std::uint32_t>* extra = nullptr) {
     if (a.kind != AccessKind::none) {
         const std::size_t w = static_cast<std::size_t>(a.slot) / 64;
         const Word bit = 1ull << (static_cast<std::size_t>(a.slot) % 64);
@@ -34,7 +35,16 @@ void transfer_back(Word* live, const SlotAccess& a, bool deletes_are_uses, const
             case AccessKind::none: break;
         }
     }
+    if (extra != nullptr) {
+        for (std::uint32_t slot : *extra) live[slot / 64] |= 1ull << (slot % 64);
+    }
     if (handler_in != nullptr) unite(live, handler_in, words);
+}
+
+const std::vector<std::uint32_t>* extra_at(const LivenessOptions& options, std::size_t i) {
+    if (options.extra_uses == nullptr || i >= options.extra_uses->size() || (*options.extra_uses)[i].empty())
+        return nullptr;
+    return &(*options.extra_uses)[i];
 }
 
 }  // namespace
@@ -69,7 +79,7 @@ Liveness compute_liveness(const Cfg& cfg, const SlotUniverse& slots, LivenessOpt
         block_out(b, live);
         const Word* handler_in = b.handler != kNoBlock ? out.block_in.row(b.handler) : nullptr;
         for (std::uint32_t i = b.end; i-- > b.begin;)
-            transfer_back(live, access[i], options.deletes_are_uses, handler_in, words);
+            transfer_back(live, access[i], options.deletes_are_uses, handler_in, words, extra_at(options, i));
         if (!std::equal(live, live + words, out.block_in.row(id))) {
             copy(out.block_in.row(id), live, words);
             const auto enqueue = [&](std::uint32_t p) {
@@ -90,7 +100,7 @@ Liveness compute_liveness(const Cfg& cfg, const SlotUniverse& slots, LivenessOpt
         const Word* handler_in = b.handler != kNoBlock ? out.block_in.row(b.handler) : nullptr;
         for (std::uint32_t i = b.end; i-- > b.begin;) {
             copy(out.live_after.row(i), live, words);
-            transfer_back(live, access[i], options.deletes_are_uses, handler_in, words);
+            transfer_back(live, access[i], options.deletes_are_uses, handler_in, words, extra_at(options, i));
             copy(out.live_before.row(i), live, words);
         }
     }
@@ -164,7 +174,7 @@ Status verify_liveness(const Cfg& cfg, const SlotUniverse& slots, const Liveness
             if (!std::equal(expect.begin(), expect.end(), live.live_after.row(i)))
                 return fail(i, "live-after is not the successors' live-in");
             transfer_back(expect.data(), slots.access(code.instrs[i]), options.deletes_are_uses,
-                          b.handler != kNoBlock ? live.block_in.row(b.handler) : nullptr, words);
+                          b.handler != kNoBlock ? live.block_in.row(b.handler) : nullptr, words, extra_at(options, i));
             if (!std::equal(expect.begin(), expect.end(), live.live_before.row(i)))
                 return fail(i, "transfer equation does not hold");
         }

@@ -3,6 +3,7 @@
 // ====================================================================================================
 #include "shrinkpy/analyzer/opcodes.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "opcodes_311.hpp"
@@ -74,6 +75,129 @@ std::optional<int> stack_effect(std::uint8_t opcode, std::uint32_t oparg, bool j
     // compile.c computes in int; opargs are at most 32 bits, so this only clamps nonsense.
     if (effect < -(1 << 30) || effect > (1 << 30)) return std::nullopt;
     return static_cast<int>(effect);
+}
+
+}  // namespace shrinkpy::analyzer
+
+namespace shrinkpy::analyzer {
+
+// Read from 3.11 Python/ceval.c, one case per opcode; test_opcodes.py and test_rewrite.cpp check
+// pushes - pops against stack_effect() for every opcode and many opargs.
+std::optional<StackIO> stack_io(std::uint8_t opcode, std::uint32_t oparg, bool jump) {
+    const auto n = static_cast<int>(std::min<std::uint32_t>(oparg, 1u << 20));
+    switch (opcode) {
+        case op::NOP:
+        case op::SETUP_ANNOTATIONS:
+        case op::DELETE_NAME:
+        case op::DELETE_GLOBAL:
+        case op::DELETE_FAST:
+        case op::DELETE_DEREF:
+        case op::SWAP:
+        case op::JUMP_FORWARD:
+        case op::JUMP_BACKWARD:
+        case op::JUMP_BACKWARD_NO_INTERRUPT:
+        case op::MAKE_CELL:
+        case op::COPY_FREE_VARS:
+        case op::RESUME:
+        case op::KW_NAMES:
+        case op::RETURN_GENERATOR:  // dis counts 0; the CFG counts the value send() resumes with
+            return StackIO{0, 0};
+        case op::PUSH_NULL:
+        case op::LOAD_BUILD_CLASS:
+        case op::LOAD_ASSERTION_ERROR:
+        case op::LOAD_CONST:
+        case op::LOAD_NAME:
+        case op::LOAD_FAST:
+        case op::LOAD_CLOSURE:
+        case op::LOAD_DEREF:
+        case op::LOAD_CLASSDEREF:
+        case op::COPY: return StackIO{0, 1};
+        case op::POP_TOP:
+        case op::PRINT_EXPR:
+        case op::RETURN_VALUE:
+        case op::IMPORT_STAR:
+        case op::POP_EXCEPT:
+        case op::STORE_NAME:
+        case op::DELETE_ATTR:
+        case op::STORE_GLOBAL:
+        case op::RERAISE:
+        case op::STORE_FAST:
+        case op::STORE_DEREF:
+        case op::LIST_APPEND:
+        case op::SET_ADD:
+        case op::LIST_EXTEND:
+        case op::SET_UPDATE:
+        case op::DICT_MERGE:
+        case op::DICT_UPDATE:
+        case op::POP_JUMP_FORWARD_IF_FALSE:
+        case op::POP_JUMP_FORWARD_IF_TRUE:
+        case op::POP_JUMP_FORWARD_IF_NONE:
+        case op::POP_JUMP_FORWARD_IF_NOT_NONE:
+        case op::POP_JUMP_BACKWARD_IF_FALSE:
+        case op::POP_JUMP_BACKWARD_IF_TRUE:
+        case op::POP_JUMP_BACKWARD_IF_NONE:
+        case op::POP_JUMP_BACKWARD_IF_NOT_NONE:
+        case op::CALL: return StackIO{1, 0};
+        case op::UNARY_POSITIVE:
+        case op::UNARY_NEGATIVE:
+        case op::UNARY_NOT:
+        case op::UNARY_INVERT:
+        case op::GET_AITER:
+        case op::GET_ITER:
+        case op::GET_YIELD_FROM_ITER:
+        case op::LIST_TO_TUPLE:
+        case op::YIELD_VALUE:
+        case op::ASYNC_GEN_WRAP:
+        case op::LOAD_ATTR:
+        case op::GET_AWAITABLE: return StackIO{1, 1};
+        case op::GET_LEN:
+        case op::MATCH_MAPPING:
+        case op::MATCH_SEQUENCE:
+        case op::PUSH_EXC_INFO:
+        case op::GET_ANEXT:
+        case op::BEFORE_ASYNC_WITH:
+        case op::BEFORE_WITH:
+        case op::IMPORT_FROM:
+        case op::LOAD_METHOD: return StackIO{1, 2};
+        case op::BINARY_SUBSCR:
+        case op::PREP_RERAISE_STAR:
+        case op::COMPARE_OP:
+        case op::IMPORT_NAME:
+        case op::IS_OP:
+        case op::CONTAINS_OP:
+        case op::BINARY_OP: return StackIO{2, 1};
+        case op::CHECK_EXC_MATCH:
+        case op::CHECK_EG_MATCH: return StackIO{2, 2};
+        case op::END_ASYNC_FOR:
+        case op::DELETE_SUBSCR:
+        case op::STORE_ATTR:
+        case op::MAP_ADD: return StackIO{2, 0};
+        case op::MATCH_KEYS: return StackIO{2, 3};
+        case op::STORE_SUBSCR: return StackIO{3, 0};
+        case op::MATCH_CLASS: return StackIO{3, 1};
+        case op::WITH_EXCEPT_START: return StackIO{4, 5};
+        case op::UNPACK_SEQUENCE: return StackIO{1, n};
+        case op::UNPACK_EX: return StackIO{1, (n & 0xFF) + (n >> 8) + 1};
+        case op::FOR_ITER: return jump ? StackIO{1, 0} : StackIO{1, 2};
+        case op::JUMP_IF_FALSE_OR_POP:
+        case op::JUMP_IF_TRUE_OR_POP: return jump ? StackIO{1, 1} : StackIO{1, 0};
+        case op::SEND: return jump ? StackIO{2, 1} : StackIO{2, 2};
+        case op::BUILD_TUPLE:
+        case op::BUILD_LIST:
+        case op::BUILD_SET:
+        case op::BUILD_STRING: return StackIO{n, 1};
+        case op::BUILD_SLICE: return StackIO{n == 3 ? 3 : 2, 1};
+        case op::BUILD_MAP: return StackIO{2 * n, 1};
+        case op::BUILD_CONST_KEY_MAP: return StackIO{n + 1, 1};
+        case op::LOAD_GLOBAL: return StackIO{0, 1 + (n & 1)};
+        case op::RAISE_VARARGS: return StackIO{n, 0};
+        case op::PRECALL: return StackIO{n, 0};
+        case op::CALL_FUNCTION_EX: return StackIO{3 + (n & 1), 1};
+        case op::MAKE_FUNCTION:
+            return StackIO{1 + ((n & 0x01) != 0) + ((n & 0x02) != 0) + ((n & 0x04) != 0) + ((n & 0x08) != 0), 1};
+        case op::FORMAT_VALUE: return StackIO{(n & 0x04) == 0x04 ? 2 : 1, 1};
+        default: return std::nullopt;
+    }
 }
 
 }  // namespace shrinkpy::analyzer

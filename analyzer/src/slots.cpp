@@ -32,6 +32,19 @@ SlotAccess SlotUniverse::access(const Instr& in) const {
             case op::LOAD_FAST: kind = AccessKind::load; break;
             case op::STORE_FAST: kind = AccessKind::store; break;
             case op::DELETE_FAST: kind = AccessKind::del; break;
+            case op::LOAD_DEREF:
+            case op::LOAD_CLOSURE:
+                if (!cells) return {};
+                kind = AccessKind::load;
+                break;
+            case op::STORE_DEREF:
+                if (!cells) return {};
+                kind = AccessKind::store;
+                break;
+            case op::DELETE_DEREF:
+                if (!cells) return {};
+                kind = AccessKind::del;
+                break;
             default: return {};
         }
     } else {
@@ -52,13 +65,15 @@ SlotAccess SlotUniverse::access(const Instr& in) const {
     return SlotAccess{kind, slot_of_arg[index]};
 }
 
-SlotUniverse fast_local_slots(const CodeObject& code) {
+SlotUniverse fast_local_slots(const CodeObject& code, bool include_cells) {
     SlotUniverse u;
     u.scope = SlotUniverse::Scope::fast_locals;
+    u.cells = include_cells;
     u.slot_of_arg.assign(code.localsplus_names.size(), -1);
     for (std::size_t i = 0; i < code.localsplus_names.size() && i < code.localsplus_kinds.size(); ++i) {
         const std::uint8_t kind = code.kind(i);
-        if ((kind & kFastLocal) && !(kind & (kFastCell | kFastFree))) {
+        const bool local = (kind & kFastLocal) && !(kind & (kFastCell | kFastFree));
+        if (local || (include_cells && (kind & kFastCell))) {
             u.slot_of_arg[i] = static_cast<std::int32_t>(u.names.size());
             if (static_cast<std::int64_t>(i) < code.total_args())
                 u.entry_bound.push_back(static_cast<std::uint32_t>(u.names.size()));

@@ -6,6 +6,26 @@ The command line is `shrinkpy` (shrinkpy.cli); the drop-in interpreter is `shrin
 __version__ = "0.1.0"
 
 
+def keep_alive(*objects):
+    """Keep `objects` alive at least until this call, whatever early freeing decides (like .NET's
+    GC.KeepAlive or Java's Reference.reachabilityFence): put it after the last use of something
+    derived from them, e.g. a raw address. Does nothing else."""
+    return None
+
+
+def no_early_free(function):
+    """Decorator: early freeing leaves this function as compiled. The rewriter sees the decorator
+    and skips the function; if the function was rewritten anyway (decorator applied by a call, or
+    other decorators above it), its original code is put back here."""
+    import sys
+
+    hook = sys.modules.get("_shrinkpy_loader")  # shrinkpython's embedded loader hook, if running
+    code = getattr(function, "__code__", None)
+    if hook is not None and code is not None:
+        function.__code__ = hook.original_code(code)
+    return function
+
+
 def install_allocator(name=None):
     """Install shrinkpy's allocator into this running interpreter and return its name.
 

@@ -1,6 +1,8 @@
 """`shrinkpy analyze FILE.py`: where each function's locals die, which imports are never read, and
-why a code object was skipped. --json for machines, --explain for the reasons, --measure for what
-each unused import costs (RSS and tracemalloc delta of importing it in a fresh interpreter)."""
+why a code object was skipped. --json for machines, --explain for the reasons (and every release
+early freeing inserts, with its line and reason, and every function it skips, with the rule),
+--measure for what each unused import costs (RSS and tracemalloc delta of importing it in a fresh
+interpreter), --rules for the rules of the early-freeing policy."""
 
 from __future__ import annotations
 
@@ -12,10 +14,16 @@ import sys
 
 
 def add_arguments(parser):
-    parser.add_argument("file", help="a Python 3.11 source file")
+    parser.add_argument("file", nargs="?", help="a Python 3.11 source file")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--explain", action="store_true",
-                        help="say why: the last use of each local, the reason for each import verdict")
+                        help="say why: the last use of each local, the reason for each import verdict, every "
+                             "release early freeing inserts and every function it skips")
+    parser.add_argument("--mode", choices=("safe", "aggressive"), default="safe",
+                        help="the early-freeing policy to explain (default safe, as SHRINKPY_EARLY_FREE)")
+    parser.add_argument("--as-module", action="store_true",
+                        help="explain the file as an imported module, not as __main__ (no module-level releases)")
+    parser.add_argument("--rules", action="store_true", help="list the rules of the early-freeing policy")
     parser.add_argument("--measure", action="store_true",
                         help="for each unused import, the memory importing it costs, ranked by cost")
 
@@ -87,8 +95,14 @@ def function_facts(report, explain):
 
 
 def main(args) -> int:
-    from shrinkpy import analyzer
+    from shrinkpy import analyzer, early_free_explain
 
+    if args.rules:
+        early_free_explain.print_rules()
+        return 0
+    if args.file is None:
+        print("shrinkpy analyze: give a FILE.py (or --rules)", file=sys.stderr)
+        return 2
     with open(args.file, "rb") as f:
         source = f.read()
     try:
@@ -112,6 +126,11 @@ def main(args) -> int:
     result = {"file": args.file, "functions": functions, "imports": imports, "unused_imports": unused,
               "module_only_names": [n["name"] for n in names["names"] if n["module_only"]],
               "dynamic": names["dynamic"]}
+    try:
+        result["early_free"] = early_free_explain.facts(module, source.decode("utf-8", "replace"), args.mode,
+                                                        main=not args.as_module)
+    except analyzer.AnalyzerError as e:
+        result["early_free"] = {"error": str(e)}
     if args.json:
         json.dump(result, sys.stdout, indent=2)
         print()
@@ -148,3 +167,8 @@ def print_text(result, explain, measure):
             print("\nmodule-level names no function reads: " + ", ".join(result["module_only_names"]))
         for reason in result["dynamic"]:
             print(f"dynamic access: {reason}")
+        if "error" in result["early_free"]:
+            print(f"\nearly freeing: not analysed: {result['early_free']['error']}")
+        else:
+            from shrinkpy import early_free_explain
+            early_free_explain.print_facts(result["early_free"])

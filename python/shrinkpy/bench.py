@@ -6,9 +6,9 @@ wall and CPU time; through the workload's own marks: the RSS it retains after dr
 ("retained") and, for the spike workloads, the RSS before the spike ("before"); and its output,
 which must equal stock python3.11's (every workload prints a checksum).
 
-Suites name a set of workloads and configurations measured together, with their own README
-section: `spikes` is the arena allocator's (issue #4): the spike workloads under arena, pymalloc,
-glibc malloc and mimalloc, and whether the arena meets its targets.
+Suites (SUITES) name the workloads and the configurations measured together, each with its own
+README section; `spikes` is the arena allocator's (issue #4): the spike workloads under arena,
+pymalloc, glibc malloc and mimalloc, and whether the arena meets its targets (spike_targets).
 """
 
 from __future__ import annotations
@@ -30,29 +30,41 @@ METRICS = ("peak_rss_bytes", "peak_private_bytes", "retained_bytes", "before_byt
 BASELINE = "stock"
 
 
-def workloads() -> dict[str, Path]:
-    """The whole-program workloads, by name: every script in benchmarks/workloads/ but the helpers
-    they share (*_support.py)."""
-    return {p.stem: p for p in sorted(WORKLOADS_DIR.glob("*.py")) if not p.stem.endswith("_support")}
-
-
 @dataclass(frozen=True)
 class Suite:
-    description: str
-    workloads: tuple[str, ...]
-    configs: str  # comma-separated, like --configs
-    tables: tuple[tuple[str, str], ...]  # (title, metric)
-    readme_section: str  # the README is rewritten between <!-- SECTION:begin --> and <!-- SECTION:end -->
+    """A directory of workloads (or the named ones of it), the configurations it is meant to
+    compare, the one its ratios are taken against, and the tables it shows (TABLES when empty).
+    Workloads of every suite import benchmarks/workloads/workload_support.py."""
+    directory: Path
+    configs: str
+    baseline: str
+    about: str
+    names: tuple[str, ...] = ()  # every script of the directory when empty
+    tables: tuple[tuple[str, str], ...] = ()  # (title, metric)
 
 
+EARLY_FREE_PAIR = "stock,shrinkpython-pymalloc,pymalloc+early"
 SPIKE_TABLES = (("peak RSS", "peak_rss_bytes"), ("RSS before the spike", "before_bytes"),
                 ("RSS retained after the program drops its data", "retained_bytes"), ("wall time", "wall_seconds"))
 SUITES = {
-    "spikes": Suite("the arena allocator on programs that build a large structure and drop it (issue #4)",
-                    ("spike_dict_dropped", "spike_dict_every50", "spike_dict_random2", "spike_records",
-                     "service_spikes"),
-                    "stock,stock-malloc,stock-mimalloc,shrinkpython-pymalloc,arena", SPIKE_TABLES, "bench-spikes"),
+    "workloads": Suite(WORKLOADS_DIR, "stock,stock-malloc,stock-mimalloc,arena,arena+early,trimmed+arena+early",
+                       BASELINE, "realistic programs for every lever"),
+    "temporaries": Suite(configs.REPO / "benchmarks" / "temporaries", EARLY_FREE_PAIR, "shrinkpython-pymalloc",
+                         "early freeing: programs whose large intermediates are dead long before they go out of scope"),
+    "cpu": Suite(configs.REPO / "benchmarks" / "cpu", EARLY_FREE_PAIR, "shrinkpython-pymalloc",
+                 "early freeing's cost in time: CPU-bound kernels in the style of pyperformance"),
+    "spikes": Suite(WORKLOADS_DIR, "stock,stock-malloc,stock-mimalloc,shrinkpython-pymalloc,arena", BASELINE,
+                    "the arena allocator: programs that build a large structure and drop it (issue #4), with its "
+                    "targets", ("spike_dict_dropped", "spike_dict_every50", "spike_dict_random2", "spike_records",
+                                "service_spikes"), SPIKE_TABLES),
 }
+
+
+def workloads(suite: str = "workloads") -> dict[str, Path]:
+    """A suite's workloads, by name: its scripts (the helpers they share, *_support.py, excepted)."""
+    s = SUITES[suite]
+    found = {p.stem: p for p in sorted(s.directory.glob("*.py")) if not p.stem.endswith("_support")}
+    return {name: found[name] for name in s.names if name in found} if s.names else found
 
 
 @dataclass(frozen=True)
@@ -84,6 +96,7 @@ def run_once(workload: Path, config: Config, extra_args: list[str]) -> tuple[Run
         marks = os.path.join(tmp, "marks")
         env = config.environment()
         env["SHRINKPY_BENCH_MARKS"] = marks
+        env["PYTHONPATH"] = str(WORKLOADS_DIR)  # workload_support, for the workloads of every suite
         m = measure(config.command([str(workload), *extra_args]), env=env, capture_stdout=True)
         marked = _marks(marks)
     run = Run(workload.stem, config.name, 0, m.exit_code, True, m.peak_rss_bytes, m.peak_private_bytes,
@@ -92,11 +105,11 @@ def run_once(workload: Path, config: Config, extra_args: list[str]) -> tuple[Run
 
 
 def run_matrix(names: list[str], matrix: list[Config], repeat: int, extra_args: list[str],
-               progress=None) -> tuple[list[Run], dict[str, bytes]]:
+               progress=None, suite: str = "workloads") -> tuple[list[Run], dict[str, bytes]]:
     """Warm-up once per (workload, configuration), then `repeat` rounds; inside a round every
     workload runs under every configuration in turn, so that drift on a noisy machine spreads
     evenly. Returns the runs and the baseline's output per workload."""
-    paths = workloads()
+    paths = workloads(suite)
     runs: list[Run] = []
     reference: dict[str, bytes] = {}
     total = len(names) * len(matrix) * (repeat + 1)
@@ -170,9 +183,9 @@ def _cell(value, ratio, metric) -> str:
 
 
 def format_tables(runs: list[Run], config_names: list[str], workload_names: list[str], markdown: bool = False,
-                  tables=TABLES) -> str:
+                  baseline: str = BASELINE, tables=TABLES) -> str:
     med = medians(runs)
-    rat = ratios(med)
+    rat = ratios(med, baseline)
     geo = geometric_means(rat, config_names, workload_names)
     blocks = []
     for title, metric in tables:
@@ -190,12 +203,12 @@ def format_tables(runs: list[Run], config_names: list[str], workload_names: list
             rows.append(cells)
         rows.append(["geometric mean", *[f"{geo[c][metric]:.2f}x" if geo[c][metric] else "-" for c in config_names]])
         if markdown:
-            lines = [f"**{title}** (median, ratio to {BASELINE})", "",
+            lines = [f"**{title}** (median, ratio to {baseline})", "",
                      "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
             lines += ["| " + " | ".join(r) + " |" for r in rows]
         else:
             widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-            lines = [f"{title} (median, ratio to {BASELINE})"]
+            lines = [f"{title} (median, ratio to {baseline})"]
             lines += ["  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(r))
                       for r in [header, *rows]]
         blocks.append("\n".join(lines))

@@ -11,31 +11,27 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from shrinkpy.bench import SUITES
-
 DEFAULT_CONFIGS = "stock,stock-malloc,stock-mimalloc,arena,arena+early,trimmed+arena+early"
 README_BEGIN, README_END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 
-def readme_markers(section: str = "bench") -> tuple[str, str]:
-    return f"<!-- {section}:begin -->", f"<!-- {section}:end -->"
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("workloads", nargs="*", metavar="WORKLOAD", help="workloads to run (default: all, or the suite's)")
-    parser.add_argument("--suite", choices=sorted(SUITES),
-                        help="a named set of workloads and configurations with its own README section and targets; "
-                             + "; ".join(f"{name}: {suite.description}" for name, suite in SUITES.items()))
+    parser.add_argument("workloads", nargs="*", metavar="WORKLOAD", help="workloads to run (default: the suite's)")
+    parser.add_argument("--suite", default="workloads", choices=("workloads", "temporaries", "cpu", "spikes"),
+                        help="benchmarks/workloads (default), benchmarks/temporaries (early freeing's memory), "
+                             "benchmarks/cpu (early freeing's time) or spikes (the arena allocator's spike workloads "
+                             "and its targets); each has its own default configurations, ratio baseline and README "
+                             "section")
     parser.add_argument("--configs", default=None,
-                        help=f"comma-separated configurations (default: {DEFAULT_CONFIGS}, or the suite's); "
-                             "'stock' is always measured first, as the baseline of the ratios")
+                        help=f"comma-separated configurations (default for the workloads suite: {DEFAULT_CONFIGS}); "
+                             "'stock' is always measured first, as the reference for every output")
     parser.add_argument("--repeat", type=int, default=3, metavar="N", help="measured runs per pair (default 3)")
     parser.add_argument("--scale", type=float, default=1.0, help="workload size factor (default 1.0)")
     parser.add_argument("--json", metavar="FILE", help="write every run and the summary as JSON")
     parser.add_argument("--plot", metavar="PNG", help="bar chart of peak RSS per workload and configuration")
     parser.add_argument("--readme", metavar="FILE",
                         help=f"replace the results between {README_BEGIN} and {README_END} "
-                             "(a suite's between <!-- SECTION:begin --> and <!-- SECTION:end -->)")
+                             "(another suite's between <!-- bench-SUITE:begin --> and <!-- bench-SUITE:end -->)")
     parser.add_argument("--list", action="store_true", help="list workloads and configurations, then stop")
     parser.add_argument("--pyperformance", action="store_true", help="run pyperformance per configuration instead")
     parser.add_argument("-b", "--benchmarks", help="with --pyperformance: pyperformance's -b list")
@@ -80,16 +76,17 @@ def main(args: argparse.Namespace) -> int:
         return pyperformance_main(args)
     from shrinkpy import bench
 
-    suite = SUITES[args.suite] if args.suite else None
-    available = bench.workloads()
-    matrix, skipped = resolve_configs(args.configs or (suite.configs if suite else DEFAULT_CONFIGS))
+    suite = bench.SUITES[args.suite]
+    available = bench.workloads(args.suite)
+    matrix, skipped = resolve_configs(args.configs or suite.configs)
+    baseline = suite.baseline if any(c.name == suite.baseline for c in matrix) else "stock"
     if args.list:
         print("workloads:", " ".join(available))
         print("configurations:", " ".join(c.name for c in matrix))
         for name, reason in skipped:
             print(f"  unavailable: {name}: {reason}")
         return 0
-    names = args.workloads or (list(suite.workloads) if suite else list(available))
+    names = args.workloads or list(available)
     missing = [n for n in names if n not in available]
     if missing:
         print(f"shrinkpy bench: no workload {', '.join(missing)}; known: {', '.join(available)}", file=sys.stderr)
@@ -98,23 +95,26 @@ def main(args: argparse.Namespace) -> int:
         print(f"shrinkpy bench: skipping {name}: {reason}", file=sys.stderr)
 
     extra = ["--scale", str(args.scale)] if args.scale != 1.0 else []
-    runs, _ = bench.run_matrix(names, matrix, max(1, args.repeat), extra, progress=bench.progress_printer)
+    runs, _ = bench.run_matrix(names, matrix, max(1, args.repeat), extra, progress=bench.progress_printer,
+                               suite=args.suite)
     config_names = [c.name for c in matrix]
-    tables = suite.tables if suite else bench.TABLES
-    print(bench.format_tables(runs, config_names, names, tables=tables))
+    tables = suite.tables or bench.TABLES
+    print(bench.format_tables(runs, config_names, names, baseline=baseline, tables=tables))
     targets = bench.spike_targets(runs, names) if args.suite == "spikes" else []
     if targets:
         print("\ntargets of the arena allocator (issue #4):\n" + "\n".join(f"  {line}" for line in targets))
     wrong = sorted({(r.workload, r.config) for r in runs if not r.output_ok})
 
+    against = "Debian's python3.11 (pymalloc)" if baseline == "stock" else baseline
     header = (f"Measured by `{command_line()}` on {datetime.date.today().isoformat()}, {machine()}; "
               f"medians of {args.repeat} runs after one warm-up, configurations alternating run by run; "
-              f"ratios to Debian's python3.11 (pymalloc) in the same run.")
+              f"ratios to {against} in the same run.")
     if skipped:
         header += " Not measured: " + "; ".join(f"{n} ({r})" for n, r in skipped) + "."
     if args.json:
         med = bench.medians(runs)
-        summary = {"geometric_means": bench.geometric_means(bench.ratios(med), config_names, names),
+        summary = {"baseline": baseline,
+                   "geometric_means": bench.geometric_means(bench.ratios(med, baseline), config_names, names),
                    "medians": [{"workload": w, "config": c, **row} for (w, c), row in med.items()]}
         doc = {"schema": "shrinkpy-bench/1", "date": datetime.datetime.now().isoformat(timespec="seconds"),
                "machine": machine(), "command": command_line(), "scale": args.scale, "repeat": args.repeat,
@@ -126,10 +126,11 @@ def main(args: argparse.Namespace) -> int:
         from shrinkpy.plot import peak_rss_bars
         peak_rss_bars(bench.medians(runs), config_names, names, args.plot, "Peak RSS per workload (lower is better)")
     if args.readme:
-        body = header + "\n\n" + bench.format_tables(runs, config_names, names, markdown=True, tables=tables)
+        body = header + "\n\n" + bench.format_tables(runs, config_names, names, markdown=True, baseline=baseline,
+                                                   tables=tables)
         if targets:
             body += "\n\nTargets of the arena allocator (issue #4):\n\n" + "\n".join(f"- {line}" for line in targets)
-        update_readme(Path(args.readme), body, suite.readme_section if suite else "bench")
+        update_readme(Path(args.readme), body, *readme_markers(args.suite))
     if wrong:
         print("shrinkpy bench: output differs from stock python3.11 for: " +
               ", ".join(f"{w} under {c}" for w, c in wrong), file=sys.stderr)
@@ -137,11 +138,17 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def update_readme(path: Path, body: str, section: str = "bench") -> None:
-    begin, end = readme_markers(section)
+def readme_markers(suite: str = "workloads") -> tuple[str, str]:
+    """The comments around a suite's results section: `bench` for the workloads, `bench-SUITE` else."""
+    if suite == "workloads":
+        return README_BEGIN, README_END
+    return f"<!-- bench-{suite}:begin -->", f"<!-- bench-{suite}:end -->"
+
+
+def update_readme(path: Path, body: str, begin: str = README_BEGIN, end: str = README_END) -> None:
     text = path.read_text()
     if begin not in text or end not in text:
-        raise SystemExit(f"shrinkpy bench: {path} has no {begin} ... {end} section")
+        raise SystemExit(f"shrinkpy: {path} has no {begin} ... {end} section")
     before, rest = text.split(begin, 1)
     _, after = rest.split(end, 1)
     path.write_text(f"{before}{begin}\n{body}\n{end}{after}")
@@ -153,7 +160,7 @@ def pyperformance_main(args: argparse.Namespace) -> int:
     if pyperformance_driver.command() is None:
         print(pyperformance_driver.INSTALL_HINT, file=sys.stderr)
         return 2
-    matrix, skipped = resolve_configs(args.configs)
+    matrix, skipped = resolve_configs(args.configs or DEFAULT_CONFIGS)
     for name, reason in skipped:
         print(f"shrinkpy bench: skipping {name}: {reason}", file=sys.stderr)
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]

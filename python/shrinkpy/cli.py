@@ -13,6 +13,8 @@ COMMANDS = {
     "run": ("shrinkpy.run_cli", "run a script under shrinkpython, optionally side by side with python3.11"),
     "bench": ("shrinkpy.bench_cli", "measure the workloads (or pyperformance) under a matrix of configurations"),
     "analyze": ("shrinkpy.analyze_cli", "where each function's locals die, imports never read, skipped code"),
+    "build": ("shrinkpy.build_cli", "a trimmed, static python3.11 for a board (boards/profiles), packed into dist/"),
+    "targets": ("shrinkpy.targets_cli", "the trimmed interpreter's peak RSS against python3.11 (issue 7's targets)"),
 }
 
 

@@ -61,15 +61,22 @@ def anchors() -> list[Config]:
 
 
 def shrinkpython(allocator: str | None = None) -> Config:
-    """shrinkpython with `allocator`, or with its default when None."""
+    """shrinkpython with `allocator` (or its default when None) and early freeing off: the
+    allocator lever alone."""
     if allocator is None:
-        return Config("shrinkpython", "shrinkpython, default allocator", "shrinkpython")
+        return Config("shrinkpython", "shrinkpython, default allocator", "shrinkpython", {"SHRINKPY_EARLY_FREE": "off"})
     return Config(f"shrinkpython-{allocator}", f"shrinkpython, {allocator}", "shrinkpython",
-                  {"SHRINKPY_ALLOCATOR": allocator})
+                  {"SHRINKPY_ALLOCATOR": allocator, "SHRINKPY_EARLY_FREE": "off"})
 
 
 def trimmed_interpreter(board: str = "host") -> Path:
+    """The interpreter `shrinkpy build --board BOARD` packs (fully static, its board's defaults)."""
     return REPO / "dist" / board / "bin" / "python3.11"
+
+
+def trimmed(board: str = "host") -> Config:
+    return Config(f"trimmed-{board}", f"trimmed {board} interpreter, its board's defaults",
+                  str(trimmed_interpreter(board)))
 
 
 def named() -> dict[str, Config]:
@@ -78,7 +85,12 @@ def named() -> dict[str, Config]:
     configs = [
         *anchors(),
         shrinkpython("pymalloc"), shrinkpython("malloc"), shrinkpython("mimalloc"),
-        Config("arena", "shrinkpython, arena allocator", "shrinkpython", {"SHRINKPY_ALLOCATOR": "arena"}),
+        Config("pymalloc+early", "shrinkpython, pymalloc, early freeing (safe)", "shrinkpython",
+               {"SHRINKPY_ALLOCATOR": "pymalloc", "SHRINKPY_EARLY_FREE": "safe"}),
+        Config("pymalloc+aggressive", "shrinkpython, pymalloc, early freeing (aggressive)", "shrinkpython",
+               {"SHRINKPY_ALLOCATOR": "pymalloc", "SHRINKPY_EARLY_FREE": "aggressive"}),
+        Config("arena", "shrinkpython, arena allocator", "shrinkpython",
+               {"SHRINKPY_ALLOCATOR": "arena", "SHRINKPY_EARLY_FREE": "off"}),
         Config("arena+early", "shrinkpython, arena allocator, early freeing", "shrinkpython", early),
         Config("trimmed+arena+early", "trimmed host interpreter, arena, early freeing",
                str(trimmed_interpreter()), early),

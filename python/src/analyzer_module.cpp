@@ -3,15 +3,20 @@
 // shrinkpy.analyzer (python/shrinkpy/analyzer.py); stubs in python/shrinkpy/_analyzer.pyi.
 // Every failure is raised as AnalyzerError (section, offset, opcode, opname, reason).
 // ====================================================================================================
+#include <pybind11/functional.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include "analyzer_convert.hpp"
 #include "analyzer_reports.hpp"
+#include "code_bridge.hpp"
 #include "shrinkpy/analyzer/analysis.hpp"
 #include "shrinkpy/analyzer/concrete.hpp"
 #include "shrinkpy/analyzer/imports.hpp"
 #include "shrinkpy/analyzer/opcodes.hpp"
+#include "shrinkpy/analyzer/provenance.hpp"
+#include "shrinkpy/analyzer/release_plan.hpp"
+#include "shrinkpy/analyzer/rewrite.hpp"
 #include "shrinkpy/analyzer/serialize.hpp"
 #include "shrinkpy/analyzer/version_gate.hpp"
 
@@ -69,6 +74,23 @@ py::dict import_fact(const an::ImportFact& f) {
     d["readers"] = f.readers;
     d["reason"] = f.reason;
     return d;
+}
+
+an::ReleasePolicy policy_from(bool main, const std::string& mode, const std::vector<int>& keep_lines,
+                              const std::vector<std::string>& ignore_rules) {
+    an::ReleasePolicy policy;
+    if (mode == "aggressive") {
+        policy.mode = an::EarlyFreeMode::aggressive;
+    } else if (mode != "safe") {
+        throw py::value_error("mode must be 'safe' or 'aggressive', not '" + mode + "'");
+    }
+    policy.module_is_main = main;
+    policy.keep_lines.assign(keep_lines.begin(), keep_lines.end());
+    for (const std::string& rule : ignore_rules) {
+        if (!an::is_policy_rule(rule)) throw py::value_error("no early-freeing rule named '" + rule + "'");
+    }
+    policy.ignored_rules = ignore_rules;
+    return policy;
 }
 
 }  // namespace
@@ -201,6 +223,62 @@ PYBIND11_MODULE(_analyzer, m) {
             return d;
         },
         py::arg("codes"), "Analyze many module code objects; counts only (for benchmarks).");
+    m.attr("REWRITER_VERSION") = an::kRewriterVersion;
+    m.def(
+        "rewrite",
+        [](py::handle code, bool main, const std::string& mode, const std::vector<int>& keep_lines,
+           const std::vector<std::string>& ignore_rules) {
+            const an::ReleasePolicy policy = policy_from(main, mode, keep_lines, ignore_rules);
+            auto converted = code_from_python(code);
+            const an::RewriteResult result = unwrap(an::rewrite_module(*converted, policy));
+            PyObject* out = an::cpython::rewrite_result_to_python(code.ptr(), result);
+            if (out == nullptr) throw py::error_already_set();
+            return py::reinterpret_steal<py::object>(out);
+        },
+        py::arg("code"), py::arg("main") = false, py::arg("mode") = "safe", py::arg("keep_lines") = std::vector<int>{},
+        py::arg("ignore_rules") = std::vector<std::string>{},
+        "Early freeing on a module's code object: (new code, releases, skips). `main`: the module is "
+        "__main__ (its module-level names are released too).");
+    m.def(
+        "plain_data",
+        [](py::handle module_code, bool main) {
+            auto converted = code_from_python(module_code);
+            const an::CodeAnalysis analysis = an::analyze_code(*converted);
+            an::ProvenanceOptions options;
+            options.module_is_main = main;
+            const an::ModuleProvenance p = an::analyze_provenance(analysis, options);
+            py::dict out;
+            const std::function<void(const an::CodeAnalysis&, bool)> visit = [&](const an::CodeAnalysis& a, bool root) {
+                for (const an::CodeAnalysis& c : a.children) visit(c, false);
+                const auto it = p.codes.find(a.code);
+                if (it == p.codes.end()) return;
+                const an::SlotUniverse vars = root ? an::name_slots(*a.code) : a.locals;
+                py::dict vars_out;
+                for (std::size_t s = 0; s < vars.size() && s < it->second.plain.size(); ++s) {
+                    const auto& f = it->second;
+                    const std::int32_t h = f.handle_of[s];
+                    vars_out[py::str(vars.names[s])] = py::make_tuple(
+                        bool(f.plain[s]), f.why_not[s], bool(f.pinned[s]),
+                        h >= 0 ? py::object(py::str(vars.names[static_cast<std::size_t>(h)])) : py::object(py::none()),
+                        bool(f.pointless[s]));
+                }
+                out[py::str(a.code->qualname)] = vars_out;
+            };
+            visit(analysis, true);
+            return py::make_tuple(out, p.converged);
+        },
+        py::arg("module_code"), py::arg("main") = false,
+        "({qualname: {variable: (plain, why not, pinned, handle of, pointless)}}, converged): the plain-data "
+        "analysis; pointless: it only holds constants or functions, never worth releasing.");
+    m.def(
+        "policy_rules",
+        []() {
+            py::list out;
+            for (const an::PolicyRule& r : an::policy_rules())
+                out.append(py::make_tuple(std::string(r.id), std::string(r.meaning)));
+            return out;
+        },
+        "[(rule id, meaning)] of the early-freeing policy.");
     m.def(
         "imports",
         [](py::handle module_code) {

@@ -39,7 +39,7 @@ CodeReport make_report(const analyzer::CodeAnalysis& a) {
     r.co_stacksize = code.stacksize;
     r.error = a.error ? error_object(*a.error) : py::none();
     py::list observers;
-    for (const std::string& reason : a.observers) observers.append(reason);
+    for (const analyzer::Observer& o : a.observers) observers.append(o.reason);
     r.observers = py::tuple(observers);
     for (const analyzer::CodeAnalysis& child : a.children) r.children.append(make_report(child));
     if (a.error || !a.cfg) return r;

@@ -58,6 +58,19 @@ TEST(Options, ValidValuesAreTaken) {
     EXPECT_EQ(o.number(OptionId::sample_interval), 5u);
 }
 
+TEST(Options, EarlyFreeingDefaultsToSafeAndRejectsUnknownModesWithAWarning) {
+    Env env{{{"SHRINKPY_EARLY_FREE", "reckless"}, {"SHRINKPY_REWRITE", "all"}}};
+    std::vector<std::string> warnings;
+    std::optional<std::string> error;
+    Options o = Options::read(env.lookup(), warnings, error);
+    EXPECT_FALSE(error);
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("SHRINKPY_EARLY_FREE=reckless is not one of: off, safe, aggressive"), std::string::npos);
+    EXPECT_EQ(o.text(OptionId::early_free), "safe");
+    EXPECT_EQ(o.text(OptionId::rewrite), "all");
+    EXPECT_EQ(o.text(OptionId::early_free_ignore), "");
+}
+
 TEST(Options, UnknownAllocatorIsAnErrorThatNamesTheChoices) {
     Env env{{{"SHRINKPY_ALLOCATOR", "jemalloc"}}};
     std::vector<std::string> warnings;
@@ -80,7 +93,7 @@ TEST(Options, MalformedNonStrictValueWarnsAndKeepsDefault) {
     EXPECT_EQ(o.source(OptionId::sample_interval), OptionSource::built_in_default);
 }
 
-TEST(Options, SizesTakeSuffixesAndCountsArePositive) {
+TEST(Options, SizesTakeSuffixes) {
     Env env{{{"SHRINKPY_MAX_HEAP", "64M"}, {"SHRINKPY_ARENA_RETAIN", "0"}, {"SHRINKPY_ARENA_POOL_BLOCKS", "16"}}};
     std::vector<std::string> warnings;
     std::optional<std::string> error;
@@ -102,7 +115,8 @@ TEST(Options, BadSizesAndCountsWarnAndKeepTheDefault) {
     Options o = Options::read(env.lookup(), warnings, error);
     EXPECT_FALSE(error);
     ASSERT_EQ(warnings.size(), 4u);
-    EXPECT_NE(warnings[0].find("SHRINKPY_MAX_HEAP=lots is not a size"), std::string::npos) << warnings[0];
+    EXPECT_NE(warnings[0].find("SHRINKPY_MAX_HEAP=lots is not a number (with K, M or G) of bytes"), std::string::npos)
+        << warnings[0];
     EXPECT_EQ(o.number(OptionId::max_heap), 0u);
     EXPECT_EQ(o.number(OptionId::arena_pool_blocks), 8u);
     EXPECT_EQ(o.number(OptionId::arena_large), 64u << 10);
@@ -126,6 +140,48 @@ TEST(Options, JsonListsEveryOption) {
     for (const OptionSpec& spec : option_table()) EXPECT_NE(json.find(spec.env), std::string::npos);
     EXPECT_NE(json.find(R"("value":"a \"quoted\"\npath")"), std::string::npos);
     EXPECT_NE(json.find(R"("choices":["arena","pymalloc","malloc","mimalloc"])"), std::string::npos);
+}
+
+// A board's interpreter (boards/) has its profile's values compiled in; the environment still wins.
+TEST(BoardDefaults, ApplyUnderTheEnvironment) {
+    Env env{{{"SHRINKPY_GC_THRESHOLD", "900"}}};
+    std::vector<std::string> warnings;
+    std::optional<std::string> error;
+    Options o = Options::read(env.lookup(), "SHRINKPY_ALLOCATOR=malloc,SHRINKPY_GC_THRESHOLD=500", warnings, error);
+    EXPECT_FALSE(error);
+    EXPECT_TRUE(warnings.empty());
+    EXPECT_EQ(o.text(OptionId::allocator), "malloc");
+    EXPECT_EQ(o.source(OptionId::allocator), OptionSource::board);
+    EXPECT_EQ(o.number(OptionId::gc_threshold), 900u);
+    EXPECT_EQ(o.source(OptionId::gc_threshold), OptionSource::environment);
+    EXPECT_EQ(o.source(OptionId::report), OptionSource::built_in_default);
+    EXPECT_NE(format_options(o, true).find(R"("source":"board")"), std::string::npos);
+}
+
+TEST(BoardDefaults, AnInvalidOneIsAnError) {
+    for (const char* board :
+         {"SHRINKPY_ALLOCATOR=tcmalloc", "SHRINKPY_NO_SUCH=1", "SHRINKPY_ALLOCATOR", "SHRINKPY_GC_THRESHOLD=many"}) {
+        Env env;
+        std::vector<std::string> warnings;
+        std::optional<std::string> error;
+        Options::read(env.lookup(), board, warnings, error);
+        EXPECT_TRUE(error) << board;
+    }
+}
+
+TEST(BoardDefaults, NoneInShrinkpythonItself) {
+    EXPECT_EQ(board_defaults(), "");
+    EXPECT_EQ(board_name(), "");
+}
+
+TEST(Options, GcThresholdIsAWholeNumber) {
+    Env env{{{"SHRINKPY_GC_THRESHOLD", "-5"}}};
+    std::vector<std::string> warnings;
+    std::optional<std::string> error;
+    Options o = Options::read(env.lookup(), warnings, error);
+    EXPECT_FALSE(error);
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_EQ(o.number(OptionId::gc_threshold), 700u);
 }
 
 }  // namespace

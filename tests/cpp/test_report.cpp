@@ -72,6 +72,30 @@ TEST(Report, JsonCarriesSchemaAndEscapedArgv) {
     EXPECT_NE(json.find(R"("peak_rss_bytes":12582912)"), std::string::npos) << json;
 }
 
+TEST(Report, EarlyFreeingSaysWhatWasReleasedAndWhy) {
+    Report r = sample_report();
+    EXPECT_NE(format_report_text(r).find("early freeing          off"), std::string::npos);
+    EXPECT_NE(format_report_json(r).find(R"("early_free":{"mode":"off"})"), std::string::npos);
+    r.early_free.mode = "safe";
+    r.early_free.scope = "user";
+    r.early_free.modules = 3;
+    r.early_free.code_objects = 7;
+    r.early_free.releases = 1234;
+    r.early_free.skipped = {{"locals", 2}, {"super", 1}};
+    r.early_free.errors = {"app: f: could not be rewritten"};
+    const std::string text = format_report_text(r);
+    EXPECT_NE(text.find("safe, scope user: 1,234 releases in 7 code objects of 3 modules; skipped 3 code objects "
+                        "(locals 2, super 1)"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("    not rewritten        app: f: could not be rewritten\n"), std::string::npos) << text;
+    const std::string json = format_report_json(r);
+    EXPECT_NE(json.find(R"("early_free":{"mode":"safe","scope":"user","modules":3,"code_objects":7,"releases":1234,)"
+                        R"("skipped":{"locals":2,"super":1},"errors":["app: f: could not be rewritten"]})"),
+              std::string::npos)
+        << json;
+}
+
 TEST(MemorySampler, ReadsThisProcess) {
     auto now = private_memory_bytes();
     ASSERT_TRUE(now);

@@ -79,3 +79,26 @@ def test_syntax_error(tmp_path):
     bad.write_text("def (:\n")
     r = shrinkpy(str(bad), cwd=tmp_path)
     assert r.returncode == 2 and "bad.py" in r.stderr
+
+
+def test_explain_lists_releases_and_skipped_functions(program):
+    r = shrinkpy(str(program), "--explain", cwd=program.parent)
+    assert r.returncode == 0, r.stderr
+    early = r.stdout[r.stdout.index("early freeing (safe, as __main__)"):]
+    assert "line 8: text released after its last use" in early
+    assert "skipped spy (line 11), rule locals: its locals can be observed: calls locals()" in early
+    assert "kept load: f: holds a value the analysis cannot prove to be plain data" in early  # open() owns a file
+
+
+def test_json_carries_the_early_freeing_decisions(program):
+    r = shrinkpy(str(program), "--json", "--mode", "aggressive", "--as-module", cwd=program.parent)
+    early = json.loads(r.stdout)["early_free"]
+    assert early["mode"] == "aggressive" and early["main"] is False
+    assert {(x["function"], x["name"]) for x in early["releases"]} >= {("load", "f"), ("load", "text"), ("load", "path")}
+    assert [(s["function"], s["rule"]) for s in early["skipped"]] == [("spy", "locals")]
+
+
+def test_rules_are_listed_without_a_file(tmp_path):
+    r = shrinkpy("--rules", cwd=tmp_path)
+    assert r.returncode == 0
+    assert "plain-data" in r.stdout and "handles" in r.stdout and "tracer" in r.stdout

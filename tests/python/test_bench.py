@@ -167,9 +167,11 @@ def test_spike_targets_say_what_is_met_and_by_how_much_what_is_not():
 
 def test_a_suite_rewrites_its_own_readme_section(tmp_path):
     readme = tmp_path / "README.md"
-    begin, end = bench_cli.readme_markers("bench-spikes")
+    begin, end = bench_cli.readme_markers("spikes")
+    assert begin == "<!-- bench-spikes:begin -->"
     readme.write_text(f"{bench_cli.README_BEGIN}\nmatrix\n{bench_cli.README_END}\n{begin}\nold\n{end}\n")
-    bench_cli.update_readme(readme, "spikes", "bench-spikes")
+    bench_cli.update_readme(readme, "spikes", begin, end)
     assert readme.read_text() == f"{bench_cli.README_BEGIN}\nmatrix\n{bench_cli.README_END}\n{begin}\nspikes\n{end}\n"
-    assert set(bench.SUITES["spikes"].workloads) <= set(bench.workloads())
+    assert list(bench.workloads("spikes")) == list(bench.SUITES["spikes"].names)
+    assert set(bench.workloads("spikes")) <= set(bench.workloads())
     assert "arena" in bench.SUITES["spikes"].configs.split(",")

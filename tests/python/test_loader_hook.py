@@ -22,10 +22,11 @@ DRIVER = textwrap.dedent("""
         calls.append([code.co_filename.rsplit("/", 1)[-1], module_level, list(keep_lines)])
         if {fail!r}:
             raise RuntimeError("boom")
-        return code.replace(co_consts=code.co_consts + ("rewritten",)), (("f", 3, "x", "after last use"),), ()
+        release = ("f", 3, "x", "after_last_use", "after its last use", False)
+        return code.replace(co_consts=code.co_consts + ("rewritten",)), (release,), ()
 
     def record(module, releases, skips):
-        records.append([module, len(releases), [s[2] for s in skips]])
+        records.append([module, len(releases), [list(s[2:]) for s in skips]])
 
     hook.install(rewrite, record, {scope!r}, "safe", "test1", None)
     sys.path.insert(0, {path!r})
@@ -87,7 +88,7 @@ def test_rewritten_code_is_cached_by_source_hash(tmp_path):
 def test_a_failing_rewriter_leaves_the_module_unmodified_and_says_why(tmp_path):
     user_module(tmp_path)
     out = drive(tmp_path, "import usermod\nassert usermod.f(1) == 2", fail=True)
-    assert ["usermod", 0, ["rewriter error: boom"]] in out["records"]
+    assert ["usermod", 0, [["error", "rewriter error: boom"]]] in out["records"]
 
 
 def test_nothing_is_rewritten_while_a_tracer_is_set(tmp_path):
@@ -122,3 +123,15 @@ def test_original_code_is_found_for_no_early_free(tmp_path):
         assert "rewritten" not in hook.original_code(mod_code).co_consts
     """)
     assert out["records"]
+
+
+def test_a_cache_file_in_another_format_is_a_miss(tmp_path):
+    user_module(tmp_path)
+    env = clean_env()
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    drive(tmp_path, "import usermod", env=env)
+    cached = next((tmp_path / "pkg" / "__pycache__").glob("usermod.cpython-311.shrinkpy-test1-safe.pyc"))
+    header = cached.read_bytes()[:16]  # magic, mark, source hash: then anything another writer put there
+    cached.write_bytes(header + b"\x00" * 8 + cached.read_bytes()[16:])
+    out = drive(tmp_path, "import usermod\nassert usermod.f(1) == 2", env=env)
+    assert ["usermod.py", False, [2]] in out["calls"]  # rewritten again, not loaded from the bad file

@@ -23,3 +23,7 @@ def test_pip_install_into_a_fresh_venv(isolation, stock, tmp_path):
     r = run(["shrinkpy", "run", "--allocator", "mimalloc", str(script)], env=env, cwd=tmp_path)
     assert r.returncode == 0 and r.stdout == b"hello\n"
     assert b"allocator              mimalloc" in r.stderr
+    # The analyzer extension is importable by the venv's own interpreter, Debian's python3.11.
+    r = run([str(venv / "bin" / "python"), "-c", "import shrinkpy._analyzer as a; print(a.__name__)"],
+            env=env, cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout == b"shrinkpy._analyzer\n", r.stderr.decode()

@@ -20,6 +20,13 @@
 
 namespace shrinkpy::analyzer {
 
+// A reason the frame's locals may be read other than by its own bytecode, and the rule of the
+// early-freeing policy it falls under ("locals", "getframe", "frames", "super", ...).
+struct Observer {
+    std::string rule;
+    std::string reason;
+};
+
 struct CodeAnalysis {
     const CodeObject* code = nullptr;   // not owned: the caller keeps the tree alive
     std::optional<Error> error;         // set when the code object could not be analysed
@@ -30,7 +37,7 @@ struct CodeAnalysis {
     Boundness bound;
     std::vector<LastUse> last_uses;
     std::vector<EntryDeath> entry_deaths;
-    std::vector<std::string> observers;  // why the frame's locals may be seen (locals(), ...)
+    std::vector<Observer> observers;     // why the frame's locals may be seen (locals(), ...)
     std::vector<CodeAnalysis> children;  // nested code objects, in co_consts order
 };
 
@@ -44,7 +51,7 @@ CodeAnalysis analyze_code(const CodeObject& code, AnalyzeOptions options = {});
 // Reasons a code object's fast locals can be read other than by its own bytecode
 // (DESIGN.md early-freeing policy): locals()/vars()/eval()/exec()/breakpoint()/dir(),
 // sys._getframe, inspect frames, frame and traceback attributes, zero-argument super().
-std::vector<std::string> frame_observers(const CodeObject& code, const InstrList& instrs);
+std::vector<Observer> frame_observers(const CodeObject& code, const InstrList& instrs);
 
 // Counts for reports and the benchmark.
 struct AnalysisTotals {

@@ -51,15 +51,25 @@ struct EntryDeath {
 
 struct LivenessOptions {
     bool deletes_are_uses = true;  // false: only real reads count (unused-import analysis)
+    // Per instruction, more slots it counts as reading: the rewriter keeps an object alive while
+    // a handle derived from it is read (provenance.hpp). Null for none.
+    const std::vector<std::vector<std::uint32_t>>* extra_uses = nullptr;
+};
+
+struct BoundnessOptions {
+    // A load that succeeds proves the slot bound: true for fast locals, false for module names
+    // (LOAD_NAME falls back to builtins).
+    bool loads_bind = true;
 };
 
 Liveness compute_liveness(const Cfg& cfg, const SlotUniverse& slots, LivenessOptions options = {});
-Boundness compute_boundness(const Cfg& cfg, const SlotUniverse& slots);
+Boundness compute_boundness(const Cfg& cfg, const SlotUniverse& slots, BoundnessOptions options = {});
 std::vector<LastUse> last_uses(const Cfg& cfg, const SlotUniverse& slots, const Liveness& live);
 std::vector<EntryDeath> entry_deaths(const Cfg& cfg, const Liveness& live, const Boundness& bound);
 
 // Validators: check the transfer equations at every instruction and edge (not minimality).
 Status verify_liveness(const Cfg& cfg, const SlotUniverse& slots, const Liveness& live, LivenessOptions options = {});
-Status verify_boundness(const Cfg& cfg, const SlotUniverse& slots, const Boundness& bound);
+Status verify_boundness(const Cfg& cfg, const SlotUniverse& slots, const Boundness& bound,
+                        BoundnessOptions options = {});
 
 }  // namespace shrinkpy::analyzer

@@ -33,4 +33,14 @@ bool is_scope_exit(std::uint8_t opcode);
 // nullopt when CPython has none (undefined opcode).
 std::optional<int> stack_effect(std::uint8_t opcode, std::uint32_t oparg, bool jump);
 
+// How many values an instruction takes off the top of the stack and how many it puts back, so
+// that pushes - pops == stack_effect() (tested for every opcode). Values an instruction only reads
+// in place (COPY's source, LIST_APPEND's list, SWAP) are not counted; PRECALL n takes its n
+// arguments and CALL the callable pair, matching compile.c's split of the call's effect.
+struct StackIO {
+    int pops = 0;
+    int pushes = 0;
+};
+std::optional<StackIO> stack_io(std::uint8_t opcode, std::uint32_t oparg, bool jump);
+
 }  // namespace shrinkpy::analyzer

@@ -52,6 +52,7 @@ struct SlotAccess {
 struct SlotUniverse {
     enum class Scope : std::uint8_t { fast_locals, names };
     Scope scope = Scope::fast_locals;
+    bool cells = false;                      // fast_locals: cell slots too (LOAD/STORE/DELETE_DEREF)
     std::vector<std::string> names;          // slot -> variable name
     std::vector<std::int32_t> slot_of_arg;   // localsplus or co_names index -> slot, -1 untracked
     std::vector<std::uint32_t> entry_bound;  // slots bound when the code starts (arguments)
@@ -60,7 +61,9 @@ struct SlotUniverse {
     SlotAccess access(const Instr& in) const;
 };
 
-SlotUniverse fast_local_slots(const CodeObject& code);
+// `include_cells` adds the code object's own cell slots (never its free variables). The early-freeing
+// policy never does: other frames read a cell (its "cells" rule); the hazard test switches it off.
+SlotUniverse fast_local_slots(const CodeObject& code, bool include_cells = false);
 // Every co_names entry (for module-level code). `tracked`, when not empty, selects names.
 SlotUniverse name_slots(const CodeObject& code, const std::vector<bool>& tracked = {});
 

@@ -1,4 +1,4 @@
-# rule: breakpoint
+# rules: breakpoint
 import sys
 
 seen = []

@@ -1,4 +1,4 @@
-# rule: resource (ctypes buffers and callbacks)
+# rules: plain-data, handles  (create_string_buffer is not plain data; addressof() is a handle of it)
 import ctypes
 
 

@@ -1,11 +1,15 @@
-# rule: inspect.currentframe
+# rules: currentframe
 import inspect
+
+
+def peek(frame):
+    return frame.f_locals.get("table")
 
 
 def report():
     table = [n for n in range(1000)]
     size = len(table)
-    return size, inspect.currentframe().f_locals.get("table")
+    return size, peek(inspect.currentframe())
 
 
 size, table = report()

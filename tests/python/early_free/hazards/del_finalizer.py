@@ -1,4 +1,4 @@
-# rule: types with __del__
+# rules: plain-data  (HeldLock() is not plain data: a type with __del__, like filelock's locks)
 released = []
 
 

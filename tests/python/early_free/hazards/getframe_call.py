@@ -1,11 +1,15 @@
-# rule: sys._getframe
+# rules: getframe
 import sys
+
+
+def peek(frame):
+    return frame.f_locals.get("table")
 
 
 def report():
     table = [n for n in range(1000)]
     size = len(table)
-    return size, sys._getframe().f_locals.get("table")
+    return size, peek(sys._getframe())
 
 
 size, table = report()

@@ -1,4 +1,4 @@
-# rule: locals
+# rules: locals
 def report():
     table = {n: n * n for n in range(1000)}
     size = len(table)

@@ -1,4 +1,4 @@
-# rule: resource (multiprocessing.shared_memory.SharedMemory)
+# rules: plain-data  (SharedMemory() is not plain data; shm.buf dies with it)
 from multiprocessing import shared_memory
 
 

@@ -1,4 +1,4 @@
-# rule: resource (socket.fileno)
+# rules: plain-data, handles  (socket() is not plain data; fileno() is a handle of it)
 import os
 import socket
 

@@ -1,4 +1,4 @@
-# rule: resource (tempfile.TemporaryDirectory)
+# rules: plain-data  (TemporaryDirectory() is not plain data; its finalizer removes the directory)
 import gc
 import os
 import tempfile

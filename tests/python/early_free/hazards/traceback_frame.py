@@ -1,4 +1,4 @@
-# rule: frame or traceback attributes
+# rules: frames
 import sys
 
 

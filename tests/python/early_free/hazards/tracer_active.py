@@ -1,4 +1,4 @@
-# rule: tracer
+# rules: tracer
 import sys
 
 snapshots = []

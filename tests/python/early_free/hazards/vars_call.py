@@ -1,4 +1,4 @@
-# rule: vars
+# rules: vars
 def report():
     table = [n * 3 for n in range(1000)]
     size = len(table)

@@ -1,4 +1,4 @@
-# rule: weakref.finalize
+# rules: plain-data, handles  (Session() is not plain data; id() is a handle of it)
 import weakref
 
 events = []

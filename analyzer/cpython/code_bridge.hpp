@@ -1,0 +1,42 @@
+// ====================================================================================================
+// The bridge between CPython code objects and the analyzer, in the plain C API: shared by the
+// pybind11 module shrinkpy._analyzer (python/src) and shrinkpython's built-in module _shrinkpy
+// (runtime/early_free_module.cpp), which must work without pybind11 or the source tree.
+//
+// The only place that reads CPython's PyCodeObject layout (co_localspluskinds has no Python
+// attribute in 3.11) and calls code.replace().
+// ====================================================================================================
+#pragma once
+
+#include <Python.h>
+
+#include <memory>
+
+#include "shrinkpy/analyzer/code_object.hpp"
+#include "shrinkpy/analyzer/error.hpp"
+#include "shrinkpy/analyzer/rewrite.hpp"
+
+namespace shrinkpy::analyzer::cpython {
+
+// The code object (and its nested code objects) as plain data. On failure returns null and fills
+// `error`; a Python exception may be set as well (out of memory), which the caller must clear or
+// raise.
+std::shared_ptr<const CodeObject> code_from_python(PyObject* code, Error& error);
+
+// A new code object tree with `rewritten` applied (code.replace() on every changed code object,
+// co_consts rebuilt where a nested code object changed). New reference; null with a Python
+// exception set on failure.
+PyObject* apply_rewrite(PyObject* code, const RewrittenCode& rewritten);
+
+// A RewriteResult for `code` as the tuple (code, releases, skips):
+//   releases  ((qualname, line, name, kind, reason, maybe_unbound), ...)
+//   skips     ((qualname, line, rule, reason), ...)
+// New reference; null with a Python exception set on failure.
+PyObject* rewrite_result_to_python(PyObject* code, const RewriteResult& result);
+
+// code_from_python() + rewrite_module() + rewrite_result_to_python(). Null with a ValueError set
+// when `code` is not a 3.11 module code object; a code object the rewriter cannot handle is a
+// skip, never an exception.
+PyObject* rewrite_to_python(PyObject* code, const ReleasePolicy& policy);
+
+}  // namespace shrinkpy::analyzer::cpython

@@ -1,0 +1,174 @@
+"""Packing dist/<board>/: the interpreter, the kept stdlib as sourceless .pyc files, a stub for every
+trimmed module, and manifest.json (modules, sizes, why each was kept, the configure line).
+
+    bin/python3.11            shrinkpython linked against the trimmed CPython (python3 links to it)
+    bin/python3.11-qemu       cross builds: runs it under qemu-aarch64 (binfmt_misc is not available
+                              in containers; `-0` makes sys.executable the wrapper, research 3)
+    lib/python3.11/           the kept modules (.pyc), package data files, _sysconfigdata
+    lib/python3.11/lib-dynload/  empty: getpath's landmark for exec_prefix
+    manifest.json
+
+The layout is what CPython's getpath looks for next to the executable (bin/../lib/python3.11/os.pyc,
+Modules/getpath.py), so the directory can be copied anywhere on the board.
+
+A trimmed module's stub raises ModuleNotFoundError saying that it was trimmed and how to keep it.
+It is a subclass of ImportError, so `try: import ssl / except ImportError:` works as before.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import py_compile
+import shutil
+import subprocess
+from pathlib import Path
+
+from shrinkpy.build_steps import StepFailed
+from shrinkpy.module_set import ModuleSet
+from shrinkpy.stdlib_index import SKIPPED_DIRS, StdlibIndex, unavailable_reason
+
+LIB = Path("lib") / "python3.11"
+
+STUB = '''raise ModuleNotFoundError({message!r}, name={name!r})
+'''
+
+
+def _compile(source: Path, target: Path, display_name: str) -> int:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    py_compile.compile(str(source), cfile=str(target), dfile=display_name, doraise=True,
+                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    return target.stat().st_size
+
+
+def _pyc_path(index: StdlibIndex, name: str) -> Path:
+    parts = name.split(".")
+    if name in index.packages:
+        return Path(*parts) / "__init__.pyc"
+    return Path(*parts[:-1], parts[-1] + ".pyc")
+
+
+EXCLUDED = "excluded by the board profile"
+
+
+def stub_message(name: str, why: str, board: str, app: str | None) -> str:
+    reason = unavailable_reason(name)
+    if reason is not None:
+        return f"No module named '{name}': trimmed interpreters cannot have it ({reason}); board {board}"
+    if why.startswith(EXCLUDED):
+        keep = f"remove it from [modules.exclude] in boards/profiles/{board}.toml and run shrinkpy build again"
+        return f"No module named '{name}': it was trimmed from this interpreter ({why}). To keep it: {keep}"
+    keep = f"shrinkpy build --board {board} --modules FILE with '{name}' listed in FILE"
+    if app:
+        keep += f", or add it to the app's traced run (--app {app} --trace-run ARGS)"
+    return f"No module named '{name}': it was trimmed from this interpreter ({why}; board {board}). To keep it: {keep}"
+
+
+def trimmed_modules(index: StdlibIndex, modules: ModuleSet, excluded_why: dict[str, str]) -> dict[str, str]:
+    """name -> why, for the outermost stdlib modules left out (a whole package gets one stub)."""
+    out = {}
+    for name in sorted(index.python):
+        if name in modules.python:
+            continue
+        parent = name.rsplit(".", 1)[0] if "." in name else None
+        if parent is None or parent in modules.python:
+            excluded = excluded_why.get(name) or excluded_why.get(name.split(".")[0])
+            out[name] = (modules.trimmed.get(name) or (excluded and f"{EXCLUDED}: {excluded}")
+                         or "not imported by what this board keeps")
+    for name in sorted(set(index.optional) | set(index.setup_py_only)):
+        if name not in modules.c:
+            out[name] = modules.trimmed.get(name) or "a C module nothing kept imports"
+    return out
+
+
+def _data_files(index: StdlibIndex, package: str) -> list[Path]:
+    """Files of a package's own directory that are not Python sources (templates, grammars, ...)."""
+    directory = index.python[package].parent
+    return [p for p in sorted(directory.iterdir()) if p.is_file() and p.suffix not in (".py", ".pyc")
+            and p.name not in SKIPPED_DIRS]
+
+
+def pack(out: Path, *, board: str, index: StdlibIndex, modules: ModuleSet, trimmed: dict[str, str],
+         interpreter: Path, cpython_build: Path, strip: str, app: str | None, manifest: dict) -> dict:
+    """Writes dist/<board>/ afresh and returns the manifest it wrote."""
+    if importlib.util.MAGIC_NUMBER != (3495).to_bytes(2, "little") + b"\r\n":
+        raise StepFailed("packing compiles the stdlib with this interpreter, which must be CPython 3.11")
+    if out.exists():
+        shutil.rmtree(out)
+    lib = out / LIB
+    (lib / "lib-dynload").mkdir(parents=True)
+    (out / "bin").mkdir()
+    binary = install_interpreter(out, interpreter, strip)
+    os.symlink("python3.11", out / "bin" / "python3")
+
+    rows = []
+    for name in sorted(modules.python):
+        rel = _pyc_path(index, name)
+        size = _compile(index.python[name], lib / rel, str(rel.with_suffix(".py")))
+        if name in index.packages:
+            for data in _data_files(index, name):
+                shutil.copy2(data, lib / rel.parent / data.name)
+                size += data.stat().st_size
+        rows.append({"name": name, "kind": "package" if name in index.packages else "python", "bytes": size,
+                     "why": modules.python[name]})
+    for name in sorted(modules.c):
+        rows.append({"name": name, "kind": "c", "bytes": c_module_bytes(cpython_build, index, name, strip),
+                     "why": modules.c[name]})
+
+    sysconfigdata = sorted((cpython_build / (cpython_build / "pybuilddir.txt").read_text().strip())
+                           .glob("_sysconfigdata_*.py"))
+    for path in sysconfigdata:
+        _compile(path, lib / (path.stem + ".pyc"), path.name)
+
+    stubs = lib / "__trimmed__"
+    stubs.mkdir()
+    for name, why in trimmed.items():
+        source = stubs / f"{name}.py"
+        source.write_text(STUB.format(message=stub_message(name, why, board, app), name=name))
+        target = lib / (_pyc_path(index, name) if name in index.python else Path(name + ".pyc"))
+        _compile(source, target, f"<trimmed {name}>")
+    shutil.rmtree(stubs)
+
+    manifest = {**manifest, "binary_bytes": binary.stat().st_size,
+                "stdlib_bytes": sum(r["bytes"] for r in rows if r["kind"] != "c"),
+                "modules": rows, "trimmed": [{"name": n, "why": w} for n, w in trimmed.items()],
+                "foreign_imports": modules.foreign}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    return manifest
+
+
+def install_interpreter(out: Path, interpreter: Path, strip: str | None) -> Path:
+    """Copies the interpreter into out/bin, stripped unless `strip` is None."""
+    binary = out / "bin" / "python3.11"
+    shutil.copy2(interpreter, binary)
+    if strip:
+        subprocess.run([strip, "--strip-all", str(binary)], check=True)
+    return binary
+
+
+def c_module_bytes(cpython_build: Path, index: StdlibIndex, name: str, strip: str) -> int:
+    """Code and data of a built-in C module: the `size` of its object files in the build."""
+    sources = index.optional[name].split()[1:]
+    objects = [str(cpython_build / "Modules" / Path(s).with_suffix(".o")) for s in sources if s.endswith(".c")]
+    objects = [o for o in objects if os.path.exists(o)]
+    if not objects:
+        return 0
+    size_tool = strip[:-len("strip")] + "size"
+    out = subprocess.run([size_tool, "--totals", *objects], capture_output=True, text=True).stdout.splitlines()
+    try:
+        text, data, bss = (int(x) for x in out[-1].split()[:3])
+    except (IndexError, ValueError):
+        return 0
+    return text + data
+
+
+def write_qemu_wrapper(out: Path, qemu: str, sysroot: str) -> Path:
+    wrapper = out / "bin" / "python3.11-qemu"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        "# Runs this board's python3.11 under qemu-user; -0 makes sys.executable this wrapper, so that\n"
+        "# child processes (subprocess, venv, multiprocessing) go through qemu too.\n"
+        f'exec {qemu} -L {sysroot} -0 "$0" "$(dirname "$0")/python3.11" "$@"\n')
+    wrapper.chmod(0o755)
+    return wrapper

@@ -1,0 +1,134 @@
+#include "early_free.hpp"
+
+#include <Python.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "early_free_module.hpp"
+#include "embedded_modules.hpp"
+#include "main_code_swap.hpp"
+#include "report.hpp"
+#include "shrinkpy/analyzer/release_plan.hpp"
+
+namespace shrinkpy::runtime {
+namespace {
+
+bool g_enabled = false;
+EarlyFreeSettings g_settings;
+
+std::vector<std::string> split_rules(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t comma = text.find(',', start);
+        std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        item.erase(0, item.find_first_not_of(" \t"));
+        item.erase(item.find_last_not_of(" \t") + 1);
+        if (!item.empty()) out.push_back(item);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return out;
+}
+
+// Setting a tracer or profiler (sys.settrace, sys.setprofile, PyEval_SetTrace: all audited since
+// 3.9) gives functions their original code back: a debugger or coverage reads the locals a
+// release would remove. Audit hooks must not raise, or the audited call fails.
+int watch_tracers(const char* event, PyObject*, void* restore) {
+    static bool restored = false;  // once: later calls would show up in what the tracer records
+    if (restored || (std::strcmp(event, "sys.settrace") != 0 && std::strcmp(event, "sys.setprofile") != 0)) return 0;
+    restored = true;
+    PyObject* result = PyObject_CallNoArgs(static_cast<PyObject*>(restore));
+    if (result == nullptr) PyErr_Clear();
+    Py_XDECREF(result);
+    return 0;
+}
+
+void warn_and_clear(const char* what) {
+    std::fprintf(stderr, "shrinkpython: warning: early freeing is off: %s\n", what);
+    if (PyErr_Occurred()) PyErr_Print();
+}
+
+}  // namespace
+
+bool prepare_early_free(const Options& options, std::vector<std::string>& warnings) {
+    const std::string& mode = options.text(OptionId::early_free);
+    if (mode == "off") return false;
+    g_settings.mode = mode;
+    g_settings.scope = options.text(OptionId::rewrite);
+    for (const std::string& rule : split_rules(options.text(OptionId::early_free_ignore))) {
+        if (analyzer::is_policy_rule(rule)) {
+            g_settings.ignored.push_back(rule);
+        } else {
+            warnings.push_back("SHRINKPY_EARLY_FREE_IGNORE: no early-freeing rule named '" + rule + "'");
+        }
+    }
+    register_early_free_module(g_settings);
+    g_enabled = true;
+    return true;
+}
+
+void start_early_free() {
+    if (!g_enabled) return;
+    EarlyFreeSummary& summary = early_free_summary();
+    PyObject* hook = import_embedded("_shrinkpy_loader");
+    PyObject* module = hook != nullptr ? PyImport_ImportModule("_shrinkpy") : nullptr;
+    if (module == nullptr) {
+        warn_and_clear("the loader hook does not load");
+        Py_XDECREF(hook);
+        return;
+    }
+    const PyConfig* config = _PyInterpreterState_GetConfig(PyInterpreterState_Get());
+    PyObject* main_module =
+        config->run_module != nullptr ? PyUnicode_FromWideChar(config->run_module, -1) : Py_NewRef(Py_None);
+    PyObject* rewrite = PyObject_GetAttrString(module, "rewrite");
+    PyObject* record = PyObject_GetAttrString(module, "record");
+    PyObject* settings = PyObject_CallMethod(module, "settings", nullptr);
+    PyObject* installed = nullptr;
+    if (main_module != nullptr && rewrite != nullptr && record != nullptr && settings != nullptr) {
+        installed = PyObject_CallMethod(hook, "install", "OOsOOO", rewrite, record, g_settings.scope.c_str(),
+                                        PyDict_GetItemString(settings, "cache_key"),
+                                        PyDict_GetItemString(settings, "version"), main_module);
+    }
+    Py_XDECREF(rewrite);
+    Py_XDECREF(record);
+    Py_XDECREF(settings);
+    Py_XDECREF(main_module);
+    Py_DECREF(module);
+    if (installed == nullptr) {
+        warn_and_clear("the loader hook does not install");
+        Py_DECREF(hook);
+        return;
+    }
+    Py_DECREF(installed);
+    summary.mode = g_settings.mode;
+    summary.scope = g_settings.scope;
+
+    const auto ignores = [](const char* rule) {
+        for (const std::string& r : g_settings.ignored) {
+            if (r == rule) return true;
+        }
+        return false;
+    };
+    if (!ignores("tracer")) {
+        PyObject* restore = PyObject_GetAttrString(hook, "restore_originals");  // kept for the process's life
+        if (restore == nullptr || PySys_AddAuditHook(watch_tracers, restore) != 0) PyErr_Clear();
+    }
+    if (config->run_filename != nullptr || config->run_command != nullptr) {
+        PyObject* rewrite_main = PyObject_GetAttrString(hook, "rewrite_main");
+        PyObject* source =
+            config->run_command != nullptr ? PyUnicode_FromWideChar(config->run_command, -1) : Py_NewRef(Py_None);
+        if (rewrite_main != nullptr && source != nullptr) {
+            // -i (or PYTHONINSPECT) leaves the user at a prompt over __main__'s names: keep them.
+            install_main_code_swap(rewrite_main, source, config->inspect == 0);
+        } else {
+            PyErr_Clear();
+        }
+        Py_XDECREF(rewrite_main);
+        Py_XDECREF(source);
+    }
+    Py_DECREF(hook);
+}
+
+}  // namespace shrinkpy::runtime

@@ -1,0 +1,23 @@
+// Early freeing in shrinkpython: the built-in module _shrinkpy is registered before the interpreter
+// starts; after it started, the embedded loader hook (runtime/loader_hook.py) is installed on the
+// import system, a C audit hook watches for tracers and profilers (rule "tracer"), and the main
+// code of a script or -c is handed to the hook just before it runs (main_code_swap.hpp).
+// With SHRINKPY_EARLY_FREE=off nothing of it is loaded or run.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "options.hpp"
+
+namespace shrinkpy::runtime {
+
+// Before Py_InitializeFromConfig. Returns false when early freeing is off. Unknown rule names in
+// SHRINKPY_EARLY_FREE_IGNORE become warnings.
+bool prepare_early_free(const Options& options, std::vector<std::string>& warnings);
+
+// After Py_InitializeFromConfig, before Py_RunMain; does nothing unless prepare_early_free()
+// returned true. A failure to install leaves the program running unmodified, with a warning.
+void start_early_free();
+
+}  // namespace shrinkpy::runtime
