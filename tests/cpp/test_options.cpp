@@ -107,7 +107,7 @@ TEST(Options, SizesTakeSuffixes) {
 
 TEST(Options, BadSizesAndCountsWarnAndKeepTheDefault) {
     Env env{{{"SHRINKPY_MAX_HEAP", "lots"},
-             {"SHRINKPY_ARENA_POOL_BLOCKS", "0"},
+             {"SHRINKPY_ARENA_POOL_BLOCKS", "8K"},
              {"SHRINKPY_ARENA_LARGE", "1.5M"},
              {"SHRINKPY_ARENA_RETAIN", "-1"}}};
     std::vector<std::string> warnings;
