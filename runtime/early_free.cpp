@@ -57,6 +57,7 @@ bool prepare_early_free(const Options& options, std::vector<std::string>& warnin
     if (mode == "off") return false;
     g_settings.mode = mode;
     g_settings.scope = options.text(OptionId::rewrite);
+    g_settings.count_releases = !options.text(OptionId::timeline).empty();
     for (const std::string& rule : split_rules(options.text(OptionId::early_free_ignore))) {
         if (analyzer::is_policy_rule(rule)) {
             g_settings.ignored.push_back(rule);
@@ -87,9 +88,10 @@ void start_early_free() {
     PyObject* settings = PyObject_CallMethod(module, "settings", nullptr);
     PyObject* installed = nullptr;
     if (main_module != nullptr && rewrite != nullptr && record != nullptr && settings != nullptr) {
-        installed = PyObject_CallMethod(hook, "install", "OOsOOO", rewrite, record, g_settings.scope.c_str(),
-                                        PyDict_GetItemString(settings, "cache_key"),
-                                        PyDict_GetItemString(settings, "version"), main_module);
+        installed =
+            PyObject_CallMethod(hook, "install", "OOsOOOO", rewrite, record, g_settings.scope.c_str(),
+                                PyDict_GetItemString(settings, "cache_key"), PyDict_GetItemString(settings, "version"),
+                                main_module, PyDict_GetItemString(settings, "cache"));
     }
     Py_XDECREF(rewrite);
     Py_XDECREF(record);

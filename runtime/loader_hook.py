@@ -39,7 +39,7 @@ _state = None
 
 
 class _State:
-    def __init__(self, rewrite, record, scope, mode, version, main_module):
+    def __init__(self, rewrite, record, scope, mode, version, main_module, cache):
         self.rewrite = rewrite  # (code, module_level, keep_lines) -> (code, releases, skips)
         self.record = record  # (module, releases, skips) -> None: the launcher's report
         # releases: ((qualname, line, name, kind, reason, maybe_unbound), ...)
@@ -48,6 +48,7 @@ class _State:
         self.mode = mode
         self.version = version
         self.main_module = main_module  # the module name of -m, or None
+        self.cache = cache  # False when rewritten code holds what marshal cannot write (counted releases)
         self.original_get_code = _bootstrap_external.SourceLoader.get_code
         # Rewritten module code and how to get its original again (compiling it anew when needed:
         # keeping every original code object alive would cost memory on every run).
@@ -214,6 +215,8 @@ def _rewrite(name, code, source, module_level):
 def _cached_rewrite(name, path, source, original, module_level):
     """The rewritten code of the file at `path` from the cache, or `original()` rewritten now (and
     cached unless bytecode writing is off): (code, releases, skips)."""
+    if not _state.cache:
+        return _rewrite(name, original(), source, module_level)
     source_hash = _imp.source_hash(_bootstrap_external._RAW_MAGIC_NUMBER, source)
     candidates = _LazyList(_candidates(path, module_level))
     cached = _cache_read(candidates, source_hash)
@@ -297,9 +300,9 @@ def original_code(code):
     return _originals().get(code, code) if _state is not None else code
 
 
-def install(rewrite, record, scope, mode, version, main_module=None):
+def install(rewrite, record, scope, mode, version, main_module=None, cache=True):
     global _state
-    _state = _State(rewrite, record, scope, mode, version, main_module)
+    _state = _State(rewrite, record, scope, mode, version, main_module, cache)
 
     def get_code(self, fullname):
         return _get_code(self, fullname)
