@@ -22,7 +22,7 @@ BOARD         ?= host
 DEV_ENV = PYTHONPATH=$(CURDIR)/python SHRINKPY_BIN_DIR=$(CURDIR)/$(BUILD)/runtime
 
 .PHONY: all deps deps-test deps-demo deps-board deps-cross build demo test test-cross board targets bench bench-quick \
-        bench-analyzer bench-early bench-imports format lint clean
+        bench-analyzer bench-early bench-imports bench-spikes size-mix format lint clean
 
 all: build
 
@@ -96,6 +96,20 @@ bench-imports: deps-demo build
 # The analyzer over the whole stdlib (decode, CFG, liveness): a benchmark, not a test.
 bench-analyzer: build
 	$(BUILD)/benchmarks/bench_analyzer
+
+# The arena allocator's benchmark (issue #4), about 5 minutes: the spike workloads under the arena,
+# pymalloc (python3.11's and shrinkpython's), glibc malloc and mimalloc; prints which targets are met
+# and rewrites README.md's bench-spikes section.
+bench-spikes: deps-demo build
+	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --suite spikes --repeat 5 \
+	    --readme README.md --json $(BUILD)/bench-spikes.json
+
+# The request sizes bench_alloc replays as its "python mix", recorded from the workloads.
+SIZE_MIX_WORKLOADS = json_to_csv text_index log_analyser sensor_pipeline graph_search service_spikes
+size-mix: build
+	rm -f benchmarks/data/python_size_mix.csv
+	for w in $(SIZE_MIX_WORKLOADS); do $(BUILD)/benchmarks/record_size_mix benchmarks/data/python_size_mix.csv \
+	    benchmarks/workloads/$$w.py --scale 0.1 > /dev/null || exit 1; done
 
 SOURCES = $(shell git ls-files '*.cpp' '*.hpp')
 

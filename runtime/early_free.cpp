@@ -47,6 +47,7 @@ bool prepare_early_free(const Options& options, std::vector<std::string>& warnin
     g_enabled = g_imports;
     if (mode == "off") return g_enabled;
     g_settings.mode = mode;
+    g_settings.count_releases = !options.text(OptionId::timeline).empty();
     for (const std::string& rule : split_list(options.text(OptionId::early_free_ignore))) {
         if (analyzer::is_policy_rule(rule)) {
             g_settings.ignored.push_back(rule);
@@ -79,14 +80,15 @@ void start_early_free() {
         config->run_module != nullptr ? PyUnicode_FromWideChar(config->run_module, -1) : Py_NewRef(Py_None);
     PyObject* rewrite = module != nullptr ? PyObject_GetAttrString(module, "rewrite") : Py_NewRef(Py_None);
     PyObject* record = module != nullptr ? PyObject_GetAttrString(module, "record") : Py_NewRef(Py_None);
-    PyObject* settings = module != nullptr ? PyObject_CallMethod(module, "settings", nullptr)
-                                           : Py_BuildValue("{s:s,s:s}", "cache_key", "off", "version", "0");
+    PyObject* settings = module != nullptr
+                             ? PyObject_CallMethod(module, "settings", nullptr)
+                             : Py_BuildValue("{s:s,s:s,s:O}", "cache_key", "off", "version", "0", "cache", Py_True);
     PyObject* installed = nullptr;
     if (main_module != nullptr && rewrite != nullptr && record != nullptr && settings != nullptr) {
-        installed =
-            PyObject_CallMethod(hook, "install", "OOsOOOO", rewrite, record, g_settings.scope.c_str(),
-                                PyDict_GetItemString(settings, "cache_key"), PyDict_GetItemString(settings, "version"),
-                                main_module, imports != nullptr ? imports : Py_None);
+        installed = PyObject_CallMethod(
+            hook, "install", "OOsOOOOO", rewrite, record, g_settings.scope.c_str(),
+            PyDict_GetItemString(settings, "cache_key"), PyDict_GetItemString(settings, "version"), main_module,
+            PyDict_GetItemString(settings, "cache"), imports != nullptr ? imports : Py_None);
     }
     Py_XDECREF(rewrite);
     Py_XDECREF(record);

@@ -2,6 +2,7 @@
 
 #include <Python.h>
 
+#include <atomic>
 #include <set>
 
 #include "code_bridge.hpp"
@@ -13,6 +14,15 @@ namespace shrinkpy::runtime {
 namespace {
 
 EarlyFreeSettings g_settings;
+std::atomic<uint64_t> g_releases_run{0};
+
+// What a counted release calls (rewrite.hpp): one relaxed increment, read by the timeline sampler.
+PyObject* released(PyObject*, PyObject*) {
+    g_releases_run.fetch_add(1, std::memory_order_relaxed);
+    Py_RETURN_NONE;
+}
+PyMethodDef kReleased = {"_released", released, METH_NOARGS, "counts one release (timelines only)"};
+PyObject* g_counter = nullptr;  // kReleased as a function object, made with the module
 
 // Not PyUnicode_AsUTF8, which would cache a UTF-8 copy inside the program's own strings.
 std::string text_of(PyObject* obj) {
@@ -35,6 +45,7 @@ PyObject* rewrite(PyObject*, PyObject* args) {
     policy.mode = g_settings.mode == "aggressive" ? analyzer::EarlyFreeMode::aggressive : analyzer::EarlyFreeMode::safe;
     policy.module_is_main = module_level != 0;
     policy.ignored_rules = g_settings.ignored;
+    policy.count_releases = g_counter != nullptr;
     PyObject* iterator = PyObject_GetIter(keep_lines);
     if (iterator == nullptr) return nullptr;
     while (PyObject* item = PyIter_Next(iterator)) {
@@ -45,7 +56,7 @@ PyObject* rewrite(PyObject*, PyObject* args) {
     }
     Py_DECREF(iterator);
     if (PyErr_Occurred()) return nullptr;
-    return analyzer::cpython::rewrite_to_python(code, policy);
+    return analyzer::cpython::rewrite_to_python(code, policy, g_counter);
 }
 
 PyObject* record(PyObject*, PyObject* args) {
@@ -82,8 +93,9 @@ PyObject* settings(PyObject*, PyObject*) {
         PyTuple_SET_ITEM(ignored, static_cast<Py_ssize_t>(i), PyUnicode_FromString(g_settings.ignored[i].c_str()));
         key += "-no-" + g_settings.ignored[i];
     }
-    return Py_BuildValue("{s:s,s:s,s:N,s:s,s:s}", "mode", g_settings.mode.c_str(), "scope", g_settings.scope.c_str(),
-                         "ignored", ignored, "version", analyzer::kRewriterVersion, "cache_key", key.c_str());
+    return Py_BuildValue("{s:s,s:s,s:N,s:s,s:s,s:O}", "mode", g_settings.mode.c_str(), "scope",
+                         g_settings.scope.c_str(), "ignored", ignored, "version", analyzer::kRewriterVersion,
+                         "cache_key", key.c_str(), "cache", g_settings.count_releases ? Py_False : Py_True);
 }
 
 PyObject* keep_alive(PyObject*, PyObject*) { Py_RETURN_NONE; }
@@ -107,9 +119,18 @@ PyModuleDef kModule = {PyModuleDef_HEAD_INIT,
                        nullptr,
                        nullptr};
 
-PyObject* init_module() { return PyModule_Create(&kModule); }
+PyObject* init_module() {
+    PyObject* module = PyModule_Create(&kModule);
+    if (module != nullptr && g_settings.count_releases && g_counter == nullptr) {
+        g_counter = PyCFunction_NewEx(&kReleased, nullptr, nullptr);  // kept for the process's life
+        if (g_counter == nullptr) Py_CLEAR(module);
+    }
+    return module;
+}
 
 }  // namespace
+
+std::uint64_t releases_run() { return g_releases_run.load(std::memory_order_relaxed); }
 
 void register_early_free_module(EarlyFreeSettings settings) {
     g_settings = std::move(settings);

@@ -9,6 +9,7 @@
 //   keep_alive(*objects)                  does nothing: a call that reads its arguments (shrinkpy.keep_alive)
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,11 @@ struct EarlyFreeSettings {
     std::string mode;                  // safe | aggressive
     std::string scope;                 // main | user | all
     std::vector<std::string> ignored;  // rules switched off (SHRINKPY_EARLY_FREE_IGNORE)
+    bool count_releases = false;       // a timeline is drawn: releases call _shrinkpy._released
 };
+
+// How many counted releases have run (only with count_releases); any thread may read it.
+std::uint64_t releases_run();
 
 // Call before Py_InitializeFromConfig.
 void register_early_free_module(EarlyFreeSettings settings);

@@ -11,6 +11,7 @@
 
 #include "memory_sampler.hpp"
 #include "report.hpp"
+#include "shrinkpy/alloc/backend.hpp"
 #include "shrinkpy/alloc/pymem_glue.hpp"
 
 namespace shrinkpy::runtime {
@@ -73,6 +74,8 @@ void write_outputs() {
     r.wall_seconds = seconds_since(started);
     r.cpu_seconds = cpu_seconds();
     r.stats = alloc::stats_snapshot();
+    alloc::ArenaStats arena;
+    if (alloc::arena_stats(&arena)) r.arena = arena;
     r.early_free = early_free_summary();
     r.imports = import_summary();
 

@@ -46,7 +46,7 @@ _state = None
 
 
 class _State:
-    def __init__(self, rewrite, record, scope, mode, version, main_module, imports):
+    def __init__(self, rewrite, record, scope, mode, version, main_module, cache, imports):
         self.rewrite = rewrite  # (code, module_level, keep_lines) -> (code, releases, skips); None: no early freeing
         self.record = record  # (module, releases, skips) -> None: the launcher's report
         # .rewrite(code, source, is_main, package) -> (code, decisions), .record(module, decisions); or None
@@ -57,6 +57,7 @@ class _State:
         self.mode = mode
         self.version = version
         self.main_module = main_module  # the module name of -m, or None
+        self.cache = cache  # False when rewritten code holds what marshal cannot write (counted releases)
         self.original_get_code = _bootstrap_external.SourceLoader.get_code
         # Rewritten module code and how to get its original again (compiling it anew when needed:
         # keeping every original code object alive would cost memory on every run).
@@ -247,6 +248,8 @@ def _cached_rewrite(name, path, source, original, module_level, imports_key=b"")
     pass left; `imports_key` names its decisions when it changed the code (_import_pass)."""
     # The mark fixes the key's length (_cache_read compares a prefix): the source hash for code as
     # compiled, the source hash and the import pass's decisions for code the import pass changed.
+    if not _state.cache:
+        return _rewrite(name, original(), source, module_level)
     source_hash = _imp.source_hash(_bootstrap_external._RAW_MAGIC_NUMBER, source)
     key = _IMPORTS_MARK + source_hash + imports_key if imports_key else _CACHE_MARK + source_hash
     candidates = _LazyList(_candidates(path, module_level))
@@ -349,9 +352,9 @@ def original_code(code):
     return _originals().get(code, code) if _state is not None else code
 
 
-def install(rewrite, record, scope, mode, version, main_module=None, imports=None):
+def install(rewrite, record, scope, mode, version, main_module=None, cache=True, imports=None):
     global _state
-    _state = _State(rewrite, record, scope, mode, version, main_module, imports)
+    _state = _State(rewrite, record, scope, mode, version, main_module, cache, imports)
     if imports is not None:
         # The import probe reads user modules' code for effects; the rest is the table's business.
         imports.is_user_path = lambda path: not path.startswith(_state.library)

@@ -10,6 +10,7 @@
 //      -m, scripts, stdin, the REPL and exit codes exactly like python3.11's own main. Early freeing
 //      (early_free.hpp) registers its built-in module before and installs its hooks in between.
 #include <Python.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "allocator_options.hpp"
 #include "early_free.hpp"
 #include "exit_report.hpp"
 #include "options.hpp"
@@ -25,21 +27,25 @@
 namespace shrinkpy::runtime {
 namespace {
 
-alloc::AllocatorKind kind_from_name(const std::string& name) {
-    if (name == "malloc") return alloc::AllocatorKind::malloc;
-    if (name == "mimalloc") return alloc::AllocatorKind::mimalloc;
-    return alloc::AllocatorKind::pymalloc;
-}
-
 // SHRINKPY_ALLOCATOR decides when given. Otherwise PYTHONMALLOC=malloc[_debug], which pre-init has
 // just applied, is kept, so that programs and test suites that ask CPython for malloc get it.
 alloc::AllocatorKind choose_allocator(const Options& options, const char* cpython_choice) {
     if (options.source(OptionId::allocator) == OptionSource::environment) {
-        return kind_from_name(options.text(OptionId::allocator));
+        return allocator_kind(options.text(OptionId::allocator));
     }
     if (cpython_choice != nullptr && std::strncmp(cpython_choice, "malloc", 6) == 0)
         return alloc::AllocatorKind::malloc;
-    return kind_from_name(options.text(OptionId::allocator));
+    return allocator_kind(options.text(OptionId::allocator));
+}
+
+// Arena settings the page size or the structure cannot honour are fitted (alloc::normalize); say so.
+void warn_about_adjustments(const alloc::ArenaConfig& given) {
+    alloc::ArenaConfig used = given;
+    if (alloc::normalize(used, size_t(sysconf(_SC_PAGESIZE)))) return;
+    std::fprintf(stderr,
+                 "shrinkpython: warning: arena settings fitted to this system: SHRINKPY_ARENA_SIZE=%zu "
+                 "SHRINKPY_ARENA_LARGE=%zu SHRINKPY_ARENA_RESERVE=%zu SHRINKPY_ARENA_POOL_BLOCKS=%u\n",
+                 used.arena_bytes, used.large_threshold, used.reserve_bytes, unsigned(used.pool_blocks));
 }
 
 // SHRINKPY_GC_THRESHOLD, when it differs from CPython's default: gc.set_threshold(n), keeping the
@@ -85,8 +91,10 @@ int run(int argc, char** argv) {
     const std::string& report = options.text(OptionId::report);
     const std::string& timeline = options.text(OptionId::timeline);
     bool observed = !report.empty() || !timeline.empty();
-    alloc::InstallResult installed =
-        alloc::install_allocator(choose_allocator(options, cpython_choice), debug_hooks, /*count=*/observed);
+    alloc::AllocatorKind kind = choose_allocator(options, cpython_choice);
+    alloc::ArenaConfig arena = arena_config(options);
+    if (kind == alloc::AllocatorKind::arena) warn_about_adjustments(arena);
+    alloc::InstallResult installed = alloc::install_allocator(kind, debug_hooks, /*count=*/observed, arena);
     if (installed.error != alloc::InstallError::none) {
         std::fprintf(stderr, "shrinkpython: SHRINKPY_ALLOCATOR=%s: %s\n", options.text(OptionId::allocator).c_str(),
                      installed.message);

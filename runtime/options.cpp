@@ -19,10 +19,11 @@ namespace {
 
 // Order follows OptionId; checked below.
 constexpr std::array<OptionSpec, kOptionCount> kTable = {{
-    {OptionId::allocator, "allocator", "SHRINKPY_ALLOCATOR", OptionKind::choice, "pymalloc", "",
-     "pymalloc|malloc|mimalloc", true,
-     "allocator for CPython's RAW, MEM and OBJ domains. Unset, PYTHONMALLOC=malloc keeps glibc malloc as in "
-     "python3.11; PYTHONMALLOC=debug and -X dev add CPython's debug hooks on top of any choice"},
+    {OptionId::allocator, "allocator", "SHRINKPY_ALLOCATOR", OptionKind::choice, "arena", "",
+     "arena|pymalloc|malloc|mimalloc", true,
+     "allocator for CPython's RAW, MEM and OBJ domains: arena gives freed pages back to the OS (SHRINKPY_ARENA_*). "
+     "Unset, PYTHONMALLOC=malloc keeps glibc malloc as in python3.11; PYTHONMALLOC=debug and -X dev add CPython's "
+     "debug hooks on top of any choice"},
     {OptionId::report, "report", "SHRINKPY_REPORT", OptionKind::text, "", "", "", false,
      "memory report at exit: '-' prints it on stderr, a path writes JSON (schema: report.schema.json); "
      "empty for none"},
@@ -46,6 +47,23 @@ constexpr std::array<OptionSpec, kOptionCount> kTable = {{
      false,
      "rules of the early-freeing policy to switch off, comma-separated (`shrinkpy analyze --rules` lists them); "
      "only for showing what a rule prevents: it lets programs break"},
+    {OptionId::max_heap, "max_heap", "SHRINKPY_MAX_HEAP", OptionKind::bytes, "0", "bytes", "", false,
+     "arena: cap on the memory it holds from the OS (pools, empty pools kept for reuse, large mappings); an "
+     "allocation beyond it fails and CPython raises MemoryError. 0 for none"},
+    {OptionId::arena_reserve, "arena_reserve", "SHRINKPY_ARENA_RESERVE", OptionKind::bytes, "32G", "bytes", "", false,
+     "arena: address space reserved once for small and medium blocks (no memory until used; halved until the OS "
+     "grants it)"},
+    {OptionId::arena_size, "arena_size", "SHRINKPY_ARENA_SIZE", OptionKind::bytes, "1M", "bytes", "", false,
+     "arena: the slice of the reservation committed and decommitted at once, and the largest pool (a power of two, "
+     "at least 16 OS pages)"},
+    {OptionId::arena_large, "arena_large", "SHRINKPY_ARENA_LARGE", OptionKind::bytes, "64K", "bytes", "", false,
+     "arena: requests above this get a mapping of their own, unmapped on free (512 bytes to half an arena)"},
+    {OptionId::arena_retain, "arena_retain", "SHRINKPY_ARENA_RETAIN", OptionKind::bytes, "1M", "bytes", "", false,
+     "arena: empty pools kept resident for reuse before their pages go back to the OS (MADV_DONTNEED); the "
+     "hysteresis that keeps a loop from refaulting the same pages"},
+    {OptionId::arena_pool_blocks, "arena_pool_blocks", "SHRINKPY_ARENA_POOL_BLOCKS", OptionKind::count, "8", "blocks",
+     "", false,
+     "arena: under sustained demand, the pools of a medium size class grow until they hold this many blocks"},
     {OptionId::imports, "imports", "SHRINKPY_IMPORTS", OptionKind::choice, "defer", "", "off|defer|drop", false,
      "the import pass: defer binds an import whose names are read only inside functions to a proxy that imports "
      "at first use; drop also removes imports nothing reads; off imports as written (`shrinkpy analyze --imports` "
@@ -83,11 +101,20 @@ constexpr bool is_count(std::string_view value) {
 }
 
 // The problem with `value` for `spec`, or "" when it is valid.
+// Digits with an optional K, M or G (parse_number's syntax, short enough not to overflow).
+constexpr bool is_size(std::string_view value) {
+    if (!value.empty() && (value.back() == 'K' || value.back() == 'k' || value.back() == 'M' || value.back() == 'm' ||
+                           value.back() == 'G' || value.back() == 'g'))
+        value.remove_suffix(1);
+    return value.size() <= 10 && is_count(value);
+}
+
 constexpr const char* value_problem(const OptionSpec& spec, std::string_view value) {
     switch (spec.kind) {
         case OptionKind::choice: return is_choice(spec, value) ? "" : " is not one of: ";
         case OptionKind::count: return is_count(value) ? "" : " is not a whole number of ";
         case OptionKind::duration_ms: return is_count(value) && value != "0" ? "" : " is not a positive number of ";
+        case OptionKind::bytes: return is_size(value) ? "" : " is not a number (with K, M or G) of ";
         case OptionKind::text: return "";
     }
     return "";

@@ -28,13 +28,20 @@ enum class OptionId {
     early_free,
     rewrite,
     early_free_ignore,
+    max_heap,
+    arena_reserve,
+    arena_size,
+    arena_large,
+    arena_retain,
+    arena_pool_blocks,
     imports,
     imports_eager,
     count_
 };
 inline constexpr size_t kOptionCount = size_t(OptionId::count_);
 
-enum class OptionKind { choice, text, duration_ms, count };
+// count: a whole number; bytes: a number of bytes with an optional K/M/G suffix.
+enum class OptionKind { choice, text, duration_ms, count, bytes };
 
 struct OptionSpec {
     OptionId id;
@@ -66,7 +73,7 @@ public:
                         std::optional<std::string>& error);
 
     const std::string& text(OptionId id) const { return values_[size_t(id)]; }
-    uint64_t number(OptionId id) const;  // for duration_ms and count options, in the option's unit
+    uint64_t number(OptionId id) const;  // for duration_ms, count and bytes options, in the option's unit
     OptionSource source(OptionId id) const { return sources_[size_t(id)]; }
 
 private:

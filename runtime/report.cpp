@@ -42,6 +42,60 @@ void domain_json(JsonWriter& w, const alloc::DomainStats& d) {
     w.end_object();
 }
 
+void allocations_json(JsonWriter& w, const alloc::StatsSnapshot& stats) {
+    w.begin_object();
+    w.key("count").number(stats.allocs());
+    w.key("bytes_current").number(stats.bytes_current);
+    w.key("bytes_peak").number(stats.bytes_peak);
+    w.key("domains").begin_object();
+    for (int d = 0; d < alloc::kDomainCount; ++d) {
+        w.key(alloc::domain_name(alloc::Domain(d)));
+        domain_json(w, stats.domains[d]);
+    }
+    w.end_object();
+    w.end_object();
+}
+
+void arena_json(JsonWriter& w, const alloc::ArenaStats& a) {
+    w.begin_object();
+    w.key("page_size").number(uint64_t(a.page_size));
+    w.key("arena_bytes").number(uint64_t(a.arena_bytes));
+    w.key("reserve_bytes").number(uint64_t(a.reserve_bytes));
+    w.key("large_threshold").number(uint64_t(a.large_threshold));
+    w.key("retain_bytes").number(uint64_t(a.retain_bytes));
+    w.key("max_heap_bytes").number(a.max_heap_bytes);
+    w.key("committed_bytes").number(a.committed_bytes);
+    w.key("committed_peak_bytes").number(a.committed_peak_bytes);
+    w.key("pool_bytes").number(a.pool_bytes);
+    w.key("queued_bytes").number(a.queued_bytes);
+    w.key("reserved_bytes").number(a.reserved_bytes);
+    w.key("in_use_bytes").number(a.in_use_bytes);
+    w.key("fragmentation").number(a.fragmentation());
+    w.key("large_blocks").number(a.large_blocks);
+    w.key("large_bytes").number(a.large_bytes);
+    w.key("arenas_committed").number(a.arenas_committed);
+    w.key("pools_created").number(a.pools_created);
+    w.key("pools_reused").number(a.pools_reused);
+    w.key("pages_returned").number(a.pages_returned);
+    w.key("purge_calls").number(a.purge_calls);
+    w.key("cap_failures").number(a.cap_failures);
+    w.key("classes").begin_array();
+    for (int i = 0; i < a.class_count; ++i) {
+        const alloc::ArenaClassStats& c = a.classes[i];
+        if (c.pools_peak == 0) continue;  // never used
+        w.begin_object();
+        w.key("block_size").number(uint64_t(c.block_size));
+        w.key("pool_bytes").number(uint64_t(c.pool_bytes));
+        w.key("pools").number(c.pools);
+        w.key("pools_peak").number(c.pools_peak);
+        w.key("blocks_in_use").number(c.blocks_in_use);
+        w.key("blocks_capacity").number(c.blocks_capacity);
+        w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+}
+
 std::string early_free_text(const EarlyFreeSummary& e) {
     if (e.mode == "off") return "off";
     std::string out = e.mode + ", scope " + e.scope + ": " + grouped(e.releases) + " releases in " +
@@ -72,6 +126,29 @@ ImportSummary& import_summary() {
     return *summary;
 }
 
+std::string format_allocator_stats_json(const char* allocator, const alloc::StatsSnapshot* counted,
+                                        const alloc::ArenaStats* arena) {
+    JsonWriter w;
+    w.begin_object();
+    w.key("allocator");
+    if (allocator != nullptr)
+        w.string(allocator);
+    else
+        w.null();
+    w.key("allocations");
+    if (counted != nullptr)
+        allocations_json(w, *counted);
+    else
+        w.null();
+    w.key("arena");
+    if (arena != nullptr)
+        arena_json(w, *arena);
+    else
+        w.null();
+    w.end_object();
+    return w.take();
+}
+
 EarlyFreeSummary& early_free_summary() {
     // Never destroyed: the exit report reads it from a C atexit handler, which may run after the
     // destructors of statics constructed later than its registration.
@@ -100,6 +177,19 @@ std::string format_report_text(const Report& r) {
         line(out, label.c_str(),
              grouped(s.allocs) + " allocs, " + mib(s.bytes_current) + " in use, peak " + mib(s.bytes_peak));
     }
+    if (r.arena) {
+        const alloc::ArenaStats& a = *r.arena;
+        char frag[32];
+        std::snprintf(frag, sizeof frag, "%.0f%%", 100.0 * a.fragmentation());
+        line(out, "arena",
+             "holds " + mib(a.committed_bytes) + " (peak " + mib(a.committed_peak_bytes) + "), blocks " +
+                 mib(a.in_use_bytes) + ", fragmentation " + frag);
+        line(out, "  returned to the OS",
+             grouped(a.pages_returned) + " pages of " + std::to_string(a.page_size / 1024) + " KiB in " +
+                 grouped(a.purge_calls) + " calls; " + mib(a.queued_bytes) + " of empty pools kept for reuse");
+        if (a.max_heap_bytes != 0)
+            line(out, "  heap cap", mib(a.max_heap_bytes) + ", " + grouped(a.cap_failures) + " requests refused");
+    }
     char times[64];
     std::snprintf(times, sizeof times, "%.3f s wall, %.3f s CPU", r.wall_seconds, r.cpu_seconds);
     line(out, "time", times);
@@ -124,6 +214,10 @@ std::string format_report_json(const Report& r) {
     w.key("allocator").begin_object();
     w.key("name").string(r.allocator);
     w.key("debug_hooks").boolean(r.debug_hooks);
+    if (r.arena) {
+        w.key("arena");
+        arena_json(w, *r.arena);
+    }
     w.end_object();
     w.key("memory").begin_object();
     w.key("peak_rss_bytes").number(r.peak_rss_bytes);
@@ -131,17 +225,8 @@ std::string format_report_json(const Report& r) {
     w.key("private_samples").number(r.private_samples);
     w.key("sample_interval_ms").number(r.sample_interval_ms);
     w.end_object();
-    w.key("allocations").begin_object();
-    w.key("count").number(r.stats.allocs());
-    w.key("bytes_current").number(r.stats.bytes_current);
-    w.key("bytes_peak").number(r.stats.bytes_peak);
-    w.key("domains").begin_object();
-    for (int d = 0; d < alloc::kDomainCount; ++d) {
-        w.key(alloc::domain_name(alloc::Domain(d)));
-        domain_json(w, r.stats.domains[d]);
-    }
-    w.end_object();
-    w.end_object();
+    w.key("allocations");
+    allocations_json(w, r.stats);
     w.key("time").begin_object();
     w.key("wall_seconds").number(r.wall_seconds);
     w.key("cpu_seconds").number(r.cpu_seconds);

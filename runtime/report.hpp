@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "shrinkpy/alloc/arena_config.hpp"
 #include "shrinkpy/alloc/stats.hpp"
 
 namespace shrinkpy::runtime {
@@ -56,11 +58,18 @@ struct Report {
     double wall_seconds = 0;  // from launcher start to the report
     double cpu_seconds = 0;   // user + system
     alloc::StatsSnapshot stats;
+    std::optional<alloc::ArenaStats> arena;  // when the arena is the allocator
     EarlyFreeSummary early_free;
     ImportSummary imports;
 };
 
 std::string format_report_text(const Report& report);
 std::string format_report_json(const Report& report);
+
+// What shrinkpy.allocator_stats() returns: {"allocator": name or null, "allocations": the report's
+// "allocations" object when counting, else null, "arena": the report's "allocator.arena" object when
+// the arena is installed, else null} (schema: report.schema.json, $defs/allocator_stats).
+std::string format_allocator_stats_json(const char* allocator, const alloc::StatsSnapshot* counted,
+                                        const alloc::ArenaStats* arena);
 
 }  // namespace shrinkpy::runtime

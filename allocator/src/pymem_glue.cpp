@@ -7,6 +7,8 @@
 // computation may read them from another thread. The wrappers are instantiated once for each case.
 #include "shrinkpy/alloc/pymem_glue.hpp"
 
+#include <dlfcn.h>
+
 #include <atomic>
 
 #include "cpython_compat.hpp"
@@ -157,7 +159,7 @@ void direct_free(void* ctx, void* ptr) {
     s->backend.free(s->backend.ctx, ptr);
 }
 
-InstallResult install_uncounted(AllocatorKind kind) {
+InstallResult install_uncounted(AllocatorKind kind, const ArenaConfig& arena) {
     switch (kind) {
         case AllocatorKind::pymalloc: _PyMem_SetupAllocators(PYMEM_ALLOCATOR_PYMALLOC); break;
         case AllocatorKind::malloc: _PyMem_SetupAllocators(PYMEM_ALLOCATOR_MALLOC); break;
@@ -174,29 +176,47 @@ InstallResult install_uncounted(AllocatorKind kind) {
             }
             break;
         }
+        case AllocatorKind::arena: {
+            // The arena's own functions handle blocks from before the install (arena_backend.cpp).
+            Backend backends[kDomainCount];
+            const char* error = nullptr;
+            if (!arena_backends(arena, backends, &error)) return {InstallError::backend_unavailable, error};
+            for (int d = 0; d < kDomainCount; ++d) {
+                const Backend& b = backends[d];
+                PyMemAllocatorEx direct = {b.ctx, b.malloc, b.calloc, b.realloc, b.free};
+                PyMem_SetAllocator(kCpythonDomain[d], &direct);
+            }
+            break;
+        }
     }
     return {};
 }
 
-InstallResult install_counted(AllocatorKind kind) {
-    Backend raw = malloc_backend();
-    Backend mem_obj = raw;
+InstallResult install_counted(AllocatorKind kind, const ArenaConfig& arena) {
+    Backend backends[kDomainCount];
+    backends[0] = backends[1] = backends[2] = malloc_backend();
     switch (kind) {
-        case AllocatorKind::pymalloc: mem_obj = pymalloc_backend(); break;
+        case AllocatorKind::pymalloc:
+            backends[int(Domain::mem)] = backends[int(Domain::obj)] = pymalloc_backend();
+            break;
         case AllocatorKind::malloc: break;
         case AllocatorKind::mimalloc: {
             const char* error = nullptr;
-            if (!mimalloc_backend(&mem_obj, &error)) return {InstallError::backend_unavailable, error};
-            raw = mem_obj;
+            if (!mimalloc_backend(&backends[0], &error)) return {InstallError::backend_unavailable, error};
+            backends[1] = backends[2] = backends[0];
+            break;
+        }
+        case AllocatorKind::arena: {
+            const char* error = nullptr;
+            if (!arena_backends(arena, backends, &error)) return {InstallError::backend_unavailable, error};
             break;
         }
     }
     for (int d = 0; d < kDomainCount; ++d) {
         DomainState& s = states[d];
-        bool raw_domain = d == int(Domain::raw);
-        s.backend = raw_domain ? raw : mem_obj;
+        s.backend = backends[d];
         PyMem_GetAllocator(kCpythonDomain[d], &s.previous);
-        PyMemAllocatorEx wrapper = raw_domain ? counted_allocator<true>(&s) : counted_allocator<false>(&s);
+        PyMemAllocatorEx wrapper = d == int(Domain::raw) ? counted_allocator<true>(&s) : counted_allocator<false>(&s);
         PyMem_SetAllocator(kCpythonDomain[d], &wrapper);
     }
     return {};
@@ -209,13 +229,14 @@ const char* allocator_kind_name(AllocatorKind kind) {
         case AllocatorKind::pymalloc: return "pymalloc";
         case AllocatorKind::malloc: return "malloc";
         case AllocatorKind::mimalloc: return "mimalloc";
+        case AllocatorKind::arena: return "arena";
     }
     return "?";
 }
 
-InstallResult install_allocator(AllocatorKind kind, bool debug_hooks, bool count) {
+InstallResult install_allocator(AllocatorKind kind, bool debug_hooks, bool count, const ArenaConfig& arena) {
     if (installed_name != nullptr) return {InstallError::already_installed, "an allocator is already installed"};
-    InstallResult result = count ? install_counted(kind) : install_uncounted(kind);
+    InstallResult result = count ? install_counted(kind, arena) : install_uncounted(kind, arena);
     if (result.error != InstallError::none) return result;
     if (debug_hooks) PyMem_SetupDebugHooks();
     installed_name = allocator_kind_name(kind);
@@ -246,4 +267,34 @@ StatsSnapshot stats_snapshot() {
     return snap;
 }
 
+namespace {
+
+bool own_arena_stats(ArenaStats* out) { return installed_name != nullptr && arena_stats(out); }
+
+constexpr AllocatorApi kOwnApi = {kAllocatorApiVersion, uint32_t(sizeof(StatsSnapshot) + sizeof(ArenaStats)),
+                                  install_allocator,    installed_allocator_name,
+                                  allocator_is_counted, stats_snapshot,
+                                  own_arena_stats};
+
+}  // namespace
+
+const AllocatorApi& allocator_api() {
+    static const AllocatorApi* api = [] {
+#if SHRINKPY_NO_DLOPEN  // a fully static interpreter: no other copy to find
+        return &kOwnApi;
+#else
+        using Getter = const AllocatorApi* (*)();
+        auto getter = reinterpret_cast<Getter>(dlsym(RTLD_DEFAULT, "shrinkpy_allocator_api_v1"));
+        const AllocatorApi* found = getter != nullptr ? getter() : nullptr;
+        if (found != nullptr && found->version == kOwnApi.version && found->layout == kOwnApi.layout) return found;
+        return &kOwnApi;
+#endif
+    }();
+    return *api;
+}
+
 }  // namespace shrinkpy::alloc
+
+extern "C" __attribute__((visibility("default"))) const shrinkpy::alloc::AllocatorApi* shrinkpy_allocator_api_v1() {
+    return &shrinkpy::alloc::kOwnApi;
+}

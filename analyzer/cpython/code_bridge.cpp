@@ -151,21 +151,26 @@ std::shared_ptr<const CodeObject> code_from_python(PyObject* obj, Error& error) 
     return code;
 }
 
-PyObject* apply_rewrite(PyObject* code, const RewrittenCode& rewritten) {
+PyObject* apply_rewrite(PyObject* code, const RewrittenCode& rewritten, PyObject* counter) {
     if (!rewritten.any_changed()) {
         Py_INCREF(code);
         return code;
     }
     auto* co = reinterpret_cast<PyCodeObject*>(code);
     const Py_ssize_t count = PyTuple_GET_SIZE(co->co_consts);
-    Ref consts(PyTuple_New(count + (rewritten.append_none ? 1 : 0)));
+    if (rewritten.append_counter && counter == nullptr) {
+        PyErr_SetString(PyExc_ValueError, "the rewritten code counts its releases but no counter was given");
+        return nullptr;
+    }
+    const Py_ssize_t appended = (rewritten.append_counter ? 1 : 0) + (rewritten.append_none ? 1 : 0);
+    Ref consts(PyTuple_New(count + appended));
     if (!consts) return nullptr;
     std::size_t child = 0;
     for (Py_ssize_t i = 0; i < count; ++i) {
         PyObject* item = PyTuple_GET_ITEM(co->co_consts, i);
         PyObject* replaced = nullptr;
         if (PyCode_Check(item) && child < rewritten.children.size()) {
-            replaced = apply_rewrite(item, rewritten.children[child++]);
+            replaced = apply_rewrite(item, rewritten.children[child++], counter);
             if (replaced == nullptr) return nullptr;
         } else {
             Py_INCREF(item);
@@ -173,9 +178,13 @@ PyObject* apply_rewrite(PyObject* code, const RewrittenCode& rewritten) {
         }
         PyTuple_SET_ITEM(consts.get(), i, replaced);
     }
+    if (rewritten.append_counter) {
+        Py_INCREF(counter);
+        PyTuple_SET_ITEM(consts.get(), count, counter);
+    }
     if (rewritten.append_none) {
         Py_INCREF(Py_None);
-        PyTuple_SET_ITEM(consts.get(), count, Py_None);
+        PyTuple_SET_ITEM(consts.get(), count + appended - 1, Py_None);
     }
     Ref kwargs(PyDict_New());
     if (!kwargs || PyDict_SetItemString(kwargs.get(), "co_consts", consts.get()) != 0) return nullptr;
@@ -193,8 +202,8 @@ PyObject* apply_rewrite(PyObject* code, const RewrittenCode& rewritten) {
     return PyObject_Call(replace.get(), no_args.get(), kwargs.get());
 }
 
-PyObject* rewrite_result_to_python(PyObject* code, const RewriteResult& result) {
-    Ref new_code(apply_rewrite(code, result.root));
+PyObject* rewrite_result_to_python(PyObject* code, const RewriteResult& result, PyObject* counter) {
+    Ref new_code(apply_rewrite(code, result.root, counter));
     Ref releases(PyTuple_New(static_cast<Py_ssize_t>(result.releases.size())));
     Ref skips(PyTuple_New(static_cast<Py_ssize_t>(result.skips.size())));
     if (!new_code || !releases || !skips) return nullptr;
@@ -218,7 +227,7 @@ PyObject* rewrite_result_to_python(PyObject* code, const RewriteResult& result) 
     return PyTuple_Pack(3, new_code.get(), releases.get(), skips.get());
 }
 
-PyObject* rewrite_to_python(PyObject* code, const ReleasePolicy& policy) {
+PyObject* rewrite_to_python(PyObject* code, const ReleasePolicy& policy, PyObject* counter) {
     Error error;
     const std::shared_ptr<const CodeObject> converted = code_from_python(code, error);
     if (!converted) {
@@ -230,7 +239,7 @@ PyObject* rewrite_to_python(PyObject* code, const ReleasePolicy& policy) {
         PyErr_SetString(PyExc_ValueError, result.error().describe().c_str());
         return nullptr;
     }
-    return rewrite_result_to_python(code, *result);
+    return rewrite_result_to_python(code, *result, counter);
 }
 
 }  // namespace shrinkpy::analyzer::cpython

@@ -48,18 +48,19 @@ std::shared_ptr<const CodeObject> code_from_python(PyObject* code, Error& error)
 
 // A new code object tree with `rewritten` applied (code.replace() on every changed code object,
 // co_consts rebuilt where a nested code object changed). New reference; null with a Python
-// exception set on failure.
-PyObject* apply_rewrite(PyObject* code, const RewrittenCode& rewritten);
+// exception set on failure. `counter` is the constant counted releases call (rewrite.hpp); it
+// must be given when the policy counted releases.
+PyObject* apply_rewrite(PyObject* code, const RewrittenCode& rewritten, PyObject* counter = nullptr);
 
 // A RewriteResult for `code` as the tuple (code, releases, skips):
 //   releases  ((qualname, line, name, kind, reason, maybe_unbound), ...)
 //   skips     ((qualname, line, rule, reason), ...)
 // New reference; null with a Python exception set on failure.
-PyObject* rewrite_result_to_python(PyObject* code, const RewriteResult& result);
+PyObject* rewrite_result_to_python(PyObject* code, const RewriteResult& result, PyObject* counter = nullptr);
 
 // code_from_python() + rewrite_module() + rewrite_result_to_python(). Null with a ValueError set
 // when `code` is not a 3.11 module code object; a code object the rewriter cannot handle is a
 // skip, never an exception.
-PyObject* rewrite_to_python(PyObject* code, const ReleasePolicy& policy);
+PyObject* rewrite_to_python(PyObject* code, const ReleasePolicy& policy, PyObject* counter = nullptr);
 
 }  // namespace shrinkpy::analyzer::cpython

@@ -110,7 +110,14 @@ struct Rewritten {
     std::vector<Release> releases;
 };
 
-Result<Rewritten> materialize(const CodeAnalysis& a, const CodePlan& plan) {
+// The release counter's call (rewrite.hpp), after the release `release`.
+void append_counter_call(std::vector<Instr>& out, const Instr& release, std::uint32_t counter_index) {
+    const std::pair<std::uint8_t, std::uint32_t> call[] = {
+        {op::PUSH_NULL, 0}, {op::LOAD_CONST, counter_index}, {op::PRECALL, 0}, {op::CALL, 0}, {op::POP_TOP, 0}};
+    for (const auto& [opcode, arg] : call) out.push_back(release_instr(release, opcode, arg));
+}
+
+Result<Rewritten> materialize(const CodeAnalysis& a, const CodePlan& plan, bool count_releases) {
     const CodeObject& code = *a.code;
     const InstrList& original = *a.instrs;
     const SlotUniverse& vars = plan.universe;
@@ -121,7 +128,8 @@ Result<Rewritten> materialize(const CodeAnalysis& a, const CodePlan& plan) {
         if (!names && is_cell(code, arg[slot])) return del ? op::DELETE_DEREF : op::STORE_DEREF;
         return del ? forms.del : forms.store;
     };
-    std::uint32_t none_index = static_cast<std::uint32_t>(code.consts.size());
+    const std::uint32_t counter_index = static_cast<std::uint32_t>(code.consts.size());
+    std::uint32_t none_index = counter_index + (count_releases ? 1 : 0);
     for (std::uint32_t k = 0; k < code.consts.size(); ++k) {
         if (code.consts[k].kind == Constant::Kind::none) {
             none_index = k;
@@ -204,7 +212,7 @@ Result<Rewritten> materialize(const CodeAnalysis& a, const CodePlan& plan) {
             Instr load = in;
             load.opcode = op::LOAD_CONST;
             load.arg = none_index;
-            append_none = append_none || none_index == code.consts.size();
+            append_none = append_none || none_index >= code.consts.size();
             Instr store = release_instr(in, opcode_for(r.slot, false), in.arg);
             final_list.instrs.push_back(load);
             final_list.instrs.push_back(store);
@@ -212,6 +220,7 @@ Result<Rewritten> materialize(const CodeAnalysis& a, const CodePlan& plan) {
             final_list.instrs.push_back(in);
         }
         checks.emplace_back(static_cast<std::uint32_t>(final_list.instrs.size() - 1), r.slot);
+        if (count_releases) append_counter_call(final_list.instrs, in, counter_index);
         Release rel;
         rel.qualname = code.qualname;
         rel.line = in.position.line;
@@ -245,6 +254,7 @@ Result<Rewritten> materialize(const CodeAnalysis& a, const CodePlan& plan) {
     out.code.linetable = std::move(assembled->linetable);
     out.code.stacksize = std::max(code.stacksize, final_cfg->max_depth);
     out.code.append_none = append_none;
+    out.code.append_counter = count_releases;
     return out;
 }
 
@@ -271,7 +281,7 @@ public:
             return node;
         }
         if (plan.releases.empty()) return node;
-        auto done = materialize(a, plan);
+        auto done = materialize(a, plan, policy_.count_releases);
         if (!done) {
             skip("error", "could not be rewritten: " + done.error().describe());
             return node;

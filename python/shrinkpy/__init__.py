@@ -24,3 +24,27 @@ def no_early_free(function):
     if hook is not None and code is not None:
         function.__code__ = hook.original_code(code)
     return function
+
+
+def install_allocator(name=None):
+    """Install shrinkpy's allocator into this running interpreter and return its name.
+
+    `name` defaults to SHRINKPY_ALLOCATOR ('arena' unless set); the SHRINKPY_ARENA_* and
+    SHRINKPY_MAX_HEAP settings apply. It wraps the allocator that is running: blocks allocated before
+    go back to it when freed. Under shrinkpython the allocator is installed already and this
+    returns its name.
+    """
+    from shrinkpy import _alloc
+
+    return _alloc.install_allocator(name)
+
+
+def allocator_stats():
+    """The installed allocator's statistics as a dict: 'allocator' (its name, or None), 'allocations'
+    (counts per CPython domain, when a report is being collected, else None) and 'arena' (the arena's
+    memory, pools, pages returned and size classes, else None); schema in report.schema.json."""
+    import json
+
+    from shrinkpy import _alloc
+
+    return json.loads(_alloc.stats_json())

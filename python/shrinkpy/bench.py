@@ -2,8 +2,13 @@
 alternating configurations run by run, with medians, ratios to stock python3.11 and geometric means.
 
 A run records, through shrinkpy-measure: peak RSS (VmHWM), peak private memory (smaps, sampled),
-wall and CPU time; through the workload's own mark: the RSS it retains after dropping its data; and
-its output, which must equal stock python3.11's (every workload prints a checksum).
+wall and CPU time; through the workload's own marks: the RSS it retains after dropping its data
+("retained") and, for the spike workloads, the RSS before the spike ("before"); and its output,
+which must equal stock python3.11's (every workload prints a checksum).
+
+Suites (SUITES) name the workloads and the configurations measured together, each with its own
+README section; `spikes` is the arena allocator's (issue #4): the spike workloads under arena,
+pymalloc, glibc malloc and mimalloc, and whether the arena meets its targets (spike_targets).
 """
 
 from __future__ import annotations
@@ -22,20 +27,23 @@ from shrinkpy.configs import Config
 from shrinkpy.measure import measure
 
 WORKLOADS_DIR = configs.REPO / "benchmarks" / "workloads"
-METRICS = ("peak_rss_bytes", "peak_private_bytes", "retained_bytes", "wall_seconds", "cpu_seconds")
+METRICS = ("peak_rss_bytes", "peak_private_bytes", "retained_bytes", "before_bytes", "wall_seconds", "cpu_seconds")
 BASELINE = "stock"
 
 
 @dataclass(frozen=True)
 class Suite:
-    """A directory of workloads, the configurations it is meant to compare, and the one its ratios
-    are taken against. Workloads of every suite import benchmarks/workloads/workload_support.py.
-    `commands`, when set, gives the workloads with their arguments instead of every script."""
+    """A directory of workloads (or the named ones of it), the configurations it is meant to
+    compare, the one its ratios are taken against, and the tables it shows (TABLES when empty).
+    Workloads of every suite import benchmarks/workloads/workload_support.py. `commands`, when set,
+    gives the workloads with their arguments instead (a suite of command lines)."""
     directory: Path
     configs: str
     baseline: str
     about: str
-    commands: Callable[[], dict[str, list[str]]] | None = None
+    names: tuple[str, ...] = ()  # every script of the directory when empty
+    tables: tuple[tuple[str, str], ...] = ()  # (title, metric)
+    commands: Callable[[], dict[str, list[str]]] | None = None  # name -> script and arguments
 
 
 def _cli_commands() -> dict[str, list[str]]:
@@ -45,6 +53,8 @@ def _cli_commands() -> dict[str, list[str]]:
 
 
 EARLY_FREE_PAIR = "stock,shrinkpython-pymalloc,pymalloc+early"
+SPIKE_TABLES = (("peak RSS", "peak_rss_bytes"), ("RSS before the spike", "before_bytes"),
+                ("RSS retained after the program drops its data", "retained_bytes"), ("wall time", "wall_seconds"))
 SUITES = {
     "workloads": Suite(WORKLOADS_DIR, "stock,stock-malloc,stock-mimalloc,arena,arena+early,trimmed+arena+early",
                        BASELINE, "realistic programs for every lever"),
@@ -52,16 +62,21 @@ SUITES = {
                          "early freeing: programs whose large intermediates are dead long before they go out of scope"),
     "cpu": Suite(configs.REPO / "benchmarks" / "cpu", EARLY_FREE_PAIR, "shrinkpython-pymalloc",
                  "early freeing's cost in time: CPU-bound kernels in the style of pyperformance"),
+    "spikes": Suite(WORKLOADS_DIR, "stock,stock-malloc,stock-mimalloc,shrinkpython-pymalloc,arena", BASELINE,
+                    "the arena allocator: programs that build a large structure and drop it (issue #4), with its "
+                    "targets", ("spike_dict_dropped", "spike_dict_every50", "spike_dict_random2", "spike_records",
+                                "service_spikes"), SPIKE_TABLES),
     "cli": Suite(configs.REPO / "benchmarks" / "cli", "stock,imports-eager,imports-defer", "imports-eager",
                  "deferred imports: every path (--help, light and heavy subcommands) of command-line tools",
-                 _cli_commands),
+                 commands=_cli_commands),
 }
 
 
 def workloads(suite: str = "workloads") -> dict[str, Path]:
-    """A suite's workloads, by name: every script in its directory."""
-    directory = SUITES[suite].directory
-    return {p.stem: p for p in sorted(directory.glob("*.py")) if p.stem != "workload_support"}
+    """A suite's workloads, by name: its scripts (the helpers they share, *_support.py, excepted)."""
+    s = SUITES[suite]
+    found = {p.stem: p for p in sorted(s.directory.glob("*.py")) if not p.stem.endswith("_support")}
+    return {name: found[name] for name in s.names if name in found} if s.names else found
 
 
 def commands(suite: str = "workloads") -> dict[str, list[str]]:
@@ -83,15 +98,16 @@ class Run:
     retained_bytes: int | None  # the workload's last "retained" mark, if it has one
     wall_seconds: float
     cpu_seconds: float
+    before_bytes: int | None = None  # the workload's last "before" mark (spike workloads)
 
 
-def _retained(marks_path: str) -> int | None:
+def _marks(marks_path: str) -> dict[str, int]:
+    """The last value of each mark the workload wrote."""
     try:
         with open(marks_path) as f:
-            values = [int(v) for name, v in (line.split() for line in f) if name == "retained"]
+            return {name: int(v) for name, v in (line.split() for line in f)}
     except FileNotFoundError:
-        return None
-    return values[-1] if values else None
+        return {}
 
 
 def run_once(name: str, argv: list[str], config: Config, extra_args: list[str]) -> tuple[Run, bytes]:
@@ -102,9 +118,9 @@ def run_once(name: str, argv: list[str], config: Config, extra_args: list[str]) 
         env["SHRINKPY_BENCH_MARKS"] = marks
         env["PYTHONPATH"] = str(WORKLOADS_DIR)  # workload_support, for the workloads of every suite
         m = measure(config.command([*argv, *extra_args]), env=env, capture_stdout=True)
-        retained = _retained(marks)
-    run = Run(name, config.name, 0, m.exit_code, True, m.peak_rss_bytes, m.peak_private_bytes, retained,
-              m.wall_seconds, m.cpu_seconds)
+        marked = _marks(marks)
+    run = Run(name, config.name, 0, m.exit_code, True, m.peak_rss_bytes, m.peak_private_bytes,
+              marked.get("retained"), m.wall_seconds, m.cpu_seconds, marked.get("before"))
     return run, m.stdout or b""
 
 
@@ -187,12 +203,12 @@ def _cell(value, ratio, metric) -> str:
 
 
 def format_tables(runs: list[Run], config_names: list[str], workload_names: list[str], markdown: bool = False,
-                  baseline: str = BASELINE) -> str:
+                  baseline: str = BASELINE, tables=TABLES) -> str:
     med = medians(runs)
     rat = ratios(med, baseline)
     geo = geometric_means(rat, config_names, workload_names)
     blocks = []
-    for title, metric in TABLES:
+    for title, metric in tables:
         header = ["workload", *config_names]
         rows = []
         for w in workload_names:
@@ -217,6 +233,68 @@ def format_tables(runs: list[Run], config_names: list[str], workload_names: list
                       for r in [header, *rows]]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+# --- the arena's targets (issue #4) ------------------------------------------------------------
+
+def _worst(med: dict, config: str, metric: str, workload_names: list[str], baseline: str):
+    """(highest ratio of `config` to `baseline` over the workloads, its workload), or (None, None)."""
+    worst = (None, None)
+    for w in workload_names:
+        row, base = med.get((w, config)), med.get((w, baseline))
+        if not row or not base or row[metric] is None or not base[metric]:
+            continue
+        ratio = row[metric] / base[metric]
+        if worst[0] is None or ratio > worst[0]:
+            worst = (ratio, w)
+    return worst
+
+
+def _geomean(med: dict, config: str, metric: str, workload_names: list[str], baseline: str) -> float | None:
+    values = [med[(w, config)][metric] / med[(w, baseline)][metric] for w in workload_names
+              if (w, config) in med and (w, baseline) in med and med[(w, config)][metric] is not None
+              and med[(w, baseline)][metric]]
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
+
+
+def spike_targets(runs: list[Run], workload_names: list[str], config: str = "arena",
+                  dropped: str = "spike_dict_dropped") -> list[str]:
+    """One line per target of issue #4, with the measured value and whether it is met: retained
+    RSS at most 0.5x pymalloc's (geometric mean) and never above it, at most 0.35x glibc's and
+    mimalloc's, the all-dropped workload within 2 MiB of its RSS before the spike, peak RSS at most
+    pymalloc's and wall time at most 1.05x pymalloc's on every workload. pymalloc is measured twice:
+    Debian's python3.11 ("stock") and shrinkpython with pymalloc (the same executable as the arena,
+    so only the allocator differs)."""
+    med = medians(runs)
+    lines = []
+
+    def verdict(value, limit):
+        return "-" if value is None else ("met" if value <= limit else f"missed by {value / limit - 1:.1%}")
+
+    for baseline in ("stock", "shrinkpython-pymalloc"):
+        if not any(c == baseline for _, c in med):
+            continue
+        geo = _geomean(med, config, "retained_bytes", workload_names, baseline)
+        worst, where = _worst(med, config, "retained_bytes", workload_names, baseline)
+        lines.append(f"retained RSS vs {baseline}: geometric mean {_fmt(geo)} (target <= 0.50: {verdict(geo, 0.5)}), "
+                     f"highest {_fmt(worst)} on {where} (target <= 1.00: {verdict(worst, 1.0)})")
+        for metric, label, limit in (("peak_rss_bytes", "peak RSS", 1.0), ("wall_seconds", "wall time", 1.05)):
+            worst, where = _worst(med, config, metric, workload_names, baseline)
+            lines.append(f"{label} vs {baseline}: highest {_fmt(worst)} on {where} "
+                         f"(target <= {limit:.2f}: {verdict(worst, limit)})")
+    for baseline in ("stock-malloc", "stock-mimalloc"):
+        geo = _geomean(med, config, "retained_bytes", workload_names, baseline)
+        lines.append(f"retained RSS vs {baseline}: geometric mean {_fmt(geo)} (target <= 0.35: {verdict(geo, 0.35)})")
+    row = med.get((dropped, config))
+    if row and row["retained_bytes"] is not None and row["before_bytes"] is not None:
+        grown = (row["retained_bytes"] - row["before_bytes"]) / 2**20
+        lines.append(f"{dropped}: RSS after the drop {grown:+.1f} MiB from before the spike "
+                     f"(target <= 2 MiB: {'met' if grown <= 2 else 'missed'})")
+    return lines
+
+
+def _fmt(ratio: float | None) -> str:
+    return "-" if ratio is None else f"{ratio:.2f}x"
 
 
 def progress_printer(step: int, total: int, workload: str, config: str, label: str) -> None:

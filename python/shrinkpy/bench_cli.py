@@ -16,11 +16,12 @@ README_BEGIN, README_END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("workloads", nargs="*", metavar="WORKLOAD", help="workloads to run (default: all)")
-    parser.add_argument("--suite", default="workloads", choices=("workloads", "temporaries", "cpu", "cli"),
+    parser.add_argument("workloads", nargs="*", metavar="WORKLOAD", help="workloads to run (default: the suite's)")
+    parser.add_argument("--suite", default="workloads", choices=("workloads", "temporaries", "cpu", "spikes", "cli"),
                         help="benchmarks/workloads (default), benchmarks/temporaries (early freeing's memory), "
-                             "benchmarks/cpu (early freeing's time) or every path of the tools of benchmarks/cli "
-                             "(deferred imports); each has its own default configurations and ratio baseline")
+                             "benchmarks/cpu (early freeing's time), spikes (the arena allocator's spike workloads "
+                             "and its targets) or cli (every path of the tools of benchmarks/cli: deferred imports); "
+                             "each has its own default configurations, ratio baseline and README section")
     parser.add_argument("--configs", default=None,
                         help=f"comma-separated configurations (default for the workloads suite: {DEFAULT_CONFIGS}); "
                              "'stock' is always measured first, as the reference for every output")
@@ -29,8 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="FILE", help="write every run and the summary as JSON")
     parser.add_argument("--plot", metavar="PNG", help="bar chart of peak RSS per workload and configuration")
     parser.add_argument("--readme", metavar="FILE",
-                        help=f"replace the results between {README_BEGIN} and {README_END} (with --suite cli: "
-                             "<!-- bench-imports:begin --> and <!-- bench-imports:end -->)")
+                        help=f"replace the results between {README_BEGIN} and {README_END} "
+                             "(another suite's between <!-- bench-SUITE:begin --> and <!-- bench-SUITE:end -->)")
     parser.add_argument("--list", action="store_true", help="list workloads and configurations, then stop")
     parser.add_argument("--pyperformance", action="store_true", help="run pyperformance per configuration instead")
     parser.add_argument("-b", "--benchmarks", help="with --pyperformance: pyperformance's -b list")
@@ -102,7 +103,11 @@ def main(args: argparse.Namespace) -> int:
     runs, _ = bench.run_matrix(names, matrix, max(1, args.repeat), extra, progress=bench.progress_printer,
                                suite=args.suite)
     config_names = [c.name for c in matrix]
-    print(bench.format_tables(runs, config_names, names, baseline=baseline))
+    tables = suite.tables or bench.TABLES
+    print(bench.format_tables(runs, config_names, names, baseline=baseline, tables=tables))
+    targets = bench.spike_targets(runs, names) if args.suite == "spikes" else []
+    if targets:
+        print("\ntargets of the arena allocator (issue #4):\n" + "\n".join(f"  {line}" for line in targets))
     if args.suite == "cli":
         print("\n" + import_bench.summary(runs, names))
     wrong = sorted({(r.workload, r.config) for r in runs if not r.output_ok})
@@ -128,7 +133,10 @@ def main(args: argparse.Namespace) -> int:
         from shrinkpy.plot import peak_rss_bars
         peak_rss_bars(bench.medians(runs), config_names, names, args.plot, "Peak RSS per workload (lower is better)")
     if args.readme:
-        body = header + "\n\n" + bench.format_tables(runs, config_names, names, markdown=True, baseline=baseline)
+        body = header + "\n\n" + bench.format_tables(runs, config_names, names, markdown=True, baseline=baseline,
+                                                   tables=tables)
+        if targets:
+            body += "\n\nTargets of the arena allocator (issue #4):\n\n" + "\n".join(f"- {line}" for line in targets)
         if args.suite == "cli":
             body = header + "\n\n" + import_bench.summary(runs, names, markdown=True) + "\n\n" + body
         update_readme(Path(args.readme), body, *readme_markers(args.suite))

@@ -93,6 +93,36 @@ TEST(Options, MalformedNonStrictValueWarnsAndKeepsDefault) {
     EXPECT_EQ(o.source(OptionId::sample_interval), OptionSource::built_in_default);
 }
 
+TEST(Options, SizesTakeSuffixes) {
+    Env env{{{"SHRINKPY_MAX_HEAP", "64M"}, {"SHRINKPY_ARENA_RETAIN", "0"}, {"SHRINKPY_ARENA_POOL_BLOCKS", "16"}}};
+    std::vector<std::string> warnings;
+    std::optional<std::string> error;
+    Options o = Options::read(env.lookup(), warnings, error);
+    EXPECT_TRUE(warnings.empty());
+    EXPECT_EQ(o.number(OptionId::max_heap), 64u << 20);
+    EXPECT_EQ(o.number(OptionId::arena_retain), 0u);
+    EXPECT_EQ(o.number(OptionId::arena_pool_blocks), 16u);
+    EXPECT_EQ(o.number(OptionId::arena_reserve), uint64_t{32} << 30);  // the default
+}
+
+TEST(Options, BadSizesAndCountsWarnAndKeepTheDefault) {
+    Env env{{{"SHRINKPY_MAX_HEAP", "lots"},
+             {"SHRINKPY_ARENA_POOL_BLOCKS", "8K"},
+             {"SHRINKPY_ARENA_LARGE", "1.5M"},
+             {"SHRINKPY_ARENA_RETAIN", "-1"}}};
+    std::vector<std::string> warnings;
+    std::optional<std::string> error;
+    Options o = Options::read(env.lookup(), warnings, error);
+    EXPECT_FALSE(error);
+    ASSERT_EQ(warnings.size(), 4u);
+    EXPECT_NE(warnings[0].find("SHRINKPY_MAX_HEAP=lots is not a number (with K, M or G) of bytes"), std::string::npos)
+        << warnings[0];
+    EXPECT_EQ(o.number(OptionId::max_heap), 0u);
+    EXPECT_EQ(o.number(OptionId::arena_pool_blocks), 8u);
+    EXPECT_EQ(o.number(OptionId::arena_large), 64u << 10);
+    EXPECT_EQ(o.number(OptionId::arena_retain), 1u << 20);
+}
+
 TEST(Options, EmptyChoiceMeansUnset) {
     Env env{{{"SHRINKPY_ALLOCATOR", ""}}};
     std::vector<std::string> warnings;
@@ -109,7 +139,7 @@ TEST(Options, JsonListsEveryOption) {
     std::string json = format_options(Options::read(env.lookup(), warnings, error), true);
     for (const OptionSpec& spec : option_table()) EXPECT_NE(json.find(spec.env), std::string::npos);
     EXPECT_NE(json.find(R"("value":"a \"quoted\"\npath")"), std::string::npos);
-    EXPECT_NE(json.find(R"("choices":["pymalloc","malloc","mimalloc"])"), std::string::npos);
+    EXPECT_NE(json.find(R"("choices":["arena","pymalloc","malloc","mimalloc"])"), std::string::npos);
 }
 
 // A board's interpreter (boards/) has its profile's values compiled in; the environment still wins.

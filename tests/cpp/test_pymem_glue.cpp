@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "shrinkpy/alloc/backend.hpp"
 #include "shrinkpy/alloc/pymem_glue.hpp"
 
 namespace shrinkpy::alloc {
@@ -58,6 +59,49 @@ TEST(PymemGlue, MallocCountsAWorkload) {
 TEST(PymemGlue, MimallocCountsAWorkload) {
     EXPECT_EXIT(counts_follow_a_workload(AllocatorKind::mimalloc), ::testing::ExitedWithCode(0), "");
 }
+TEST(PymemGlue, ArenaCountsAWorkload) {
+    EXPECT_EXIT(counts_follow_a_workload(AllocatorKind::arena), ::testing::ExitedWithCode(0), "");
+}
+
+// The arena's own statistics follow the same workload, counted or not, and its block sizes are its
+// size classes.
+void arena_statistics_follow_a_workload(bool count) {
+    PyPreConfig pre;
+    PyPreConfig_InitIsolatedConfig(&pre);
+    REQUIRE(!PyStatus_Exception(Py_PreInitialize(&pre)), 60);
+    ArenaConfig config;
+    config.retain_bytes = 256 * kKiB;
+    REQUIRE(install_allocator(AllocatorKind::arena, false, count, config).error == InstallError::none, 61);
+    PyConfig pc;
+    PyConfig_InitIsolatedConfig(&pc);
+    REQUIRE(!PyStatus_Exception(Py_InitializeFromConfig(&pc)), 62);
+    PyConfig_Clear(&pc);
+    ArenaStats before;
+    REQUIRE(arena_stats(&before), 63);
+    REQUIRE(PyRun_SimpleString("x = [str(i) * 3 for i in range(200000)]") == 0, 64);
+    ArenaStats during;
+    arena_stats(&during);
+    REQUIRE(during.in_use_bytes - before.in_use_bytes >= 10'000'000, 65);
+    REQUIRE(during.committed_bytes >= during.in_use_bytes, 66);
+    REQUIRE(PyRun_SimpleString("del x") == 0, 67);
+    ArenaStats after;
+    arena_stats(&after);
+    REQUIRE(after.committed_bytes + 10'000'000 <= during.committed_bytes, 68);  // given back
+    REQUIRE(after.pages_returned > before.pages_returned, 69);
+    REQUIRE(after.queued_bytes <= config.retain_bytes, 70);
+    for (size_t n : {size_t{1}, size_t{100}, size_t{600}, size_t{5000}}) {
+        void* p = PyObject_Malloc(n);
+        REQUIRE(allocator_api().installed_name() == std::string("arena"), 71);
+        PyObject_Free(p);
+    }
+    REQUIRE(Py_FinalizeEx() == 0, 72);
+    std::exit(0);
+}
+
+TEST(PymemGlue, ArenaStatisticsFollowAWorkload) {
+    EXPECT_EXIT(arena_statistics_follow_a_workload(true), ::testing::ExitedWithCode(0), "");
+    EXPECT_EXIT(arena_statistics_follow_a_workload(false), ::testing::ExitedWithCode(0), "");
+}
 
 // pymalloc's block sizes are read from its pool headers: every request up to 512 bytes must be
 // counted as exactly its size class, and larger ones in RAW, where pymalloc sends them.
@@ -93,17 +137,17 @@ TEST(PymemGlue, PymallocBlockSizesAreSizeClasses) {
 }
 
 // A block allocated before the install goes back to the allocator that served it, counted or not.
-void block_from_before_the_install_is_freed_by_its_allocator(bool count) {
+void block_from_before_the_install_is_freed_by_its_allocator(AllocatorKind kind, bool count) {
     PyPreConfig pre;
     PyPreConfig_InitIsolatedConfig(&pre);
     REQUIRE(!PyStatus_Exception(Py_PreInitialize(&pre)), 40);
     void* early = PyMem_RawMalloc(1000);
     void* early_obj = PyObject_Realloc(PyObject_Malloc(100), 200);
-    REQUIRE(install_allocator(AllocatorKind::mimalloc, false, count).error == InstallError::none, 41);
+    REQUIRE(install_allocator(kind, false, count).error == InstallError::none, 41);
     REQUIRE(install_allocator(AllocatorKind::malloc, false, count).error == InstallError::already_installed, 42);
     REQUIRE(allocator_is_counted() == count, 43);
     StatsSnapshot before = stats_snapshot();
-    PyMem_RawFree(early);                          // glibc's block: mimalloc would crash on it
+    PyMem_RawFree(early);                          // glibc's block: mimalloc or the arena would crash on it
     early_obj = PyObject_Realloc(early_obj, 300);  // pymalloc's block
     PyObject_Free(early_obj);
     StatsSnapshot after = stats_snapshot();
@@ -113,8 +157,14 @@ void block_from_before_the_install_is_freed_by_its_allocator(bool count) {
 }
 
 TEST(PymemGlue, BlockFromBeforeTheInstallIsFreedByItsAllocator) {
-    EXPECT_EXIT(block_from_before_the_install_is_freed_by_its_allocator(true), ::testing::ExitedWithCode(0), "");
-    EXPECT_EXIT(block_from_before_the_install_is_freed_by_its_allocator(false), ::testing::ExitedWithCode(0), "");
+    EXPECT_EXIT(block_from_before_the_install_is_freed_by_its_allocator(AllocatorKind::mimalloc, true),
+                ::testing::ExitedWithCode(0), "");
+    EXPECT_EXIT(block_from_before_the_install_is_freed_by_its_allocator(AllocatorKind::mimalloc, false),
+                ::testing::ExitedWithCode(0), "");
+    EXPECT_EXIT(block_from_before_the_install_is_freed_by_its_allocator(AllocatorKind::arena, true),
+                ::testing::ExitedWithCode(0), "");
+    EXPECT_EXIT(block_from_before_the_install_is_freed_by_its_allocator(AllocatorKind::arena, false),
+                ::testing::ExitedWithCode(0), "");
 }
 
 // Without counting, pymalloc and malloc are CPython's own sets: CPython recognises them by name.

@@ -34,6 +34,36 @@ TEST(Report, TextNamesTheAllocatorAndTheNumbers) {
     EXPECT_NE(text.find("current 3.0 MiB, peak 5.0 MiB"), std::string::npos) << text;
 }
 
+TEST(Report, ArenaStatisticsAppearWhenTheArenaIsInstalled) {
+    Report r = sample_report();
+    EXPECT_EQ(format_report_json(r).find(R"("arena")"), std::string::npos);
+    alloc::ArenaStats a;
+    a.page_size = 16384;
+    a.committed_bytes = 4u << 20;
+    a.committed_peak_bytes = 100u << 20;
+    a.in_use_bytes = 3u << 20;
+    a.pages_returned = 6000;
+    a.purge_calls = 12;
+    a.max_heap_bytes = 64u << 20;
+    a.cap_failures = 2;
+    a.class_count = 2;
+    a.classes[0] = {16, 16384, 1, 3, 10, 1024};
+    a.classes[1] = {32, 16384, 0, 0, 0, 0};  // never used: left out
+    r.allocator = "arena";
+    r.arena = a;
+    std::string text = format_report_text(r);
+    EXPECT_NE(text.find("holds 4.0 MiB (peak 100.0 MiB), blocks 3.0 MiB, fragmentation 25%"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("6,000 pages of 16 KiB in 12 calls"), std::string::npos) << text;
+    EXPECT_NE(text.find("64.0 MiB, 2 requests refused"), std::string::npos) << text;
+    std::string json = format_report_json(r);
+    EXPECT_NE(json.find(R"("fragmentation":0.25)"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"("classes":[{"block_size":16,"pool_bytes":16384,"pools":1,"pools_peak":3,)"),
+              std::string::npos)
+        << json;
+    EXPECT_EQ(json.find(R"("block_size":32)"), std::string::npos) << json;
+}
+
 TEST(Report, JsonCarriesSchemaAndEscapedArgv) {
     std::string json = format_report_json(sample_report());
     EXPECT_NE(json.find(R"("schema":"shrinkpy-report/1")"), std::string::npos) << json;

@@ -58,6 +58,7 @@ CodeObject apply(const CodeObject& code, const RewrittenCode& rw) {
     out.exceptiontable = rw.exceptiontable;
     out.linetable = rw.linetable;
     out.stacksize = rw.stacksize;
+    if (rw.append_counter) out.consts.push_back(Constant{});  // stands for the counter: only its index matters here
     if (rw.append_none) out.consts.push_back(Constant{});
     return out;
 }
@@ -245,6 +246,28 @@ TEST(Rewrite, WholeStdlibInBothModes) {
         }
     }
     EXPECT_GT(releases, 10000u / SHRINKPY_TEST_STRIDE);
+}
+
+// With count_releases each release is followed by a call of the appended constant, and the code
+// still passes every check: one counter call per release, in every rewritten code object.
+TEST(Rewrite, CountedReleasesCallTheCounterOncePerRelease) {
+    const auto corpus = testing::load_corpus("tricky.spco");
+    ASSERT_FALSE(corpus.empty());
+    const RewriteResult r = rewrite_or_fail(corpus[0], ReleasePolicy{.count_releases = true});
+    ASSERT_FALSE(r.releases.empty());
+    check_module(corpus[0], r, false);
+    std::map<std::string, std::size_t> releases, calls;
+    for (const Release& rel : r.releases) ++releases[rel.qualname];
+    for_each_rewritten(corpus[0], r.root, [&](const CodeObject& code, const RewrittenCode& rw) {
+        if (!rw.changed) return;
+        EXPECT_TRUE(rw.append_counter) << code.qualname;
+        const CodeObject out = apply(code, rw);
+        const auto list = decode_instructions(out);
+        ASSERT_TRUE(list.ok());
+        const std::uint32_t counter = static_cast<std::uint32_t>(code.consts.size());
+        for (const Instr& in : list->instrs) calls[code.qualname] += in.opcode == kLoadConst && in.arg == counter;
+    });
+    EXPECT_EQ(calls, releases);
 }
 
 TEST(Rewrite, RefusesAFunctionsCode) {

@@ -163,3 +163,35 @@ def test_cli_suite_summary_compares_deferred_with_eager_imports():
     markdown = import_bench.summary(runs, names, markdown=True)
     assert "| devicectl serve (heavy) | 30.0 MiB | 30.0 MiB | 1.00x | 200 ms | 210 ms | 1.05x |" in markdown
     assert "lacks SHRINKPY_IMPORTS" in import_bench.summary(runs[:1], names[:1])
+
+
+def spike(workload, config, retained_mib, before_mib=10, peak_mib=100, wall=1.0):
+    return Run(workload, config, 1, 0, True, peak_mib << 20, peak_mib << 20, retained_mib << 20, wall, wall,
+               before_mib << 20)
+
+
+def test_spike_targets_say_what_is_met_and_by_how_much_what_is_not():
+    runs = [spike("spike_dict_dropped", "stock", 12), spike("spike_dict_dropped", "arena", 11),
+            spike("spike_dict_every50", "stock", 100), spike("spike_dict_every50", "arena", 40, wall=1.2),
+            spike("spike_dict_dropped", "stock-malloc", 100), spike("spike_dict_every50", "stock-malloc", 110),
+            spike("spike_dict_dropped", "stock-mimalloc", 90), spike("spike_dict_every50", "stock-mimalloc", 100)]
+    lines = bench.spike_targets(runs, ["spike_dict_dropped", "spike_dict_every50"])
+    text = "\n".join(lines)
+    retained = math.sqrt(11 / 12 * 40 / 100)
+    assert f"retained RSS vs stock: geometric mean {retained:.2f}x (target <= 0.50: missed by" in text
+    assert "highest 0.92x on spike_dict_dropped (target <= 1.00: met)" in text
+    assert "wall time vs stock: highest 1.20x on spike_dict_every50 (target <= 1.05: missed by 14.3%)" in text
+    assert f"retained RSS vs stock-malloc: geometric mean {math.sqrt(11 / 100 * 40 / 110):.2f}x (target <= 0.35: met)" in text
+    assert "spike_dict_dropped: RSS after the drop +1.0 MiB from before the spike (target <= 2 MiB: met)" in text
+
+
+def test_a_suite_rewrites_its_own_readme_section(tmp_path):
+    readme = tmp_path / "README.md"
+    begin, end = bench_cli.readme_markers("spikes")
+    assert begin == "<!-- bench-spikes:begin -->"
+    readme.write_text(f"{bench_cli.README_BEGIN}\nmatrix\n{bench_cli.README_END}\n{begin}\nold\n{end}\n")
+    bench_cli.update_readme(readme, "spikes", begin, end)
+    assert readme.read_text() == f"{bench_cli.README_BEGIN}\nmatrix\n{bench_cli.README_END}\n{begin}\nspikes\n{end}\n"
+    assert list(bench.workloads("spikes")) == list(bench.SUITES["spikes"].names)
+    assert set(bench.workloads("spikes")) <= set(bench.workloads())
+    assert "arena" in bench.SUITES["spikes"].configs.split(",")

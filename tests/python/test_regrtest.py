@@ -1,5 +1,7 @@
-"""CPython's test_json, test_re, test_dict, test_list and test_unicode give the same result for every
-test case under shrinkpython, with each allocator, as under /usr/bin/python3.11."""
+"""CPython's own regression tests give the same result for every test case under shrinkpython as
+under /usr/bin/python3.11: test_json, test_re, test_dict, test_list and test_unicode with each
+allocator, and for the arena (the default) also test_set, test_bytes, test_gc, test_weakref,
+test_threading and test_mmap."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import pytest
 from regrtest import differences, outcomes
 
 TESTS = ["test_json", "test_re", "test_dict", "test_list", "test_unicode"]
+ARENA_TESTS = TESTS + ["test_set", "test_bytes", "test_gc", "test_weakref", "test_threading", "test_mmap"]
 
 
 @pytest.fixture(scope="module")
@@ -15,6 +18,15 @@ def stock_outcomes(stock, tmp_path_factory):
     code, result = outcomes(stock, TESTS, tmp_path_factory.mktemp("stock"))
     assert code == 0, "the reference run itself fails"
     return result
+
+
+def test_arena_gives_the_same_results_on_eleven_modules(shrinkpython, stock, tmp_path):
+    code, expected = outcomes(stock, ARENA_TESTS, tmp_path / "stock")
+    assert code == 0, "the reference run itself fails"
+    code, result = outcomes(shrinkpython, ARENA_TESTS, tmp_path / "arena", SHRINKPY_ALLOCATOR="arena")
+    assert differences(expected, result) == []
+    assert code == 0
+    assert len(result) > 1800  # every module ran (1949 cases), not just an import error
 
 
 @pytest.mark.parametrize("allocator", ["pymalloc", "malloc", "mimalloc"])
@@ -26,7 +38,7 @@ def test_same_results_as_python311(allocator, shrinkpython, stock_outcomes, tmp_
 
 
 def test_same_results_with_counting_and_report(shrinkpython, stock_outcomes, tmp_path):
-    code, result = outcomes(shrinkpython, TESTS, tmp_path, SHRINKPY_ALLOCATOR="pymalloc",
-                            SHRINKPY_REPORT=str(tmp_path / "report.json"))
+    """The default allocator (the arena) under the counting wrappers a report adds."""
+    code, result = outcomes(shrinkpython, TESTS, tmp_path, SHRINKPY_REPORT=str(tmp_path / "report.json"))
     assert differences(stock_outcomes, result) == []
     assert code == 0

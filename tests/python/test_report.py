@@ -15,7 +15,7 @@ SCHEMA = json.loads((REPO / "python" / "shrinkpy" / "report.schema.json").read_t
 WORKLOAD = "x = [str(i) * 5 for i in range(200000)]\ndel x\nprint('done')"
 
 
-@pytest.mark.parametrize("allocator", ["pymalloc", "malloc", "mimalloc"])
+@pytest.mark.parametrize("allocator", ["arena", "pymalloc", "malloc", "mimalloc"])
 def test_text_report_names_the_allocator_with_nonzero_counts(allocator, shrinkpython):
     r = run([shrinkpython, "-c", WORKLOAD], env=clean_env(SHRINKPY_ALLOCATOR=allocator, SHRINKPY_REPORT="-"))
     assert r.returncode == 0
@@ -31,14 +31,15 @@ def test_text_report_names_the_allocator_with_nonzero_counts(allocator, shrinkpy
     assert float(peak.split()[0]) > 5.0  # MiB: 200k strings of 50+ bytes
 
 
-@pytest.mark.parametrize("allocator", ["pymalloc", "malloc", "mimalloc"])
+@pytest.mark.parametrize("allocator", ["arena", "pymalloc", "malloc", "mimalloc"])
 def test_json_report_matches_its_schema(allocator, shrinkpython, tmp_path):
     out = tmp_path / "report.json"
     r = run([shrinkpython, "-c", WORKLOAD, "arg"], env=clean_env(SHRINKPY_ALLOCATOR=allocator, SHRINKPY_REPORT=str(out)))
     assert r.returncode == 0 and r.stderr == b""
     report = json.loads(out.read_text())
     jsonschema.validate(report, SCHEMA)
-    assert report["allocator"] == {"name": allocator, "debug_hooks": False}
+    assert {k: v for k, v in report["allocator"].items() if k != "arena"} == {"name": allocator, "debug_hooks": False}
+    assert ("arena" in report["allocator"]) == (allocator == "arena")
     assert report["argv"] == [shrinkpython, "-c", WORKLOAD, "arg"]
     assert report["allocations"]["count"] >= 200000
     assert report["allocations"]["bytes_peak"] >= 200000 * 48
@@ -46,6 +47,22 @@ def test_json_report_matches_its_schema(allocator, shrinkpython, tmp_path):
     assert report["memory"]["private_samples"] >= 2
     obj = report["allocations"]["domains"]["obj"]
     assert obj["allocs"] >= 200000 and obj["frees"] >= 200000
+
+
+def test_the_arena_is_the_default_and_reports_what_it_gave_back(shrinkpython, tmp_path):
+    out = tmp_path / "report.json"
+    r = run([shrinkpython, "-c", WORKLOAD], env=clean_env(SHRINKPY_REPORT=str(out)))
+    assert r.returncode == 0
+    arena = json.loads(out.read_text())["allocator"]["arena"]
+    assert arena["committed_peak_bytes"] >= 200000 * 48
+    assert arena["pages_returned"] * arena["page_size"] >= 5 << 20  # the list of strings went back
+    assert arena["committed_bytes"] == (arena["pool_bytes"] + arena["queued_bytes"] + arena["reserved_bytes"]
+                                        + arena["large_bytes"])
+    assert arena["queued_bytes"] <= arena["retain_bytes"]
+    assert any(c["block_size"] == 64 and c["pools_peak"] > 100 for c in arena["classes"])
+    text = run([shrinkpython, "-c", WORKLOAD], env=clean_env(SHRINKPY_REPORT="-")).stderr.decode()
+    assert "allocator              arena\n" in text
+    assert "returned to the OS" in text
 
 
 def test_schema_rejects_a_report_missing_a_key():
@@ -85,7 +102,8 @@ def test_bad_allocator_is_exit_2_without_running_the_program(value, shrinkpython
     marker = tmp_path / "ran"
     r = run([shrinkpython, "-c", f"open({str(marker)!r}, 'w')"], env=clean_env(SHRINKPY_ALLOCATOR=value))
     assert r.returncode == 2
-    assert r.stderr.decode() == f"shrinkpython: SHRINKPY_ALLOCATOR={value} is not one of: pymalloc, malloc, mimalloc\n"
+    assert r.stderr.decode() == (f"shrinkpython: SHRINKPY_ALLOCATOR={value} is not one of: arena, pymalloc, malloc, "
+                                 "mimalloc\n")
     assert not marker.exists()
 
 

@@ -1,9 +1,12 @@
 // A backend is an allocator the PyMem glue can serve a domain from (glibc malloc, mimalloc,
-// pymalloc, later the arena), plus the one thing CPython's PyMemAllocatorEx lacks: the size of a
+// pymalloc, the arena), plus the one thing CPython's PyMemAllocatorEx lacks: the size of a
 // block it serves, which the statistics need when the block is freed.
 #pragma once
 
 #include <cstddef>
+
+#include "shrinkpy/alloc/arena_config.hpp"
+#include "shrinkpy/alloc/stats.hpp"
 
 namespace shrinkpy::alloc {
 
@@ -34,5 +37,16 @@ bool mimalloc_backend(Backend* out, const char** error);
 // Py_Initialize: it installs an arena allocator that aligns pymalloc's arenas so that a block's
 // size class can be read from its pool header.
 Backend pymalloc_backend();
+
+// The arena allocator (allocator/src/arena.hpp), one backend per domain: MEM and OBJ share a heap
+// that takes no lock, RAW has its own behind a mutex. The arena is created by the first call, with
+// `config`; later calls reuse it. Call it before installing anything: it records each domain's
+// current allocator as the one that frees the blocks the arena does not own. Returns false and a
+// message when the address space cannot be reserved.
+bool arena_backends(const ArenaConfig& config, Backend out[kDomainCount], const char** error);
+
+// The arena's statistics, when an arena exists in this copy of the library (false otherwise). The
+// caller holds the GIL.
+bool arena_stats(ArenaStats* out);
 
 }  // namespace shrinkpy::alloc

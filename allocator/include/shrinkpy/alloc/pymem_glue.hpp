@@ -9,11 +9,12 @@
 // as with PYTHONMALLOC).
 #pragma once
 
+#include "shrinkpy/alloc/arena_config.hpp"
 #include "shrinkpy/alloc/stats.hpp"
 
 namespace shrinkpy::alloc {
 
-enum class AllocatorKind { pymalloc, malloc, mimalloc };
+enum class AllocatorKind { pymalloc, malloc, mimalloc, arena };
 const char* allocator_kind_name(AllocatorKind kind);
 
 enum class InstallError { none, already_installed, backend_unavailable };
@@ -24,8 +25,9 @@ struct InstallResult {
 };
 
 // `debug_hooks`: put CPython's debug hooks (PYTHONMALLOC=debug, -X dev) on top of ours.
-// `count`: wrap every domain with the counting wrappers.
-InstallResult install_allocator(AllocatorKind kind, bool debug_hooks, bool count);
+// `count`: wrap every domain with the counting wrappers. `arena`: the arena's settings, when `kind`
+// is AllocatorKind::arena.
+InstallResult install_allocator(AllocatorKind kind, bool debug_hooks, bool count, const ArenaConfig& arena = {});
 
 // Whether the installed allocator is counted, i.e. stats_snapshot() means something.
 bool allocator_is_counted();
@@ -39,5 +41,24 @@ const char* installed_allocator_name();
 
 // A consistent-enough copy of the counters (RAW may move concurrently).
 StatsSnapshot stats_snapshot();
+
+// The glue as one copy of this library offers it to another. shrinkpy's Python extension links a
+// copy of its own (it must work inside a stock python3.11), but inside shrinkpython the allocator
+// that counts is the launcher's: shrinkpython exports shrinkpy_allocator_api_v1 (linked with
+// --export-dynamic) and the extension finds it with dlsym. Everything else in the library is
+// hidden, so the two copies never mix.
+struct AllocatorApi {
+    uint32_t version;  // kAllocatorApiVersion
+    uint32_t layout;   // sizeof(StatsSnapshot) + sizeof(ArenaStats) of the answering copy
+    InstallResult (*install)(AllocatorKind kind, bool debug_hooks, bool count, const ArenaConfig& arena);
+    const char* (*installed_name)();
+    bool (*counted)();
+    StatsSnapshot (*snapshot)();
+    bool (*arena_stats)(ArenaStats* out);  // false when no arena is installed
+};
+inline constexpr uint32_t kAllocatorApiVersion = 1;
+
+// The launcher's API when this process is shrinkpython (and its layout matches), else this copy's.
+const AllocatorApi& allocator_api();
 
 }  // namespace shrinkpy::alloc

@@ -56,6 +56,7 @@ struct ReleasePolicy {
     bool module_is_main = false;             // the module is __main__: release its module-level names too
     std::vector<std::int32_t> keep_lines;    // lines carrying `# shrinkpy: keep`
     std::vector<std::string> ignored_rules;  // switched off, only to show what a rule prevents
+    bool count_releases = false;             // each release also calls a counter (rewrite.hpp), for timelines
 
     bool ignores(std::string_view rule) const;
     // The resource rules apply: safe mode and not switched off.

@@ -11,6 +11,10 @@
 //                                          stays visibly bound to None, which only frame
 //                                          inspection could see);
 //   nothing                                where x is unbound on every path.
+// With ReleasePolicy::count_releases (`shrinkpy run --timeline`), each release is followed by
+//   PUSH_NULL; LOAD_CONST counter; PRECALL 0; CALL 0; POP_TOP
+// where `counter` is a constant the caller appends to co_consts (a built-in function that counts),
+// so a timeline can show when releases ran. It costs a call per release: never in normal runs.
 // An inserted instruction takes the source position of its neighbour (co_lines() keeps its lines)
 // and the try region of the instruction it follows. The result is checked before it is returned:
 // the re-decoded code must equal the intended instructions (assemble()), every DELETE must find
@@ -51,7 +55,8 @@ struct RewrittenCode {
     bool changed = false;  // this code object itself (children may change on their own)
     std::string code, exceptiontable, linetable;
     std::int32_t stacksize = 0;
-    bool append_none = false;             // co_consts needs None appended (LOAD_CONST index = old size)
+    bool append_counter = false;          // co_consts needs the release counter appended (index = old size)
+    bool append_none = false;             // co_consts needs None appended after it (index = the new size)
     std::vector<RewrittenCode> children;  // one per code constant, in co_consts order
     bool any_changed() const;
 };

@@ -1,0 +1,47 @@
+// The operating system as the arena allocator sees it: a handful of primitives on page-aligned
+// ranges (mimalloc's prim.h, tcmalloc's Forwarder). Every primitive returns 0 or an errno value and
+// never allocates. The allocator's policy is written against this interface so that tests can run it
+// on a fake with 16 KiB or 64 KiB pages and count what it asks of the kernel (tests/cpp/fake_os.hpp).
+//
+// Preconditions, for every primitive taking a range: the address and the size are multiples of
+// page_size(), and the range lies inside what reserve() or map() returned.
+#pragma once
+
+#include <cstddef>
+
+namespace shrinkpy::alloc {
+
+class OsMemory {
+public:
+    virtual ~OsMemory() = default;
+
+    // The kernel's page size (sysconf(_SC_PAGESIZE)): the unit of every primitive below.
+    virtual size_t page_size() const = 0;
+
+    // Address space only: no access, no memory, no commit charge (mmap PROT_NONE, MAP_NORESERVE).
+    virtual int reserve(size_t size, void** out) = 0;
+    // Makes part of a reservation readable and writable; pages arrive when first touched.
+    virtual int commit(void* p, size_t size) = 0;
+    // Gives the pages and the commit charge back; the addresses stay reserved (no access).
+    virtual int decommit(void* p, size_t size) = 0;
+    // Drops the pages of a committed range now (MADV_DONTNEED): RSS falls at once, the range stays
+    // usable and reads as zeros when touched again.
+    virtual int purge(void* p, size_t size) = 0;
+
+    // A readable and writable mapping of its own, zero-filled (a large block, or metadata).
+    virtual int map(size_t size, void** out) = 0;
+    virtual int unmap(void* p, size_t size) = 0;
+    // Resizes a mapping from map(). With `dest` nullptr, in place only (ENOMEM when the addresses
+    // after it are taken). Otherwise moves its pages, without copying, onto `dest`, a mapping of
+    // new_size from map(), which it replaces (mremap MREMAP_MAYMOVE | MREMAP_FIXED).
+    virtual int remap(void* p, size_t old_size, size_t new_size, void* dest) = 0;
+
+    // Names a range in /proc/PID/maps and smaps (PR_SET_VMA_ANON_NAME, Linux >= 5.17 with
+    // CONFIG_ANON_VMA_NAME). Best effort: kernels without it keep the range anonymous.
+    virtual void name(void* p, size_t size, const char* label) = 0;
+};
+
+// Linux: mmap, mprotect, madvise, mremap, prctl. One instance for the process.
+OsMemory& system_os_memory();
+
+}  // namespace shrinkpy::alloc

@@ -1,0 +1,173 @@
+// A heap: the size classes of one caller (MEM and OBJ together, or RAW), each allocating from one
+// pool at a time, and the fast paths CPython calls.
+//
+// The fast paths mirror pymalloc's (Objects/obmalloc.c, 3.11: pymalloc_alloc, pymalloc_free):
+//   malloc: class from the size, its current pool, pop the pool's free list, count it.
+//   free:   one subtraction and comparison for "in the region", the pool's metadata by page index,
+//           push onto its free list, one comparison against low_mark for everything else.
+// Everything else (a pool running dry, a full pool getting room, a pool emptying, large and foreign
+// blocks) is a slow path out of line. The current pool of a class of small blocks stays current
+// when it empties (ClassInfo::sticky), so allocating and freeing one block at a time never leaves
+// the fast path; Heap::sweep lets such pools go when pools are draining.
+//
+// Which pool a class allocates from next (refill): the fullest partially used pool first (four
+// occupancy buckets, fullest first; a pool moves down a bucket only when refill looks at it), so
+// that the emptier ones drain and can be purged; then one of
+// the heap's own recently emptied pools (up to an eighth of the retain allowance, kept without any
+// lock: a loop that empties and refills a pool costs what it costs pymalloc); then a pool from the
+// region (region.hpp). What a class takes adapts to demand: each class starts with pools of its
+// order_lo, one at a time; after kGrowAfter pools taken in a row its pools grow an order (up to
+// order_hi, size_classes.hpp), then it asks the region for runs of 2, 4, ... up to 2^kMaxRunOrder
+// contiguous pools at once (when no queued pool is left to reuse), keeping the rest as spares (untouched until used).
+// Whenever one of its pools empties, both step back. Runs keep a class's pools side by side, so that when a structure
+// of many small objects is dropped its pages go back to the OS in a few long madvise calls, not one
+// per page (a system call and a TLB shootdown each).
+//
+// Thread safety: none inside. The MEM/OBJ heap relies on the GIL; the RAW heap is used under
+// Arena::lock_raw().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "arena_types.hpp"
+#include "page_list.hpp"
+#include "size_classes.hpp"
+
+namespace shrinkpy::alloc {
+
+class Arena;
+
+inline constexpr int kBuckets = 4;
+inline constexpr unsigned kGrowAfter = 4;
+inline constexpr unsigned kMaxRunOrder = 4;  // runs of at most 16 pools
+inline constexpr size_t kMaxRunBytes = 256 * kKiB;
+
+struct SizeClass {
+    PoolMeta* current = nullptr;    // the pool allocations come from; the heap's sentinel when none
+    uint8_t order = 0;              // order of the next pool taken from the region
+    uint8_t run_order = 0;          // log2 of the pools asked of the region at once
+    uint8_t streak = 0;             // pools taken in a row with none of this class's pools emptying
+    uint8_t spare_order = 0;        // order of the spare pools
+    uint32_t spare_page = kNoPage;  // first of spare_count fresh pools of this class, side by side
+    uint32_t spare_count = 0;
+    uint32_t pools = 0;  // pools in use (current, partial, full)
+    uint32_t pools_peak = 0;
+    PageList buckets[kBuckets];  // partial pools by occupancy; buckets[kBuckets - 1] is the fullest
+};
+
+class Heap {
+public:
+    void init(HeapId id, Arena& arena);
+
+    // Any size, 0 included (served as 1 byte, like CPython's raw allocator). nullptr when out of
+    // memory or over the cap.
+    void* malloc(size_t n) {
+        int cls;
+        if (n - 1 < kSmallMax) [[likely]] {  // 1..512: n == 0 wraps around to the slow path
+            cls = SizeClasses::small_index(n);
+        } else if (n - 1 < large_threshold_) {
+            cls = info_->medium_index(n);
+        } else {
+            return malloc_large(n);
+        }
+        PoolMeta* m = classes_[cls].current;
+        Block* b = m->free;
+        if (b == nullptr) [[unlikely]]
+            return refill(cls);
+        m->free = b->next;
+        ++m->used;
+        return b;
+    }
+
+    // Frees `p` when it is null or the arena's (true); false when it belongs to no one here, for the
+    // caller to hand to the allocator installed before.
+    bool free(void* p) {
+        uintptr_t offset = reinterpret_cast<uintptr_t>(p) - base_;
+        if (offset >= region_bytes_) [[unlikely]]
+            return free_outside(p);
+        PoolMeta* m = meta_ + (offset >> page_shift_);
+        if (m->heap != id_) [[unlikely]]
+            return free_elsewhere(m, p);
+        free_block(m, p);
+        return true;
+    }
+
+    // `p` is a block of pool `m`, which this heap owns.
+    void free_block(PoolMeta* m, void* p) {
+        Block* b = static_cast<Block*>(p);
+        b->next = m->free;
+        m->free = b;
+        if (--m->used < m->low_mark) [[unlikely]]
+            drained(m);
+    }
+
+    void* calloc(size_t nelem, size_t elsize);
+    // `p` is null or the arena's. In place when the new size fits the block and wastes less than a
+    // quarter of it (pymalloc's rule), or stays in the class; large blocks move with mremap.
+    void* realloc(void* p, size_t n);
+
+    bool in_region(const void* p) const { return reinterpret_cast<uintptr_t>(p) - base_ < region_bytes_; }
+    // The first page's metadata of the pool holding `p` (in the region).
+    PoolMeta* pool_of(const void* p) const {
+        PoolMeta* m = meta_ + ((reinterpret_cast<uintptr_t>(p) - base_) >> page_shift_);
+        return m->state == PoolState::tail ? m - m->used : m;
+    }
+
+    HeapId id() const { return id_; }
+    uint64_t spare_bytes() const;                      // fresh pools the classes hold in reserve
+    uint64_t pools_reused() const { return reused_; }  // taken back from empties_ (cumulative)
+    const SizeClass& size_class(int i) const { return classes_[i]; }
+    // Hands every empty pool this heap keeps, current ones included, to the region's purge queue,
+    // and every class's spares back to the region (Arena::trim).
+    void give_back_empties() {
+        spill(0);
+        for (int cls = 0; cls < kMaxSizeClasses; ++cls) {
+            if (spares_[cls / 64] & (uint64_t{1} << (cls % 64))) give_back_spares(cls);
+        }
+    }
+
+    // Expensive validator: every pool of this heap against the invariants of arena_types.hpp and
+    // its class lists. nullptr when they hold, else what does not.
+    const char* verify() const;
+    const char* verify_pool(const PoolMeta& m) const;
+
+private:
+    void* refill(int cls);
+    void* malloc_large(size_t n);
+    bool free_outside(void* p);
+    bool free_elsewhere(PoolMeta* m, void* p);
+    void drained(PoolMeta* m);
+    PoolMeta* next_pool(int cls);
+    void carve(PoolMeta* m);
+    void release(PoolMeta* m);
+    PoolMeta* take_spare(int cls);
+    PoolMeta* take_run(int cls);
+    void give_back_spares(int cls);
+    void sweep();
+    void give_up_current(int cls);
+    size_t pool_bytes(const PoolMeta* m) const { return size_t{1} << (page_shift_ + m->order); }
+    void spill(size_t target_bytes);
+    uint32_t capacity(const PoolMeta* m) const;
+
+    // Read by every fast path: kept together at the front.
+    uintptr_t base_ = 0;  // the region
+    size_t region_bytes_ = 0;
+    PoolMeta* meta_ = nullptr;
+    unsigned page_shift_ = 0;
+    HeapId id_ = HeapId::none;
+    size_t large_threshold_ = 0;  // requests above it are large
+    SizeClass classes_[kMaxSizeClasses];
+
+    PageList empties_;        // empty pools (state queued) kept for reuse, most recent first
+    size_t empty_bytes_ = 0;  // their bytes
+    size_t empty_allowance_ = 0;
+    uint64_t reused_ = 0;
+    uint64_t active_[kMaxSizeClasses / 64] = {};  // classes whose current pool is not the sentinel
+    uint64_t spares_[kMaxSizeClasses / 64] = {};  // classes holding spare pools
+    Arena* arena_ = nullptr;
+    const SizeClasses* info_ = nullptr;
+    PoolMeta sentinel_{};  // a pool with no free block and nothing to carve: classes start on it
+};
+
+}  // namespace shrinkpy::alloc

@@ -1,0 +1,407 @@
+#include "region.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+
+#include "checks.hpp"
+
+namespace shrinkpy::alloc {
+
+int Region::init(OsMemory& os, const ArenaConfig& config, CommitLedger& ledger) {
+    os_ = &os;
+    ledger_ = &ledger;
+    page_ = os.page_size();
+    page_shift_ = unsigned(std::countr_zero(page_));
+    arena_order_ = unsigned(std::countr_zero(config.arena_bytes)) - page_shift_;
+    queue_allowance_ = config.retain_bytes - 2 * heap_allowance(config.retain_bytes);
+    SHRINKPY_ALLOC_ASSERT(std::has_single_bit(page_) && arena_order_ <= kMaxPoolOrder);
+
+    // Ask for less when the address space is short (a 32-bit process, ulimit -v): halve down to 16 arenas.
+    size_t arena = config.arena_bytes;
+    int error = ENOMEM;
+    for (size_t want = config.reserve_bytes; want >= 16 * arena; want /= 2) {
+        size_t pages = want >> page_shift_;
+        if (pages > size_t{UINT32_MAX}) continue;  // page indices are 32-bit
+        size_t meta_bytes = (pages * sizeof(PoolMeta) + page_ - 1) & ~(page_ - 1);
+        void* region = nullptr;
+        void* meta = nullptr;
+        error = os.reserve(want, &region);
+        if (error != 0) continue;
+        error = os.reserve(meta_bytes, &meta);
+        if (error != 0) {
+            os.unmap(region, want);
+            continue;
+        }
+        // Which arenas are idle (decommitted), and a stack of them: one byte and four per arena.
+        size_t arenas = want / arena;
+        size_t idle_bytes = (arenas * (1 + sizeof(uint32_t)) + page_ - 1) & ~(page_ - 1);
+        void* idle = nullptr;
+        error = os.map(idle_bytes, &idle);
+        if (error != 0) {
+            os.unmap(region, want);
+            os.unmap(meta, meta_bytes);
+            continue;
+        }
+        base_ = reinterpret_cast<uintptr_t>(region);
+        bytes_ = want;
+        meta_ = static_cast<PoolMeta*>(meta);
+        meta_bytes_ = meta_bytes;
+        arena_count_ = uint32_t(arenas);
+        idle_ = static_cast<uint32_t*>(idle);
+        arena_idle_ = reinterpret_cast<uint8_t*>(idle_ + arenas);
+        idle_bytes_ = idle_bytes;
+        return 0;
+    }
+    return error;
+}
+
+void Region::destroy() {
+    if (base_ == 0) return;
+    os_->unmap(reinterpret_cast<void*>(base_), bytes_);
+    os_->unmap(meta_, meta_bytes_);
+    os_->unmap(idle_, idle_bytes_);
+    base_ = 0;
+}
+
+// ---- buddy system --------------------------------------------------------------------------------
+
+bool Region::commit_arena(uint32_t arena) {
+    size_t arena_bytes = page_ << arena_order_;
+    if (arena >= arenas_touched_) {
+        // Metadata for every arena up to this one: committed once, never given back (32 bytes a page).
+        size_t need = ((size_t(arena) + 1) << arena_order_) * sizeof(PoolMeta);
+        need = (need + page_ - 1) & ~(page_ - 1);
+        if (need > meta_committed_) {
+            if (os_->commit(reinterpret_cast<char*>(meta_) + meta_committed_, need - meta_committed_) != 0)
+                return false;
+            meta_committed_ = need;
+        }
+    }
+    char* start = address_of(arena << arena_order_);
+    if (os_->commit(start, arena_bytes) != 0) return false;
+    os_->name(start, arena_bytes, "shrinkpy-arena");
+    if (arena >= arenas_touched_) arenas_touched_ = arena + 1;
+    ++counters_.arenas_committed;
+    return true;
+}
+
+uint32_t Region::buddy_alloc(unsigned order) {
+    unsigned j = order;
+    while (j < arena_order_ && free_lists_[j].empty()) ++j;
+    uint32_t page;
+    if (j < arena_order_ || !free_lists_[arena_order_].empty()) {
+        page = free_lists_[j].pop_front(meta_);
+    } else {  // a whole arena: one given back earlier, else a fresh one
+        uint32_t arena;
+        if (idle_count_ > 0) {
+            arena = idle_[--idle_count_];
+        } else if (arenas_touched_ < arena_count_) {
+            arena = arenas_touched_;
+        } else {
+            return kNoPage;  // the reservation is used up
+        }
+        if (!commit_arena(arena)) {
+            if (arena < arenas_touched_) ++idle_count_;  // still idle
+            return kNoPage;
+        }
+        arena_idle_[arena] = 0;
+        page = arena << arena_order_;
+        j = arena_order_;
+    }
+    while (j > order) {  // split, keeping the lower half
+        --j;
+        uint32_t upper = page + (uint32_t{1} << j);
+        meta_[upper] = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, 0, uint8_t(j), PoolState::free, HeapId::none};
+        free_lists_[j].push_front(meta_, upper);
+    }
+    return page;
+}
+
+void Region::buddy_free(uint32_t page, unsigned order) {
+    while (order < arena_order_) {
+        uint32_t buddy = page ^ (uint32_t{1} << order);
+        PoolMeta& b = meta_[buddy];
+        if (b.state != PoolState::free || b.order != order) break;
+        free_lists_[order].remove(meta_, buddy);
+        meta_[std::max(page, buddy)].state = PoolState::unused;
+        page = std::min(page, buddy);
+        ++order;
+    }
+    // One whole free arena stays committed (its pages are purged already), so that a program
+    // whose heap hovers around an arena boundary does not commit and decommit it over and over.
+    if (order < arena_order_ || free_lists_[arena_order_].empty()) {
+        meta_[page] = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, 0, uint8_t(order), PoolState::free, HeapId::none};
+        free_lists_[order].push_front(meta_, page);
+        return;
+    }
+    retire_arena(page >> arena_order_);
+}
+
+// Every pool of the arena is free: its address range goes back to no-access, which also releases
+// its commit charge (the pages were purged already), and so do its metadata pages once every arena
+// they describe is idle too (with 4 KiB pages: 8 KiB of metadata per 1 MiB arena).
+void Region::retire_arena(uint32_t arena) {
+    int error = os_->decommit(address_of(arena << arena_order_), page_ << arena_order_);
+    SHRINKPY_ALLOC_ASSERT(error == 0);
+    (void)error;
+    --counters_.arenas_committed;
+    arena_idle_[arena] = 1;
+    idle_[idle_count_++] = arena;
+    size_t per_arena = (size_t{1} << arena_order_) * sizeof(PoolMeta);  // metadata bytes of one arena
+    uintptr_t meta = reinterpret_cast<uintptr_t>(meta_);
+    uintptr_t first = (meta + arena * per_arena) & ~uintptr_t(page_ - 1);
+    uintptr_t end = meta + (arena + 1) * per_arena;
+    for (uintptr_t p = first; p < end; p += page_) {
+        if (p + page_ > meta + meta_committed_) break;
+        bool all_idle = true;  // every arena with metadata on this page
+        for (size_t a = (p - meta) / per_arena; a < arenas_touched_ && a * per_arena < p + page_ - meta; ++a) {
+            all_idle = all_idle && arena_idle_[a];
+        }
+        if (all_idle) os_->purge(reinterpret_cast<void*>(p), page_);
+    }
+}
+
+// ---- pools ---------------------------------------------------------------------------------------
+
+void Region::reuse(PoolMeta* m, HeapId heap, int size_class) {
+    if (m->size_class != size_class) {
+        m->free = nullptr;
+        m->carved = 0;
+    }
+    m->used = 0;
+    m->low_mark = 0;
+    m->size_class = uint8_t(size_class);
+    m->state = PoolState::current;
+    m->heap = heap;
+}
+
+PoolMeta* Region::take_pool(HeapId heap, int size_class, unsigned order, bool fresh) {
+    lock();
+    // 1. The purge queue: the most recent pool of this order, preferring one of this class.
+    uint32_t page = fresh ? kNoPage : queue_.find_reusable(meta_, size_class, order, kQueueScan);
+    if (page != kNoPage) {
+        queue_.remove(meta_, page);
+        counters_.queued_bytes -= pool_bytes(&meta_[page]);
+        ++counters_.pools_reused;
+        given_since_reuse_ = 0;
+    } else {
+        // 2. and 3. Free arena space, within the cap (purging the queue first if that helps).
+        size_t bytes = page_ << order;
+        if (!ledger_->charge(bytes)) {
+            evict(0);
+            if (!ledger_->charge(bytes)) {
+                ledger_->note_refusal();
+                unlock();
+                return nullptr;
+            }
+        }
+        page = buddy_alloc(order);
+        if (page == kNoPage) {
+            ledger_->release(bytes);
+            unlock();
+            return nullptr;
+        }
+        for (uint32_t i = 1; i < (uint32_t{1} << order); ++i) {
+            meta_[page + i] = PoolMeta{nullptr, i, 0, 0, kNoPage, kNoPage, 0, 0, PoolState::tail, HeapId::none};
+        }
+        meta_[page] = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, 0, uint8_t(order), PoolState::queued, HeapId::none};
+        ++counters_.pools_created;
+    }
+    PoolMeta* m = &meta_[page];
+    reuse(m, heap, size_class);
+    unlock();
+    return m;
+}
+
+PoolMeta* Region::take_queued(HeapId heap, int size_class, unsigned order) {
+    lock();
+    uint32_t page = queue_.find_reusable(meta_, size_class, order, kQueueScan);
+    PoolMeta* m = nullptr;
+    if (page != kNoPage) {
+        queue_.remove(meta_, page);
+        m = &meta_[page];
+        counters_.queued_bytes -= pool_bytes(m);
+        ++counters_.pools_reused;
+        given_since_reuse_ = 0;
+        reuse(m, heap, size_class);
+    }
+    unlock();
+    return m;
+}
+
+void Region::give_back(const uint32_t* pages, int count) {
+    lock();
+    for (int i = 0; i < count; ++i) {
+        PoolMeta* pool = &meta_[pages[i]];
+        SHRINKPY_ALLOC_ASSERT_INTERNAL(pool->used == 0 && pool->state == PoolState::cached);
+        pool->state = PoolState::queued;
+        queue_.push_front(meta_, pages[i]);
+        counters_.queued_bytes += pool_bytes(pool);
+        given_since_reuse_ += pool_bytes(pool);
+    }
+    // Evict down to half the allowance, so that purges come in batches rather than one pool at a
+    // time; and down to an eighth when more than the allowance came back with none taken again
+    // in between: a structure being dropped, not a loop refilling its pools.
+    if (counters_.queued_bytes > queue_allowance_) {
+        evict(given_since_reuse_ > queue_allowance_ ? queue_allowance_ / 8 : queue_allowance_ / 2);
+    }
+    unlock();
+}
+
+void Region::give_back_fresh(uint32_t first, uint32_t count, unsigned order) {
+    lock();
+    for (uint32_t i = 0; i < count; ++i) {
+        ledger_->release(page_ << order);
+        buddy_free(first + (i << order), order);
+    }
+    unlock();
+}
+
+void Region::purge_queue() {
+    lock();
+    evict(0);
+    unlock();
+}
+
+// The oldest queued pools, each with the queued pools next to it in the address space whatever
+// their age: a class's pools lie side by side (Heap::take_run), and one madvise call for a run of
+// pages costs about what one costs for a single page (a system call and a TLB shootdown).
+void Region::evict(uint64_t target_bytes) {
+    constexpr int kBatch = 256;
+    uint32_t batch[kBatch];
+    auto take = [&](uint32_t page, int& n) {
+        queue_.remove(meta_, page);
+        counters_.queued_bytes -= pool_bytes(&meta_[page]);
+        batch[n++] = page;
+    };
+    while (counters_.queued_bytes > target_bytes) {
+        int n = 0;
+        while (n < kBatch && counters_.queued_bytes > target_bytes) {
+            uint32_t oldest = queue_.tail;
+            uint32_t arena_end = ((oldest >> arena_order_) + 1) << arena_order_;
+            take(oldest, n);
+            for (uint32_t next = oldest + (uint32_t{1} << meta_[oldest].order);
+                 n < kBatch && next < arena_end && meta_[next].state == PoolState::queued;
+                 next += uint32_t{1} << meta_[next].order) {
+                take(next, n);
+            }
+            uint32_t arena_start = arena_end - (uint32_t{1} << arena_order_);
+            for (uint32_t end = oldest; n < kBatch && end > arena_start;) {
+                // The pool that ends where this run starts: its last page is a tail or the pool
+                // itself. (Tails of pools long gone stay behind in free space: check the span.)
+                uint32_t before = end - 1;
+                if (meta_[before].state == PoolState::tail) {
+                    if (meta_[before].used > before - arena_start) break;
+                    before -= meta_[before].used;
+                }
+                if (meta_[before].state != PoolState::queued || before + (uint32_t{1} << meta_[before].order) != end)
+                    break;
+                take(before, n);
+                end = before;
+            }
+        }
+        purge_and_free(batch, n);
+    }
+}
+
+void Region::purge_and_free(uint32_t* pages, int count) {
+    std::sort(pages, pages + count);
+    for (int i = 0; i < count;) {
+        // One madvise for each run of neighbouring pools.
+        uint32_t start = pages[i];
+        uint32_t end = start + (uint32_t{1} << meta_[start].order);
+        int j = i + 1;
+        while (j < count && pages[j] == end) end += uint32_t{1} << meta_[pages[j++]].order;
+        int error = os_->purge(address_of(start), size_t(end - start) << page_shift_);
+        SHRINKPY_ALLOC_ASSERT(error == 0);
+        (void)error;
+        counters_.pages_returned += end - start;
+        ++counters_.purge_calls;
+        i = j;
+    }
+    for (int i = 0; i < count; ++i) {
+        unsigned order = meta_[pages[i]].order;
+        ledger_->release(page_ << order);
+        buddy_free(pages[i], order);
+    }
+}
+
+RegionCounters Region::counters() {
+    lock();
+    RegionCounters c = counters_;
+    unlock();
+    return c;
+}
+
+// ---- validation ----------------------------------------------------------------------------------
+
+const char* Region::verify() {
+    lock();
+    const char* problem = nullptr;
+    uint64_t queued = 0;
+    for (uint32_t page = queue_.head, prev = kNoPage; page != kNoPage && !problem;
+         prev = page, page = meta_[page].next) {
+        const PoolMeta& m = meta_[page];
+        if (m.state != PoolState::queued)
+            problem = "a pool on the purge queue is not queued";
+        else if (m.prev != prev)
+            problem = "purge queue links disagree";
+        else if (m.used != 0 || m.heap != HeapId::none)
+            problem = "a queued pool has blocks or an owner";
+        queued += pool_bytes(&m);
+    }
+    if (!problem && queued != counters_.queued_bytes) problem = "queued_bytes differs from the queue";
+    for (unsigned order = 0; order <= arena_order_ && !problem; ++order) {
+        for (uint32_t page = free_lists_[order].head; page != kNoPage; page = meta_[page].next) {
+            const PoolMeta& m = meta_[page];
+            if (m.state != PoolState::free || m.order != order)
+                problem = "buddy free list holds a wrong block";
+            else if (page % (uint32_t{1} << order) != 0)
+                problem = "buddy block not aligned to its order";
+            if (problem) break;
+        }
+    }
+    // Walk every arena in use: blocks tile it, tails point back to their pool.
+    uint32_t pages = arenas_touched_ << arena_order_;
+    uint32_t idle = 0;
+    for (uint32_t page = 0; page < pages && !problem;) {
+        if (arena_idle_[page >> arena_order_]) {
+            ++idle;
+            page += uint32_t{1} << arena_order_;
+            continue;
+        }
+        const PoolMeta& m = meta_[page];
+        bool pool = in_use(m.state) || is_empty_pool(m.state);
+        if (m.state == PoolState::spare) {  // one page of a class's run; the heap checks the rest
+            ++page;
+            continue;
+        }
+        if (!pool && m.state != PoolState::free) {
+            problem = "an arena page belongs to no pool and no free block";
+            break;
+        }
+        uint32_t span = uint32_t{1} << m.order;
+        if (page % span != 0 || (page >> arena_order_) != ((page + span - 1) >> arena_order_)) {
+            problem = "a pool is misaligned or crosses an arena";
+            break;
+        }
+        if (pool) {
+            for (uint32_t i = 1; i < span && !problem; ++i) {
+                if (meta_[page + i].state != PoolState::tail || meta_[page + i].used != i)
+                    problem = "a pool's tail page does not point back to it";
+            }
+        }
+        page += span;
+    }
+    if (!problem && idle != idle_count_) problem = "idle arenas miscounted";
+    for (uint32_t i = 0; i < idle_count_ && !problem; ++i) {
+        if (!arena_idle_[idle_[i]]) problem = "an arena on the idle stack is in use";
+    }
+    if (!problem && free_lists_[arena_order_].head != free_lists_[arena_order_].tail)
+        problem = "more than one whole free arena is kept committed";
+    unlock();
+    return problem;
+}
+
+}  // namespace shrinkpy::alloc

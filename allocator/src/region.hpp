@@ -1,0 +1,183 @@
+// The region: one reservation of address space, cut into arenas, cut into pools by a buddy system;
+// and the purge queue, where empty pools wait for reuse until their pages go back to the OS.
+//
+// Where a heap's new pool comes from (take_pool), in order:
+//   1. the purge queue: the most recently emptied pool of the same order, preferably of the same
+//      class (its free list is still good), so a loop that empties and refills a pool costs no
+//      system call and no page fault;
+//   2. the buddy free lists: the smallest free block of at least that order, split down. Free
+//      blocks are always purged, so their pages arrive zero-filled as the pool is carved;
+//   3. a fresh arena, committed now.
+// Empty pools come back in batches (give_back) from the heaps, which keep the most recent few
+// themselves (Heap::release). When the queue holds more than its allowance (what retain_bytes
+// leaves after the heaps' own), the oldest pools are purged in a batch, sorted by address so that
+// neighbours share one madvise call, and return to the buddy system, which merges them with their
+// buddies. An arena whose pools are all free again is decommitted and kept on a stack of idle
+// arenas, which come back before fresh ones; its metadata pages are purged too. One whole free arena
+// stays committed (pymalloc keeps one free arena too, bpo-37257).
+//
+// Thread safety: every member function takes the region's mutex, except the accessors of constant
+// fields. Lock order: a heap's lock (the RAW heap's), then the region's.
+#pragma once
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "arena_types.hpp"
+#include "page_list.hpp"
+#include "shrinkpy/alloc/arena_config.hpp"
+#include "shrinkpy/alloc/os_memory.hpp"
+#include "size_classes.hpp"
+
+namespace shrinkpy::alloc {
+
+// What the arena holds from the OS (pools in use or queued, large mappings), against the cap.
+class CommitLedger {
+public:
+    void set_cap(uint64_t cap) { cap_ = cap; }
+    uint64_t cap() const { return cap_; }
+
+    // Adds `bytes`; false, and nothing added, when that would pass the cap.
+    bool charge(uint64_t bytes) {
+        uint64_t now = current_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+        if (cap_ != 0 && now > cap_) {
+            current_.fetch_sub(bytes, std::memory_order_relaxed);
+            return false;
+        }
+        uint64_t peak = peak_.load(std::memory_order_relaxed);
+        while (now > peak && !peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+        }
+        return true;
+    }
+    void release(uint64_t bytes) { current_.fetch_sub(bytes, std::memory_order_relaxed); }
+    void note_refusal() { refusals_.fetch_add(1, std::memory_order_relaxed); }
+
+    uint64_t current() const { return current_.load(std::memory_order_relaxed); }
+    uint64_t peak() const { return peak_.load(std::memory_order_relaxed); }
+    uint64_t refusals() const { return refusals_.load(std::memory_order_relaxed); }
+
+private:
+    uint64_t cap_ = 0;  // 0: none
+    std::atomic<uint64_t> current_{0};
+    std::atomic<uint64_t> peak_{0};
+    std::atomic<uint64_t> refusals_{0};  // requests refused because of the cap
+};
+
+struct RegionCounters {
+    uint64_t arenas_committed = 0;  // accessible now
+    uint64_t queued_bytes = 0;      // empty pools on the purge queue
+    uint64_t pools_created = 0;     // from the buddy system (cumulative)
+    uint64_t pools_reused = 0;      // from the purge queue (cumulative)
+    uint64_t pages_returned = 0;    // purged OS pages (cumulative)
+    uint64_t purge_calls = 0;       // madvise calls (cumulative)
+};
+
+class Region {
+public:
+    // Reserves the region and its metadata array. 0, or an errno value (nothing reserved then).
+    int init(OsMemory& os, const ArenaConfig& config, CommitLedger& ledger);
+    // Unmaps the region and its metadata (tests; every block is gone after it).
+    void destroy();
+
+    uintptr_t base() const { return base_; }
+    size_t bytes() const { return bytes_; }
+    size_t page_size() const { return page_; }
+    unsigned page_shift() const { return page_shift_; }
+    unsigned arena_order() const { return arena_order_; }
+    PoolMeta* meta() const { return meta_; }
+    uint32_t page_of(const PoolMeta* m) const { return uint32_t(m - meta_); }
+    char* address_of(uint32_t page) const { return reinterpret_cast<char*>(base_ + (uintptr_t(page) << page_shift_)); }
+    char* address_of(const PoolMeta* m) const { return address_of(page_of(m)); }
+    size_t pool_bytes(const PoolMeta* m) const { return page_ << m->order; }
+
+    // A pool of 2^order pages for `heap` and `size_class`, in state current with used == 0 and
+    // low_mark == 0 (the heap sets it to 1 for a class that is not sticky). Its free list and carved count are kept
+    // when it last served the same class, reset otherwise. nullptr when the cap or the address space is exhausted.
+    // `fresh`: from free arena space only, never a queued pool (a run to be split into spares,
+    // which must be untouched: they go back to the buddy system unpurged).
+    PoolMeta* take_pool(HeapId heap, int size_class, unsigned order, bool fresh = false);
+    // A pool from the purge queue only (resident, so no page faults), or nullptr.
+    PoolMeta* take_queued(HeapId heap, int size_class, unsigned order);
+    // `count` untouched pools of `order` from `first` on (a class's spares), back to free space.
+    void give_back_fresh(uint32_t first, uint32_t count, unsigned order);
+    // Empty pools (used == 0, state cached) back from a heap, onto the purge queue, oldest last.
+    void give_back(const uint32_t* pages, int count);
+    // Makes a queued pool the current pool of `size_class` in `heap`, keeping its free list when
+    // it served that class last.
+    static void reuse(PoolMeta* pool, HeapId heap, int size_class);
+    // Purges every queued pool now.
+    void purge_queue();
+
+    RegionCounters counters();
+    // Calls f(PoolMeta&) for the first page of every pool in use or queued (lock held).
+    template <typename F>
+    void for_each_pool(F&& f);
+
+    // Expensive validator: buddy lists, tails, the queue and its byte count. Returns nullptr when
+    // everything holds, else what does not (a static string).
+    const char* verify();
+
+    void lock() { pthread_mutex_lock(&mutex_); }
+    void unlock() { pthread_mutex_unlock(&mutex_); }
+
+private:
+    uint32_t buddy_alloc(unsigned order);
+    void buddy_free(uint32_t page, unsigned order);
+    void retire_arena(uint32_t arena);
+    bool commit_arena(uint32_t arena);
+    void evict(uint64_t target_bytes);
+    void purge_and_free(uint32_t* pages, int count);
+
+    OsMemory* os_ = nullptr;
+    CommitLedger* ledger_ = nullptr;
+    uintptr_t base_ = 0;              // first byte of the region
+    size_t bytes_ = 0;                // reserved bytes, a multiple of the arena size
+    size_t page_ = 0;                 // OS page, bytes
+    unsigned page_shift_ = 0;         // log2(page_)
+    unsigned arena_order_ = 0;        // log2(OS pages per arena)
+    uint32_t arena_count_ = 0;        // arenas in the region
+    uint64_t queue_allowance_ = 0;    // retain_bytes minus what the two heaps keep
+    uint64_t given_since_reuse_ = 0;  // bytes queued since a queued pool was last taken back
+
+    PoolMeta* meta_ = nullptr;     // one entry per OS page of the region (reserved, committed as arenas are)
+    size_t meta_bytes_ = 0;        // reserved
+    size_t meta_committed_ = 0;    // committed prefix, bytes
+    uint32_t arenas_touched_ = 0;  // arenas [0, arenas_touched_) have been committed at least once
+    uint32_t* idle_ = nullptr;     // stack of idle (decommitted) arenas, idle_count_ of them
+    uint32_t idle_count_ = 0;
+    uint8_t* arena_idle_ = nullptr;  // 1 for an idle arena (its metadata may be purged: all zero)
+    size_t idle_bytes_ = 0;          // mapping of the two above
+
+    pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
+    PageList free_lists_[kMaxPoolOrder + 1];  // buddy free lists by order, below the arena order
+    PageList queue_;                          // purge queue, most recently emptied at the front
+    RegionCounters counters_;
+
+public:
+    static constexpr unsigned kQueueScan = 8;  // queued pools looked at for a same-class match
+    // Empty pools a heap keeps for itself, without taking the region's lock: an eighth of the
+    // retain allowance each; the purge queue gets the rest.
+    static size_t heap_allowance(size_t retain_bytes) { return retain_bytes / 8; }
+};
+
+template <typename F>
+void Region::for_each_pool(F&& f) {
+    lock();
+    uint32_t pages = arenas_touched_ << arena_order_;
+    for (uint32_t page = 0; page < pages;) {
+        if (arena_idle_[page >> arena_order_]) {
+            page += uint32_t{1} << arena_order_;
+            continue;
+        }
+        PoolMeta& m = meta_[page];
+        bool pool = in_use(m.state) || is_empty_pool(m.state);
+        if (pool) f(m);
+        page += (pool || m.state == PoolState::free) ? (uint32_t{1} << m.order) : 1;
+    }
+    unlock();
+}
+
+}  // namespace shrinkpy::alloc

@@ -1,0 +1,82 @@
+// The size classes and the pool sizes of each.
+//
+// Small classes are pymalloc's: 16 to 512 bytes, 16 apart, so that a program's small objects take
+// exactly the room they take under pymalloc. Medium classes, up to the large threshold, are
+//   - 64 apart up to 4 KiB (576, 640, ..., 4096: at most 63 bytes of rounding, where Python's
+//     strings, list arrays and dict tables that pymalloc hands to glibc malloc are most common);
+//   - sixteen per doubling above (4352, 4608, ..., 8192, 8704, ...: at most 6.25%);
+//   - plus the exact sizes of CPython 3.11's dict key tables (Objects/dictobject.c,
+//     new_keys_object: 32 bytes of header, 2^n indices of 1, 2 or 4 bytes, 2^(n+1)/3 entries of 24
+//     bytes, or 16 for str-only keys), which every dict with more than five keys allocates and
+//     which would otherwise lose up to 6% to rounding.
+// Every block size is a multiple of 16, CPython's ALIGNMENT on 64-bit (Objects/obmalloc.c). A
+// medium request's class comes from a table indexed by (n - 1) / 16.
+//
+// Each class has a range of pool orders (a pool spans 2^order OS pages):
+//   order_lo  the smallest pool with room for a block whose unusable tail is at most 1/8 of it,
+//   order_hi  the smallest pool at or above it with room for pool_blocks blocks.
+// A heap starts each class at order_lo and moves towards order_hi while the class keeps asking for
+// new pools, back when its pools empty (Heap::next_pool, Heap::release). Small classes have
+// order_lo == order_hi == 0 on every page size from 4 KiB up (a page holds eight 512-byte blocks),
+// which keeps the unit of purge for small objects at one OS page.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+
+#include "shrinkpy/alloc/arena_config.hpp"
+
+namespace shrinkpy::alloc {
+
+inline constexpr size_t kAlignment = 16;
+inline constexpr size_t kSmallMax = 512;
+inline constexpr int kSmallClasses = int(kSmallMax / kAlignment);
+inline constexpr size_t kMediumStep = 64;  // spacing of the medium classes up to kStepMax
+inline constexpr size_t kStepMax = 4096;
+inline constexpr unsigned kDoublingSteps = 16;  // classes per doubling above kStepMax
+inline constexpr size_t kMaxLargeThreshold = kMiB;
+inline constexpr unsigned kMaxPoolOrder = 15;
+inline constexpr uint32_t kStickyBlocks = 8;
+inline constexpr size_t kStickyBytes = 16 * kKiB;
+
+static_assert(kSmallClasses == 32, "pymalloc 3.11 has 32 size classes of 16 bytes on 64-bit");
+static_assert(kSmallMax % kAlignment == 0 && kStepMax % kMediumStep == 0 && kMediumStep % kAlignment == 0);
+
+struct ClassInfo {
+    uint32_t size = 0;  // block size, bytes
+    uint8_t order_lo = 0;
+    uint8_t order_hi = 0;
+    // The class's current pool stays current when it empties (Heap::refill), so that allocating and
+    // freeing one block at a time never leaves the fast path: for classes of small blocks in small
+    // pools (at least kStickyBlocks blocks in at most kStickyBytes), whose empty current pools cost
+    // little to keep. The others let theirs go at once.
+    bool sticky = false;
+    uint32_t capacity[kMaxPoolOrder + 1] = {};  // blocks in a pool of each order (0: does not fit)
+};
+
+class SizeClasses {
+public:
+    // `arena_order`: log2 of OS pages per arena, the largest pool. `large_threshold`: a multiple of
+    // kAlignment from kSmallMax to half an arena and kMaxLargeThreshold (normalize() sees to it).
+    void init(size_t page_size, unsigned arena_order, size_t large_threshold, uint32_t pool_blocks);
+
+    int count() const { return count_; }
+    size_t large_threshold() const { return large_threshold_; }
+    const ClassInfo& operator[](int i) const { return info_[i]; }
+
+    // The class of a request of 1 to kSmallMax bytes, without a table: pymalloc's size index.
+    static int small_index(size_t n) { return int((n - 1) / kAlignment); }
+    // The class of a request of kSmallMax + 1 to large_threshold() bytes.
+    int medium_index(size_t n) const { return medium_[(n - 1) / kAlignment]; }
+    // The class of a request of 1 to large_threshold() bytes.
+    int index(size_t n) const { return n <= kSmallMax ? small_index(n) : medium_index(n); }
+
+private:
+    int count_ = 0;
+    size_t large_threshold_ = 0;
+    ClassInfo info_[kMaxSizeClasses];
+    uint8_t medium_[kMaxLargeThreshold / kAlignment];  // by (n - 1) / 16, for n > kSmallMax
+};
+
+}  // namespace shrinkpy::alloc

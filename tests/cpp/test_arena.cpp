@@ -1,0 +1,544 @@
+// The arena allocator's structure and policies, on the fake OS layer with 4, 16 and 64 KiB pages:
+// size classes, pools, the purge queue's hysteresis, fullest-first refill, pool sizes that follow
+// demand, large blocks, realloc, ownership, the heap cap and the statistics. Every test ends with
+// the whole-structure validators (Arena::verify) and the fake's contract checks.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "arena.hpp"
+#include "fake_os.hpp"
+
+namespace shrinkpy::alloc {
+namespace {
+
+using testing::FakeOsMemory;
+
+ArenaConfig small_config() {
+    ArenaConfig c;
+    c.reserve_bytes = 256 * kMiB;
+    return c;
+}
+
+class ArenaTest : public ::testing::TestWithParam<size_t> {
+protected:
+    void SetUp() override { make(small_config()); }
+    void TearDown() override {
+        if (arena_ != nullptr) {
+            const char* problem = arena_->verify();
+            EXPECT_EQ(problem, nullptr) << problem;
+            Arena::destroy(arena_);
+        }
+        EXPECT_TRUE(os_->violations().empty()) << os_->violations().front();
+    }
+
+    void make(const ArenaConfig& config) {
+        if (arena_ != nullptr) Arena::destroy(arena_);
+        os_ = std::make_unique<FakeOsMemory>(GetParam());
+        int error = 0;
+        arena_ = Arena::create(*os_, config, &error);
+        ASSERT_NE(arena_, nullptr) << error;
+    }
+
+    size_t page() const { return GetParam(); }
+    void* m(size_t n) { return arena_->malloc(HeapId::gil, n); }
+    void f(void* p) { ASSERT_TRUE(arena_->free(HeapId::gil, p)); }
+
+    std::unique_ptr<FakeOsMemory> os_;
+    Arena* arena_ = nullptr;
+};
+
+INSTANTIATE_TEST_SUITE_P(PageSizes, ArenaTest, ::testing::Values(4 * kKiB, 16 * kKiB, 64 * kKiB),
+                         [](const auto& info) { return std::to_string(info.param / kKiB) + "KiB"; });
+
+// ---- size classes ----------------------------------------------------------------------------------
+
+SizeClasses& classes_for(size_t page, size_t threshold) {
+    static SizeClasses classes;  // 64 KiB of lookup table: not on the stack
+    ArenaConfig config;
+    config.large_threshold = threshold;
+    config.arena_bytes = 4 * kMiB;
+    normalize(config, page);
+    classes.init(page, unsigned(__builtin_ctzll(config.arena_bytes / page)), config.large_threshold, 8);
+    return classes;
+}
+
+TEST(SizeClasses, SmallClassesArePymallocs) {
+    const SizeClasses& classes = classes_for(4096, 64 * kKiB);
+    for (size_t n = 1; n <= 512; ++n) EXPECT_EQ(classes[classes.index(n)].size, (n + 15) / 16 * 16) << n;
+}
+
+TEST(SizeClasses, MediumClassesRoundUpBy64BytesThenBySixteenthsOfADoubling) {
+    const SizeClasses& classes = classes_for(4096, kMiB);
+    for (size_t n = 513; n <= kMiB; n += (n < 20000 ? 1 : 61)) {
+        int i = classes.index(n);
+        size_t size = classes[i].size;
+        ASSERT_GE(size, n);
+        ASSERT_LT(classes[i - 1].size, n);  // the smallest class that fits
+        ASSERT_EQ(size % kAlignment, 0u);
+        ASSERT_LE(size - n, n <= 4096 ? 63 : n / 16);
+    }
+    EXPECT_EQ(classes[classes.index(4097)].size, 4352u);
+    EXPECT_EQ(classes[classes.count() - 1].size, kMiB);
+    EXPECT_LE(classes.count(), kMaxSizeClasses);
+}
+
+TEST(SizeClasses, CPythonDictTablesFitExactly) {
+    const SizeClasses& classes = classes_for(4096, 64 * kKiB);
+    // 3.11 dict key tables of 256, 512, 1024 and 2048 slots (general and str-only keys).
+    for (size_t n : {4624u, 9240u, 18448u, 36888u, 3264u, 6512u, 12992u, 25968u, 51904u}) {
+        EXPECT_LT(classes[classes.index(n)].size - n, 16u) << n;
+    }
+}
+
+TEST(SizeClasses, TheThresholdIsTheTopClass) {
+    const SizeClasses& classes = classes_for(4096, 100000);
+    EXPECT_EQ(classes.large_threshold(), 100000u);
+    EXPECT_EQ(classes[classes.index(100000)].size, 100000u);
+}
+
+TEST(SizeClasses, PoolOrdersFitTheirBlocksOnEveryPageSize) {
+    for (size_t page : {4 * kKiB, 16 * kKiB, 64 * kKiB}) {
+        ArenaConfig config;
+        config.large_threshold = 512 * kKiB;
+        normalize(config, page);
+        unsigned arena_order = unsigned(__builtin_ctzll(config.arena_bytes / page));
+        static SizeClasses classes;
+        classes.init(page, arena_order, config.large_threshold, 8);
+        for (int i = 0; i < classes.count(); ++i) {
+            const ClassInfo& c = classes[i];
+            ASSERT_LE(c.order_lo, c.order_hi);
+            ASSERT_GE(c.capacity[c.order_lo], 1u) << c.size;
+            if (i < kSmallClasses) {  // one OS page: the unit of purge for small objects
+                ASSERT_EQ(c.order_lo, 0);
+                ASSERT_EQ(c.order_hi, 0);
+            }
+            ASSERT_TRUE(c.capacity[c.order_hi] >= 8 || c.order_hi == arena_order);
+        }
+    }
+}
+
+TEST(ArenaConfigTest, NormalizeFixesWhatCannotWork) {
+    ArenaConfig c;
+    c.arena_bytes = 3 * kMiB;
+    c.large_threshold = 100;
+    c.pool_blocks = 0;
+    EXPECT_FALSE(normalize(c, 4096));
+    EXPECT_EQ(c.arena_bytes, 4 * kMiB);
+    EXPECT_EQ(c.large_threshold, kSmallMax);
+    EXPECT_EQ(c.pool_blocks, 1u);
+    ArenaConfig d;
+    EXPECT_TRUE(normalize(d, 4096));
+    ArenaConfig e;  // 64 KiB pages: arenas of at least 16 pages
+    e.arena_bytes = 64 * kKiB;
+    normalize(e, 64 * kKiB);
+    EXPECT_EQ(e.arena_bytes, kMiB);
+}
+
+// ---- blocks ----------------------------------------------------------------------------------------
+
+TEST_P(ArenaTest, BlocksAreAlignedDistinctWritableAndBigEnough) {
+    std::vector<std::pair<char*, size_t>> blocks;
+    for (size_t n = 0; n <= 3 * arena_->config().large_threshold; n += (n < 1100 ? 1 : 997)) {
+        char* p = static_cast<char*>(m(n));
+        ASSERT_NE(p, nullptr);
+        ASSERT_EQ(uintptr_t(p) % kAlignment, 0u);
+        ASSERT_GE(arena_->block_size(p), std::max<size_t>(n, 1));
+        std::memset(p, int(n & 0xff), n);
+        blocks.emplace_back(p, n);
+    }
+    std::sort(blocks.begin(), blocks.end());
+    for (size_t i = 1; i < blocks.size(); ++i) {
+        ASSERT_LE(blocks[i - 1].first + blocks[i - 1].second, blocks[i].first);
+    }
+    for (auto& [p, n] : blocks) {
+        for (size_t i = 0; i < n; i += 61) ASSERT_EQ(p[i], char(n & 0xff));
+        f(p);
+    }
+    ArenaStats s = arena_->stats();
+    EXPECT_EQ(s.in_use_bytes, 0u);
+    EXPECT_EQ(s.large_blocks, 0u);
+}
+
+TEST_P(ArenaTest, CallocZeroesReusedBlocks) {
+    std::vector<void*> blocks;
+    for (int i = 0; i < 1000; ++i) {
+        void* p = m(200);
+        std::memset(p, 0xab, 200);
+        blocks.push_back(p);
+    }
+    for (void* p : blocks) f(p);
+    for (int i = 0; i < 1000; ++i) {
+        auto* p = static_cast<unsigned char*>(arena_->calloc(HeapId::gil, 10, 20));
+        ASSERT_TRUE(std::all_of(p, p + 200, [](unsigned char c) { return c == 0; }));
+        blocks[i] = p;
+    }
+    for (void* p : blocks) f(p);
+    EXPECT_EQ(arena_->calloc(HeapId::gil, SIZE_MAX / 2, 3), nullptr);  // overflow
+}
+
+TEST_P(ArenaTest, ForeignPointersAreNotTheArenas) {
+    void* mine = m(100);
+    void* large = m(4 * arena_->config().large_threshold);
+    void* theirs = std::malloc(100);
+    alignas(64) static char program_data[4096];
+    EXPECT_TRUE(arena_->owns(mine));
+    EXPECT_TRUE(arena_->owns(large));
+    EXPECT_FALSE(arena_->owns(theirs));
+    EXPECT_FALSE(arena_->owns(program_data));
+    EXPECT_EQ(arena_->block_size(theirs), 0u);
+    EXPECT_FALSE(arena_->free(HeapId::gil, theirs));
+    EXPECT_FALSE(arena_->free(HeapId::raw, theirs));
+    EXPECT_TRUE(arena_->free(HeapId::gil, nullptr));
+    std::free(theirs);
+    f(mine);
+    f(large);
+}
+
+// ---- purge and hysteresis ----------------------------------------------------------------------------
+
+TEST_P(ArenaTest, FreedPoolsGoBackToTheOsBeyondTheRetainedBytes) {
+    std::vector<void*> blocks;
+    for (int i = 0; i < 200000; ++i) blocks.push_back(m(16 + (i % 8) * 16));
+    ArenaStats full = arena_->stats();
+    EXPECT_GT(full.committed_bytes, 200000u * 16);
+    for (void* p : blocks) f(p);
+    ArenaStats after = arena_->stats();
+    EXPECT_EQ(after.in_use_bytes, 0u);
+    EXPECT_LE(after.queued_bytes, arena_->config().retain_bytes);
+    // What is left: the queue, and the 8 classes' current pools, which stay current when empty.
+    EXPECT_LE(after.pool_bytes, 8 * page());
+    EXPECT_EQ(after.committed_bytes, after.queued_bytes + after.pool_bytes + after.reserved_bytes);
+    // Everything that was touched went back but for the retained bytes (spares never were touched).
+    uint64_t touched = full.committed_bytes - full.reserved_bytes;
+    EXPECT_GE(after.pages_returned * page(), touched - arena_->config().retain_bytes);
+    EXPECT_GE(os_->counts().purged_bytes, touched - arena_->config().retain_bytes);
+    // Purges come in batches of neighbouring pools, not one call per pool.
+    EXPECT_LT(after.purge_calls * (page() == 4096 ? 4 : 1), after.pages_returned);
+    // Whole arenas went back to no-access, and their metadata pages to the OS.
+    EXPECT_GT(os_->counts().decommits, 0u);
+    if (page() == 4096) {  // 8 KiB of metadata per arena; larger pages hold many arenas' metadata
+        EXPECT_GT(os_->counts().purged_bytes, after.pages_returned * page());
+    }
+}
+
+TEST_P(ArenaTest, ALoopThatFillsAndEmptiesPoolsDoesNotThrash) {
+    std::vector<void*> blocks;
+    auto round = [&] {
+        for (int i = 0; i < 2000; ++i) blocks.push_back(m(64));
+        for (void* p : blocks) f(p);
+        blocks.clear();
+    };
+    round();
+    uint64_t purges = os_->counts().purges;
+    uint64_t commits = os_->counts().commits;
+    for (int i = 0; i < 100; ++i) round();
+    EXPECT_EQ(os_->counts().purges, purges);
+    EXPECT_EQ(os_->counts().commits, commits);
+    EXPECT_GE(arena_->stats().pools_reused, 100u);
+}
+
+TEST_P(ArenaTest, OneBlockAtATimeNeverLeavesTheCurrentPoolOfASmallClass) {
+    void* p = m(48);
+    f(p);
+    ArenaStats first = arena_->stats();
+    for (int i = 0; i < 10000; ++i) f(m(48));
+    ArenaStats then = arena_->stats();
+    EXPECT_EQ(then.pools_created, first.pools_created);
+    EXPECT_EQ(then.purge_calls, first.purge_calls);
+    bool sticky = arena_->classes()[arena_->classes().index(48)].sticky;
+    EXPECT_EQ(sticky, page() <= kStickyBytes);  // 64 KiB pools are too big to keep empty
+    if (sticky) {
+        EXPECT_EQ(then.pools_reused, first.pools_reused);
+        EXPECT_EQ(then.pool_bytes, page());  // the class's current pool, empty
+    } else {                                 // back and forth with the heap's own empty pools
+        EXPECT_EQ(then.pools_reused, first.pools_reused + 10000);
+        EXPECT_EQ(then.pool_bytes, 0u);
+    }
+}
+
+TEST_P(ArenaTest, BigBlockClassesLetTheirEmptyCurrentPoolGo) {
+    void* p = m(20000);
+    f(p);
+    EXPECT_FALSE(arena_->classes()[arena_->classes().index(20000)].sticky);
+    EXPECT_EQ(arena_->stats().pool_bytes, 0u);
+}
+
+TEST_P(ArenaTest, TrimReturnsEverythingEmpty) {
+    std::vector<void*> blocks;
+    for (int i = 0; i < 50000; ++i) blocks.push_back(m(1 + i % 3000));
+    void* kept = m(100);
+    for (void* p : blocks) f(p);
+    arena_->trim();
+    ArenaStats s = arena_->stats();
+    EXPECT_EQ(s.queued_bytes, 0u);
+    EXPECT_EQ(s.pool_bytes, page());  // the one pool with a live block
+    EXPECT_EQ(s.committed_bytes, page());
+    f(kept);
+}
+
+TEST_P(ArenaTest, RetainZeroPurgesEveryEmptyPool) {
+    ArenaConfig c = small_config();
+    c.retain_bytes = 0;
+    make(c);
+    std::vector<void*> blocks;
+    for (size_t i = 0; i < 10 * page() / 32; ++i) blocks.push_back(m(32));
+    for (void* p : blocks) f(p);
+    ArenaStats s = arena_->stats();
+    EXPECT_EQ(s.queued_bytes, 0u);
+    bool sticky = page() <= kStickyBytes;
+    EXPECT_EQ(s.committed_bytes - s.reserved_bytes, sticky ? page() : 0u);  // the current pool, if kept
+    EXPECT_EQ(s.pages_returned, sticky ? 9u : 10u);
+}
+
+// ---- pools -----------------------------------------------------------------------------------------
+
+TEST_P(ArenaTest, AClassInDemandGetsItsPoolsSideBySide) {
+    // Two classes allocated in turn, as a dict of ints to strs is built.
+    std::vector<void*> ints, strs;
+    for (int i = 0; i < 100000; ++i) {
+        ints.push_back(m(32));
+        strs.push_back(m(80));
+    }
+    Heap& heap = arena_->gil_heap();
+    size_t adjacent = 0, pools = 0;
+    for (size_t i = 1; i < ints.size(); ++i) {
+        PoolMeta* a = heap.pool_of(ints[i - 1]);
+        PoolMeta* b = heap.pool_of(ints[i]);
+        if (a == b) continue;
+        ++pools;
+        adjacent += b == a + 1;
+    }
+    // Mostly side by side (runs are at most 256 KiB: 4 pools of 64 KiB).
+    EXPECT_GT(adjacent * 10, pools * (page() < 64 * kKiB ? 8 : 6)) << adjacent << " of " << pools;
+    // The strs stay; dropping the ints returns their pages in long runs: few madvise calls (purges
+    // come in batches of half the retain allowance: fewer pools per batch on big pages).
+    for (void* p : ints) f(p);
+    ArenaStats s = arena_->stats();
+    EXPECT_LE(s.purge_calls * (page() == 4096 ? 8 : 2), s.pages_returned) << s.purge_calls << " calls";
+    for (void* p : strs) f(p);
+}
+
+TEST_P(ArenaTest, RefillTakesTheFullestPartialPool) {
+    const size_t size = 256;
+    const uint32_t cap = arena_->classes()[arena_->classes().index(size)].capacity[0];
+    // Five full pools.
+    std::vector<std::vector<void*>> pools(5);
+    for (auto& pool : pools) {
+        for (uint32_t i = 0; i < cap; ++i) pool.push_back(m(size));
+    }
+    Heap& heap = arena_->gil_heap();
+    ASSERT_NE(heap.pool_of(pools[0][0]), heap.pool_of(pools[4][0]));
+    // Pools 0-3 become partial with different occupancy: pool 2 keeps the most blocks.
+    const uint32_t keep[4] = {cap / 8, cap / 2, cap - 2, cap / 3};
+    for (int k = 0; k < 4; ++k) {
+        for (uint32_t i = keep[k]; i < cap; ++i) f(pools[k][i]);
+        pools[k].resize(keep[k]);
+    }
+    // The current pool (4) is full: the next block comes from the fullest partial pool.
+    void* next = m(size);
+    EXPECT_EQ(heap.pool_of(next), heap.pool_of(pools[2][0]));
+    f(next);
+    for (auto& pool : pools) {
+        for (void* p : pool) f(p);
+    }
+}
+
+TEST_P(ArenaTest, MediumPoolsGrowWithDemandAndShrinkWhenItGoes) {
+    const size_t size = 3000;
+    const int cls = arena_->classes().index(size);
+    const ClassInfo& info = arena_->classes()[cls];
+    if (info.order_lo == info.order_hi) GTEST_SKIP() << "one pool order fits 8 blocks on this page size";
+    EXPECT_EQ(arena_->gil_heap().size_class(cls).order, info.order_lo);
+    std::vector<void*> blocks;
+    for (int i = 0; i < 400; ++i) blocks.push_back(m(size));
+    EXPECT_EQ(arena_->gil_heap().size_class(cls).order, info.order_hi);
+    std::set<uint8_t> orders;
+    for (void* p : blocks) orders.insert(arena_->gil_heap().pool_of(p)->order);
+    EXPECT_GT(orders.size(), 1u);
+    EXPECT_EQ(*orders.rbegin(), info.order_hi);
+    for (void* p : blocks) f(p);
+    EXPECT_EQ(arena_->gil_heap().size_class(cls).order, info.order_lo);
+}
+
+TEST_P(ArenaTest, BlocksOfMultiPagePoolsAreFoundFromAnyPage) {
+    const size_t size = 6000;  // pools of several pages on 4 KiB and 16 KiB pages
+    std::vector<void*> blocks;
+    for (int i = 0; i < 200; ++i) {
+        blocks.push_back(m(size));
+        ASSERT_EQ(arena_->block_size(blocks.back()), arena_->classes()[arena_->classes().index(size)].size);
+    }
+    for (void* p : blocks) f(p);
+    EXPECT_EQ(arena_->stats().in_use_bytes, 0u);
+}
+
+// ---- large blocks and realloc ----------------------------------------------------------------------
+
+TEST_P(ArenaTest, LargeBlocksHaveTheirOwnMappingUnmappedOnFree) {
+    size_t n = arena_->config().large_threshold + 1;
+    f(m(n));  // the registry maps its first leaf
+    FakeOsMemory::Counts before = os_->counts();
+    void* p = m(n);
+    EXPECT_EQ(os_->counts().maps, before.maps + 1);
+    EXPECT_EQ(arena_->block_size(p), (n + page() - 1) / page() * page());
+    EXPECT_EQ(arena_->stats().large_bytes, arena_->block_size(p));
+    f(p);
+    EXPECT_EQ(os_->counts().unmaps, before.unmaps + 1);
+    EXPECT_EQ(os_->counts().mapped_bytes, before.mapped_bytes);
+    EXPECT_EQ(arena_->stats().large_blocks, 0u);
+    EXPECT_EQ(arena_->stats().committed_bytes, arena_->stats().queued_bytes);
+}
+
+TEST_P(ArenaTest, ReallocKeepsContentsAndStaysInPlaceWithinTheClass) {
+    char* p = static_cast<char*>(m(100));
+    std::memset(p, 7, 100);
+    EXPECT_EQ(arena_->realloc(HeapId::gil, p, 112), p);  // same 112-byte class
+    EXPECT_EQ(arena_->realloc(HeapId::gil, p, 90), p);   // shrinks by less than a quarter
+    char* q = static_cast<char*>(arena_->realloc(HeapId::gil, p, 40));
+    EXPECT_NE(q, p);
+    EXPECT_EQ(arena_->block_size(q), 48u);
+    EXPECT_TRUE(std::all_of(q, q + 40, [](char c) { return c == 7; }));
+    // Grow through medium and large sizes, then shrink back down.
+    size_t n = 40;
+    for (size_t want : {700u, 5000u, 70000u, 300000u, 2000000u, 900000u, 50000u, 300u}) {
+        std::memset(q + std::min(n, want) - 1, 9, 1);
+        char* r = static_cast<char*>(arena_->realloc(HeapId::gil, q, want));
+        ASSERT_NE(r, nullptr);
+        ASSERT_TRUE(std::all_of(r, r + std::min<size_t>(39, want), [](char c) { return c == 7; }));
+        ASSERT_EQ(r[std::min(n, want) - 1], 9);
+        std::memset(r, 7, std::min<size_t>(39, want));
+        ASSERT_GE(arena_->block_size(r), want);
+        q = r;
+        n = want;
+    }
+    f(q);
+    EXPECT_EQ(arena_->stats().large_blocks, 0u);
+}
+
+TEST_P(ArenaTest, LargeReallocMovesPagesWithoutLosingThem) {
+    size_t n = 4 * arena_->config().large_threshold;
+    // A neighbour mapped right after the block stops growth in place, so the move path runs too.
+    std::vector<void*> blocks;
+    for (int i = 0; i < 8; ++i) {
+        auto* p = static_cast<uint32_t*>(m(n));
+        for (size_t j = 0; j < n / 4; ++j) p[j] = uint32_t(j * 2654435761u + i);
+        blocks.push_back(p);
+    }
+    for (int i = 0; i < 8; ++i) {
+        auto* p = static_cast<uint32_t*>(arena_->realloc(HeapId::gil, blocks[i], 3 * n));
+        ASSERT_NE(p, nullptr);
+        for (size_t j = 0; j < n / 4; ++j) ASSERT_EQ(p[j], uint32_t(j * 2654435761u + i));
+        blocks[i] = p;
+    }
+    EXPECT_EQ(arena_->stats().large_blocks, 8u);
+    for (void* p : blocks) f(p);
+    EXPECT_EQ(arena_->stats().large_bytes, 0u);
+}
+
+// ---- heaps -----------------------------------------------------------------------------------------
+
+TEST_P(ArenaTest, HeapsShareNoPoolAndFreeEachOthersBlocks) {
+    void* g = arena_->malloc(HeapId::gil, 64);
+    void* r = arena_->malloc(HeapId::raw, 64);
+    EXPECT_NE(arena_->gil_heap().pool_of(g), arena_->gil_heap().pool_of(r));
+    EXPECT_EQ(arena_->gil_heap().pool_of(r)->heap, HeapId::raw);
+    // PyMem_Free on a PyMem_RawMalloc block works in stock CPython; it does here.
+    EXPECT_TRUE(arena_->free(HeapId::gil, r));
+    void* r2 = arena_->realloc(HeapId::gil, arena_->malloc(HeapId::raw, 64), 80);
+    EXPECT_EQ(arena_->gil_heap().pool_of(r2)->heap, HeapId::raw);  // stays in its heap
+    EXPECT_TRUE(arena_->free(HeapId::raw, r2));
+    EXPECT_TRUE(arena_->free(HeapId::gil, g));
+    EXPECT_EQ(arena_->stats().in_use_bytes, 0u);
+}
+
+// ---- cap ---------------------------------------------------------------------------------------------
+
+TEST_P(ArenaTest, TheCapRefusesAndTheArenaRecovers) {
+    ArenaConfig c = small_config();
+    c.max_heap_bytes = 8 * kMiB;
+    make(c);
+    std::vector<void*> blocks;
+    size_t refused_at = 0;
+    for (size_t i = 0; i < 1000000; ++i) {
+        void* p = m(48 + (i % 3) * 1000 + (i % 97 == 0 ? 100000 : 0));
+        if (p == nullptr) {
+            refused_at = i;
+            break;
+        }
+        blocks.push_back(p);
+        ASSERT_LE(arena_->stats().committed_bytes, c.max_heap_bytes);
+    }
+    ASSERT_GT(refused_at, 0u);
+    ArenaStats s = arena_->stats();
+    EXPECT_GT(s.cap_failures, 0u);
+    EXPECT_GT(s.committed_bytes, c.max_heap_bytes / 2);
+    // Free half, and allocation works again.
+    for (size_t i = 0; i < blocks.size(); i += 2) f(blocks[i]);
+    for (int i = 0; i < 1000; ++i) {
+        void* p = m(48);
+        ASSERT_NE(p, nullptr);
+        f(p);
+    }
+    for (size_t i = 1; i < blocks.size(); i += 2) f(blocks[i]);
+}
+
+TEST_P(ArenaTest, OsRefusalsBecomeNullNotCrashes) {
+    os_->fail_map_after(0);
+    EXPECT_EQ(m(10 * arena_->config().large_threshold), nullptr);
+    os_->fail_commit_after(0);
+    std::vector<void*> blocks;
+    void* p;
+    while ((p = m(512)) != nullptr) blocks.push_back(p);  // until a new arena is needed
+    EXPECT_LE(blocks.size(), arena_->config().arena_bytes / 512);
+    for (void* q : blocks) f(q);
+    EXPECT_EQ(arena_->stats().committed_bytes, arena_->stats().queued_bytes);
+}
+
+// ---- statistics --------------------------------------------------------------------------------------
+
+TEST_P(ArenaTest, StatisticsAddUp) {
+    std::mt19937 rng(7);
+    std::vector<void*> blocks;
+    for (int i = 0; i < 30000; ++i) {
+        size_t n = std::uniform_int_distribution<size_t>(1, 4000)(rng);
+        if (i % 500 == 0) n = 200000;
+        blocks.push_back(arena_->malloc(i % 5 == 0 ? HeapId::raw : HeapId::gil, n));
+    }
+    for (size_t i = 0; i < blocks.size(); i += 3) arena_->free(HeapId::raw, blocks[i]), blocks[i] = nullptr;
+    ArenaStats s = arena_->stats();
+    EXPECT_EQ(s.committed_bytes, s.pool_bytes + s.queued_bytes + s.reserved_bytes + s.large_bytes);
+    uint64_t in_use = s.large_bytes;
+    for (int i = 0; i < s.class_count; ++i) {
+        in_use += s.classes[i].blocks_in_use * s.classes[i].block_size;
+        EXPECT_LE(s.classes[i].blocks_in_use, s.classes[i].blocks_capacity);
+    }
+    EXPECT_EQ(s.in_use_bytes, in_use);
+    EXPECT_GE(s.committed_peak_bytes, s.committed_bytes);
+    EXPECT_GT(s.fragmentation(), 0.0);
+    EXPECT_LT(s.fragmentation(), 1.0);
+    for (void* p : blocks) arena_->free(HeapId::gil, p);
+    EXPECT_EQ(arena_->stats().in_use_bytes, 0u);
+}
+
+// The real kernel, with its own page size: the same basic life cycle.
+TEST(ArenaOnTheSystem, AllocatesPurgesAndReleases) {
+    int error = 0;
+    Arena* a = Arena::create(system_os_memory(), small_config(), &error);
+    ASSERT_NE(a, nullptr) << error;
+    std::vector<void*> blocks;
+    for (int i = 0; i < 100000; ++i) blocks.push_back(a->malloc(HeapId::gil, 1 + i % 700));
+    for (void* p : blocks) a->free(HeapId::gil, p);
+    ArenaStats s = a->stats();
+    EXPECT_EQ(s.in_use_bytes, 0u);
+    EXPECT_LE(s.committed_bytes, a->config().retain_bytes);
+    EXPECT_GT(s.pages_returned, 0u);
+    EXPECT_EQ(a->verify(), nullptr);
+    Arena::destroy(a);
+}
+
+}  // namespace
+}  // namespace shrinkpy::alloc

@@ -1,0 +1,149 @@
+"""The arena allocator seen from Python (tests/cpp/test_arena.cpp has its structure): the heap cap
+turns into a MemoryError the program can catch and go on from; shrinkpy.install_allocator() wraps
+the allocator of a running stock python3.11; allocator_stats() matches the report's schema; the
+SHRINKPY_ARENA_* settings reach the allocator; fork() with threads allocating leaves a working
+child."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from conftest import REPO, STOCK, clean_env, run
+
+SCHEMA = json.loads((REPO / "python" / "shrinkpy" / "report.schema.json").read_text())
+STATS_SCHEMA = {"$schema": SCHEMA["$schema"], "$defs": SCHEMA["$defs"], "$ref": "#/$defs/allocator_stats"}
+PYTHONPATH = str(REPO / "python")
+
+CAP_PROGRAM = """
+chunks = []
+try:
+    while True:
+        chunks.append([str(i) for i in range(10000)] + [bytes(100000)])
+except MemoryError:
+    caught = len(chunks)
+chunks = None
+# The program goes on: it can still build what fits.
+again = [str(i) * 2 for i in range(100000)]
+print("caught after", caught > 10, "then built", len(again))
+"""
+
+
+def test_the_heap_cap_raises_memory_error_and_the_program_goes_on(shrinkpython, tmp_path):
+    out = tmp_path / "report.json"
+    r = run([shrinkpython, "-c", CAP_PROGRAM], env=clean_env(SHRINKPY_MAX_HEAP="64M", SHRINKPY_REPORT=str(out)))
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    assert r.stdout == b"caught after True then built 100000\n"
+    arena = json.loads(out.read_text())["allocator"]["arena"]
+    assert arena["max_heap_bytes"] == 64 << 20
+    assert arena["cap_failures"] >= 1
+    assert arena["committed_peak_bytes"] <= 64 << 20
+
+
+def test_an_uncaught_memory_error_under_the_cap_is_a_normal_traceback(shrinkpython):
+    r = run([shrinkpython, "-c", "x = bytearray(200 << 20)"], env=clean_env(SHRINKPY_MAX_HEAP="64M"))
+    assert r.returncode == 1
+    assert r.stderr.decode().rstrip().endswith("MemoryError")
+
+
+def test_settings_reach_the_arena(shrinkpython):
+    code = "import shrinkpy, json; print(json.dumps(shrinkpy.allocator_stats()['arena']))"
+    r = run([shrinkpython, "-c", code], env=clean_env(PYTHONPATH=PYTHONPATH, SHRINKPY_ARENA_LARGE="16K",
+                                                    SHRINKPY_ARENA_RETAIN="256K", SHRINKPY_ARENA_SIZE="4M"))
+    assert r.returncode == 0, r.stderr.decode()
+    arena = json.loads(r.stdout)
+    assert (arena["large_threshold"], arena["retain_bytes"], arena["arena_bytes"]) == (16384, 256 << 10, 4 << 20)
+    r = run([shrinkpython, "-c", "pass"], env=clean_env(SHRINKPY_ARENA_LARGE="64M"))
+    assert b"warning: arena settings fitted to this system" in r.stderr
+    assert r.returncode == 0
+
+
+INSTALL_PROGRAM = """
+import json, re, threading, shrinkpy
+before = [str(i) * 4 for i in range(100000)]          # pymalloc's blocks
+table = {i: [i] * 3 for i in range(20000)}
+assert shrinkpy.allocator_stats() == {"allocator": None, "allocations": None, "arena": None}
+print(shrinkpy.install_allocator())
+after = [str(i) * 4 for i in range(100000)]           # the arena's blocks
+before = None                                         # freed by pymalloc, through the arena
+table.update({i: "x" * i for i in range(20000, 21000)})
+def work():
+    for _ in range(20):
+        json.loads(json.dumps({str(i): list(range(i % 30)) for i in range(2000)}))
+threads = [threading.Thread(target=work) for _ in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+after = None
+stats = shrinkpy.allocator_stats()
+print(json.dumps(stats))
+print(re.sub(r"\\d+", "#", "a1b22"), len(table), shrinkpy.install_allocator())
+"""
+
+
+def test_install_allocator_wraps_a_running_stock_python(stock):
+    r = run([stock, "-c", INSTALL_PROGRAM], env=clean_env(PYTHONPATH=PYTHONPATH))
+    assert r.returncode == 0, r.stderr.decode()[-3000:]
+    first, stats, last = r.stdout.decode().splitlines()
+    assert first == "arena"
+    assert last == "a#b# 21000 arena"
+    stats = json.loads(stats)
+    jsonschema.validate(stats, STATS_SCHEMA)
+    assert stats["allocator"] == "arena" and stats["allocations"] is None
+    assert stats["arena"]["pages_returned"] > 0
+    assert stats["arena"]["committed_peak_bytes"] > 5 << 20
+
+
+def test_install_allocator_refuses_what_cannot_wrap(stock):
+    code = "import shrinkpy\ntry:\n    shrinkpy.install_allocator('pymalloc')\nexcept ValueError as e:\n    print(e)"
+    r = run([stock, "-c", code], env=clean_env(PYTHONPATH=PYTHONPATH))
+    assert b"cannot replace the allocator of a running interpreter" in r.stdout
+    r = run([stock, "-c", "import shrinkpy; shrinkpy.install_allocator()"],
+            env=clean_env(PYTHONPATH=PYTHONPATH, SHRINKPY_ALLOCATOR="tcmalloc"))
+    assert r.returncode == 1 and b"SHRINKPY_ALLOCATOR=tcmalloc is not one of" in r.stderr
+
+
+def test_under_shrinkpython_the_launchers_allocator_answers(shrinkpython):
+    code = "import shrinkpy, json; print(shrinkpy.install_allocator()); print(json.dumps(shrinkpy.allocator_stats()))"
+    r = run([shrinkpython, "-c", code], env=clean_env(PYTHONPATH=PYTHONPATH, SHRINKPY_REPORT="-"))
+    assert r.returncode == 0, r.stderr.decode()
+    name, stats = r.stdout.decode().splitlines()
+    stats = json.loads(stats)
+    jsonschema.validate(stats, STATS_SCHEMA)
+    assert name == stats["allocator"] == "arena"
+    assert stats["allocations"]["count"] > 1000  # the launcher counts, since a report was asked for
+    r = run([shrinkpython, "-c", "import shrinkpy; shrinkpy.install_allocator('mimalloc')"],
+            env=clean_env(PYTHONPATH=PYTHONPATH, SHRINKPY_ALLOCATOR="arena"))
+    assert r.returncode == 1 and b"already installed: arena" in r.stderr
+
+
+FORK_PROGRAM = """
+import os, threading, time
+stop = False
+def churn():
+    while not stop:
+        [bytes(2000) for _ in range(200)]
+        time.sleep(0)
+threads = [threading.Thread(target=churn) for _ in range(3)]
+for t in threads: t.start()
+codes = []
+for _ in range(20):
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if len([str(i) for i in range(50000)]) == 50000 else 3)
+    codes.append(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+stop = True
+for t in threads: t.join()
+print(codes == [0] * 20)
+"""
+
+
+@pytest.mark.parametrize("report", ["", "-"])
+def test_fork_while_threads_allocate_leaves_a_working_child(shrinkpython, report):
+    r = run([shrinkpython, "-c", FORK_PROGRAM], env=clean_env(SHRINKPY_REPORT=report), timeout=120)
+    assert (r.returncode, r.stdout) == (0, b"True\n"), r.stderr.decode()[-2000:]
+
+
+def test_stock_reference_exists():
+    assert STOCK.endswith("python3.11")
