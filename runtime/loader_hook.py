@@ -117,30 +117,32 @@ def _in_scope(path):
     return not realpath(path).startswith(_state.real_excluded)
 
 
-def _cache_path(path, module_level):
+def _cache_path(path, tag):
     if path.startswith(_state.library):
         return None  # never write into the system's directories: the user cache below
     try:
         pyc = _bootstrap_external.cache_from_source(path)
     except (NotImplementedError, ValueError):
         return None
-    suffix = f".shrinkpy-{_state.version}-{_state.mode}{'-main' if module_level else ''}.pyc"
+    suffix = f".shrinkpy-{_state.version}-{_state.mode}{tag}.pyc"
     return pyc[: -len(".pyc")] + suffix
 
 
-def _fallback_cache_path(path, module_level):
+def _fallback_cache_path(path, tag):
     os = _os()
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     real = os.path.realpath(path)
-    return os.path.join(base, "shrinkpy", "rewrite", real.lstrip(os.sep) + f".{_state.version}-{_state.mode}"
-                        + ("-main" if module_level else "") + ".pyc")
+    return os.path.join(base, "shrinkpy", "rewrite", real.lstrip(os.sep) + f".{_state.version}-{_state.mode}{tag}.pyc")
 
 
-def _candidates(path, module_level):
-    primary = _cache_path(path, module_level)
+def _candidates(path, module_level, imports_changed=False):
+    # Code the import pass changed has files of its own: runs with SHRINKPY_IMPORTS=off and on
+    # keep both entries instead of replacing each other's.
+    tag = ("-main" if module_level else "") + ("-imports" if imports_changed else "")
+    primary = _cache_path(path, tag)
     if primary:
         yield primary
-    yield _fallback_cache_path(path, module_level)  # only computed when the first one misses
+    yield _fallback_cache_path(path, tag)  # only computed when the first one misses
 
 
 class _LazyList:
@@ -252,7 +254,7 @@ def _cached_rewrite(name, path, source, original, module_level, imports_key=b"")
         return _rewrite(name, original(), source, module_level)
     source_hash = _imp.source_hash(_bootstrap_external._RAW_MAGIC_NUMBER, source)
     key = _IMPORTS_MARK + source_hash + imports_key if imports_key else _CACHE_MARK + source_hash
-    candidates = _LazyList(_candidates(path, module_level))
+    candidates = _LazyList(_candidates(path, module_level, bool(imports_key)))
     cached = _cache_read(candidates, key)
     if cached is not None:
         return cached
