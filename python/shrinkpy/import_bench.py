@@ -98,7 +98,7 @@ def summary(runs: list[bench.Run], workloads: list[str], markdown: bool = False)
             f"{'met' if light_wall <= TARGET_LIGHT_WALL else 'NOT met'}",
         ]
     verdicts.append(
-        f"slowest path {slowest}: {ratios[slowest][1]:.2f}x eager's wall time (target: no workload slower, at most "
+        f"slowest path {slowest}: {ratios[slowest][1]:.3f}x eager's wall time (target: no workload slower, at most "
         f"{TARGET_ANY_WALL:.2f}x): {'met' if ratios[slowest][1] <= TARGET_ANY_WALL else 'NOT met'}")
     header = ["path", "peak RSS eager", "deferred", "ratio", "wall eager", "deferred", "ratio"]
     if markdown:
