@@ -22,6 +22,7 @@
 #include "early_free.hpp"
 #include "exit_report.hpp"
 #include "options.hpp"
+#include "shrinkpy/alloc/backend.hpp"
 #include "shrinkpy/alloc/pymem_glue.hpp"
 
 namespace shrinkpy::runtime {
@@ -117,6 +118,7 @@ int run(int argc, char** argv) {
     PyConfig_Clear(&config);
     if (PyStatus_Exception(status)) Py_ExitStatusException(status);
     if (!apply_gc_threshold(options)) return 2;
+    if (kind == alloc::AllocatorKind::arena) alloc::watch_full_collections();
     start_early_free();
     return Py_RunMain();
 }

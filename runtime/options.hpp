@@ -34,6 +34,7 @@ enum class OptionId {
     arena_large,
     arena_retain,
     arena_pool_blocks,
+    arena_purge_delay,
     count_
 };
 inline constexpr size_t kOptionCount = size_t(OptionId::count_);

@@ -116,6 +116,7 @@ void* Arena::malloc_large(size_t n) {
             return nullptr;
         }
     }
+    region_.offset_growth(bytes);
     void* p = large_.map(bytes);
     if (p == nullptr) ledger_.release(bytes);
     return p;
@@ -133,6 +134,7 @@ void* Arena::realloc_large(void* p, size_t bytes, size_t n) {
             return nullptr;
         }
     }
+    if (new_bytes > bytes) region_.offset_growth(new_bytes - bytes);
     void* q = large_.remap(p, bytes, new_bytes);
     if (q == nullptr) {
         if (new_bytes > bytes) ledger_.release(new_bytes - bytes);

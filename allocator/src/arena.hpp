@@ -61,6 +61,9 @@ public:
     ArenaStats stats();
     // Returns every empty pool's pages to the OS now; the caller holds the GIL.
     void trim();
+    // The program's gc.collect() just ran (gc.callbacks): empty pools beyond the retained bytes go
+    // back now rather than after the purge delay; the caller holds the GIL.
+    void after_requested_collection() { region_.purge_beyond_allowance(); }
     // Expensive validators of the region and both heaps; nullptr when everything holds.
     const char* verify();
 

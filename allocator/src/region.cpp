@@ -15,6 +15,7 @@ int Region::init(OsMemory& os, const ArenaConfig& config, CommitLedger& ledger) 
     page_shift_ = unsigned(std::countr_zero(page_));
     arena_order_ = unsigned(std::countr_zero(config.arena_bytes)) - page_shift_;
     queue_allowance_ = config.retain_bytes - 2 * heap_allowance(config.retain_bytes);
+    purge_delay_ms_ = config.purge_delay_ms;
     SHRINKPY_ALLOC_ASSERT(std::has_single_bit(page_) && arena_order_ <= kMaxPoolOrder);
 
     // Ask for less when the address space is short (a 32-bit process, ulimit -v): halve down to 16 arenas.
@@ -58,6 +59,7 @@ int Region::init(OsMemory& os, const ArenaConfig& config, CommitLedger& ledger) 
 
 void Region::destroy() {
     if (base_ == 0) return;
+    purge_thread_.stop();
     os_->unmap(reinterpret_cast<void*>(base_), bytes_);
     os_->unmap(meta_, meta_bytes_);
     os_->unmap(idle_, idle_bytes_);
@@ -179,15 +181,17 @@ void Region::reuse(PoolMeta* m, HeapId heap, int size_class) {
 PoolMeta* Region::take_pool(HeapId heap, int size_class, unsigned order, bool fresh) {
     lock();
     // 1. The purge queue: the most recent pool of this order, preferring one of this class.
-    uint32_t page = fresh ? kNoPage : queue_.find_reusable(meta_, size_class, order, kQueueScan);
+    uint32_t page = fresh ? kNoPage : queue_[order].find_reusable(meta_, size_class, order, kQueueScan);
     if (page != kNoPage) {
-        queue_.remove(meta_, page);
+        queue_[order].remove(meta_, page);
         counters_.queued_bytes -= pool_bytes(&meta_[page]);
         ++counters_.pools_reused;
         given_since_reuse_ = 0;
     } else {
-        // 2. and 3. Free arena space, within the cap (purging the queue first if that helps).
+        // 2. and 3. Free arena space, within the cap (purging the queue first if that helps), and
+        // the queue's pools beyond its allowance go back as the arena grows.
         size_t bytes = page_ << order;
+        offset_growth_locked(bytes);
         if (!ledger_->charge(bytes)) {
             evict(0);
             if (!ledger_->charge(bytes)) {
@@ -216,10 +220,10 @@ PoolMeta* Region::take_pool(HeapId heap, int size_class, unsigned order, bool fr
 
 PoolMeta* Region::take_queued(HeapId heap, int size_class, unsigned order) {
     lock();
-    uint32_t page = queue_.find_reusable(meta_, size_class, order, kQueueScan);
+    uint32_t page = queue_[order].find_reusable(meta_, size_class, order, kQueueScan);
     PoolMeta* m = nullptr;
     if (page != kNoPage) {
-        queue_.remove(meta_, page);
+        queue_[order].remove(meta_, page);
         m = &meta_[page];
         counters_.queued_bytes -= pool_bytes(m);
         ++counters_.pools_reused;
@@ -232,21 +236,80 @@ PoolMeta* Region::take_queued(HeapId heap, int size_class, unsigned order) {
 
 void Region::give_back(const uint32_t* pages, int count) {
     lock();
+    uint32_t now = uint32_t(os_->now_ms());
     for (int i = 0; i < count; ++i) {
         PoolMeta* pool = &meta_[pages[i]];
         SHRINKPY_ALLOC_ASSERT_INTERNAL(pool->used == 0 && pool->state == PoolState::cached);
         pool->state = PoolState::queued;
-        queue_.push_front(meta_, pages[i]);
+        pool->queued_ms = now;
+        queue_[pool->order].push_front(meta_, pages[i]);
         counters_.queued_bytes += pool_bytes(pool);
         given_since_reuse_ += pool_bytes(pool);
     }
-    // Evict down to half the allowance, so that purges come in batches rather than one pool at a
-    // time; and down to an eighth when more than the allowance came back with none taken again
-    // in between: a structure being dropped, not a loop refilling its pools.
-    if (counters_.queued_bytes > queue_allowance_) {
-        evict(given_since_reuse_ > queue_allowance_ ? queue_allowance_ / 8 : queue_allowance_ / 2);
-    }
+    queue_changed();
     unlock();
+}
+
+void Region::queue_changed() {
+    if (counters_.queued_bytes <= queue_allowance_) return;
+    if (purge_delay_ms_ == 0) {
+        // At once: down to half the allowance, so that purges come in batches rather than one pool
+        // at a time; and down to an eighth when more than the allowance came back with none taken
+        // again in between: a structure being dropped, not a loop refilling its pools.
+        evict(given_since_reuse_ > queue_allowance_ ? queue_allowance_ / 8 : queue_allowance_ / 2);
+        return;
+    }
+    if (purge_due_locked() != kNothingDue) purge_thread_.wake();
+}
+
+uint64_t Region::purge_due() {
+    lock();
+    uint64_t wait = purge_due_locked();
+    unlock();
+    return wait;
+}
+
+// The queue is oldest at its tail: purge from there while the tail's delay is over. (Its
+// neighbours in the address space go in the same batch whatever their age: evict.)
+uint64_t Region::purge_due_locked() {
+    uint32_t now = uint32_t(os_->now_ms());
+    while (counters_.queued_bytes > queue_allowance_) {
+        uint32_t waited = now - meta_[oldest_queued()].queued_ms;  // modulo 2^32: wraps after 49 days
+        if (waited < purge_delay_ms_) return purge_delay_ms_ - waited;
+        // Everything due now, in one batch.
+        uint64_t due = 0;
+        for (const PageList& list : queue_) {
+            for (uint32_t page = list.tail; page != kNoPage && uint32_t(now - meta_[page].queued_ms) >= purge_delay_ms_;
+                 page = meta_[page].prev) {
+                due += pool_bytes(&meta_[page]);
+            }
+        }
+        uint64_t target = counters_.queued_bytes - due;
+        evict(target > queue_allowance_ ? target : queue_allowance_);
+    }
+    return kNothingDue;
+}
+
+void Region::purge_beyond_allowance() {
+    lock();
+    if (counters_.queued_bytes > queue_allowance_) evict(queue_allowance_);
+    unlock();
+}
+
+void Region::offset_growth(size_t bytes) {
+    lock();
+    offset_growth_locked(bytes);
+    unlock();
+}
+
+// Owed growth is settled in batches of kGrowthBatch (or whatever is left beyond the allowance).
+void Region::offset_growth_locked(size_t bytes) {
+    growth_owed_ += bytes;
+    uint64_t above = above_allowance();
+    if (growth_owed_ < kGrowthBatch && growth_owed_ <= above) return;
+    uint64_t cut = growth_owed_ < above ? growth_owed_ : above;
+    growth_owed_ = 0;
+    if (cut > 0) evict(counters_.queued_bytes - cut);
 }
 
 void Region::give_back_fresh(uint32_t first, uint32_t count, unsigned order) {
@@ -264,21 +327,33 @@ void Region::purge_queue() {
     unlock();
 }
 
+// The longest queued pool: the oldest of the lists' tails (ages modulo 2^32 ms). The queue is not empty.
+uint32_t Region::oldest_queued() const {
+    uint32_t now = uint32_t(os_->now_ms());
+    uint32_t oldest = kNoPage;
+    for (const PageList& list : queue_) {
+        if (list.tail != kNoPage &&
+            (oldest == kNoPage || uint32_t(now - meta_[list.tail].queued_ms) > uint32_t(now - meta_[oldest].queued_ms)))
+            oldest = list.tail;
+    }
+    return oldest;
+}
+
 // The oldest queued pools, each with the queued pools next to it in the address space whatever
 // their age: a class's pools lie side by side (Heap::take_run), and one madvise call for a run of
 // pages costs about what one costs for a single page (a system call and a TLB shootdown).
 void Region::evict(uint64_t target_bytes) {
-    constexpr int kBatch = 256;
+    constexpr int kBatch = kEvictBatch;
     uint32_t batch[kBatch];
     auto take = [&](uint32_t page, int& n) {
-        queue_.remove(meta_, page);
+        queue_[meta_[page].order].remove(meta_, page);
         counters_.queued_bytes -= pool_bytes(&meta_[page]);
         batch[n++] = page;
     };
     while (counters_.queued_bytes > target_bytes) {
         int n = 0;
         while (n < kBatch && counters_.queued_bytes > target_bytes) {
-            uint32_t oldest = queue_.tail;
+            uint32_t oldest = oldest_queued();
             uint32_t arena_end = ((oldest >> arena_order_) + 1) << arena_order_;
             take(oldest, n);
             for (uint32_t next = oldest + (uint32_t{1} << meta_[oldest].order);
@@ -307,19 +382,23 @@ void Region::evict(uint64_t target_bytes) {
 
 void Region::purge_and_free(uint32_t* pages, int count) {
     std::sort(pages, pages + count);
+    PageRange ranges[kEvictBatch];
+    size_t n = 0;
     for (int i = 0; i < count;) {
-        // One madvise for each run of neighbouring pools.
+        // One range for each run of neighbouring pools.
         uint32_t start = pages[i];
         uint32_t end = start + (uint32_t{1} << meta_[start].order);
         int j = i + 1;
         while (j < count && pages[j] == end) end += uint32_t{1} << meta_[pages[j++]].order;
-        int error = os_->purge(address_of(start), size_t(end - start) << page_shift_);
-        SHRINKPY_ALLOC_ASSERT(error == 0);
-        (void)error;
+        ranges[n++] = {address_of(start), size_t(end - start) << page_shift_};
         counters_.pages_returned += end - start;
-        ++counters_.purge_calls;
         i = j;
     }
+    int error = os_->purge_ranges(ranges, n);
+    SHRINKPY_ALLOC_ASSERT(error == 0);
+    (void)error;
+    counters_.purge_calls += n;
+    pages_returned_.store(counters_.pages_returned, std::memory_order_relaxed);
     for (int i = 0; i < count; ++i) {
         unsigned order = meta_[pages[i]].order;
         ledger_->release(page_ << order);
@@ -340,16 +419,21 @@ const char* Region::verify() {
     lock();
     const char* problem = nullptr;
     uint64_t queued = 0;
-    for (uint32_t page = queue_.head, prev = kNoPage; page != kNoPage && !problem;
-         prev = page, page = meta_[page].next) {
-        const PoolMeta& m = meta_[page];
-        if (m.state != PoolState::queued)
-            problem = "a pool on the purge queue is not queued";
-        else if (m.prev != prev)
-            problem = "purge queue links disagree";
-        else if (m.used != 0 || m.heap != HeapId::none)
-            problem = "a queued pool has blocks or an owner";
-        queued += pool_bytes(&m);
+    uint32_t now = uint32_t(os_->now_ms());
+    for (unsigned order = 0; order <= kMaxPoolOrder && !problem; ++order) {
+        for (uint32_t page = queue_[order].head, prev = kNoPage; page != kNoPage && !problem;
+             prev = page, page = meta_[page].next) {
+            const PoolMeta& m = meta_[page];
+            if (m.state != PoolState::queued || m.order != order)
+                problem = "a pool on the purge queue is not queued, or on the wrong order's list";
+            else if (m.prev != prev)
+                problem = "purge queue links disagree";
+            else if (m.used != 0 || m.heap != HeapId::none)
+                problem = "a queued pool has blocks or an owner";
+            else if (prev != kNoPage && uint32_t(now - m.queued_ms) < uint32_t(now - meta_[prev].queued_ms))
+                problem = "the purge queue is not oldest last";
+            queued += pool_bytes(&m);
+        }
     }
     if (!problem && queued != counters_.queued_bytes) problem = "queued_bytes differs from the queue";
     for (unsigned order = 0; order <= arena_order_ && !problem; ++order) {

@@ -2,22 +2,36 @@
 // and the purge queue, where empty pools wait for reuse until their pages go back to the OS.
 //
 // Where a heap's new pool comes from (take_pool), in order:
-//   1. the purge queue: the most recently emptied pool of the same order, preferably of the same
-//      class (its free list is still good), so a loop that empties and refills a pool costs no
-//      system call and no page fault;
+//   1. the purge queue (a list per pool order): the most recently emptied pool of the same order,
+//      preferably of the same class (its free list is still good), so a loop that empties and
+//      refills a pool costs no system call and no page fault;
 //   2. the buddy free lists: the smallest free block of at least that order, split down. Free
 //      blocks are always purged, so their pages arrive zero-filled as the pool is carved;
 //   3. a fresh arena, committed now.
 // Empty pools come back in batches (give_back) from the heaps, which keep the most recent few
-// themselves (Heap::release). When the queue holds more than its allowance (what retain_bytes
-// leaves after the heaps' own), the oldest pools are purged in a batch, sorted by address so that
-// neighbours share one madvise call, and return to the buddy system, which merges them with their
-// buddies. An arena whose pools are all free again is decommitted and kept on a stack of idle
-// arenas, which come back before fresh ones; its metadata pages are purged too. One whole free arena
-// stays committed (pymalloc keeps one free arena too, bpo-37257).
+// themselves (Heap::release). The queue keeps its allowance (what retain_bytes leaves after the
+// heaps' own) for good; pools beyond it are purged (the delayed purge, mimalloc's purge_delay and
+// jemalloc's decay in spirit):
+//   - purge_delay_ms after they were queued (purge_due), checked as pools come and go and, while
+//     the program is quiet, by the purge thread (purge_thread.hpp), so that a program that drops a
+//     structure and soon builds another reuses its resident pages instead of faulting them in
+//     again, and one that goes quiet gives them back;
+//   - as soon as the arena grows instead (take_pool from free space, a large mapping: offset_growth),
+//     by as many bytes, so that the pages kept for reuse never raise the peak;
+//   - when the program calls gc.collect() (purge_beyond_allowance, from the arena's gc.callbacks
+//     entry): a full collection the program asks for is where it expects memory back after
+//     dropping data (and where the benchmarks' "retained" marks are taken). Full collections
+//     CPython starts by itself come in the middle of building structures, often while the
+//     program rebuilds from the queue: those leave it alone;
+//   - with purge_delay_ms == 0, at once: down to half the allowance, or to an eighth after a drop.
+// Purged pools go in batches, sorted by address so that neighbours share one range (and ranges
+// share one process_madvise call where the kernel allows), and return to the buddy system, which
+// merges them with their buddies. An arena whose pools are all free again is decommitted and kept
+// on a stack of idle arenas, which come back before fresh ones; its metadata pages are purged too.
+// One whole free arena stays committed (pymalloc keeps one free arena too, bpo-37257).
 //
 // Thread safety: every member function takes the region's mutex, except the accessors of constant
-// fields. Lock order: a heap's lock (the RAW heap's), then the region's.
+// fields and of the atomic counters. Lock order: a heap's lock (the RAW heap's), then the region's.
 #pragma once
 
 #include <pthread.h>
@@ -28,6 +42,7 @@
 
 #include "arena_types.hpp"
 #include "page_list.hpp"
+#include "purge_thread.hpp"
 #include "shrinkpy/alloc/arena_config.hpp"
 #include "shrinkpy/alloc/os_memory.hpp"
 #include "size_classes.hpp"
@@ -72,7 +87,7 @@ struct RegionCounters {
     uint64_t pools_created = 0;     // from the buddy system (cumulative)
     uint64_t pools_reused = 0;      // from the purge queue (cumulative)
     uint64_t pages_returned = 0;    // purged OS pages (cumulative)
-    uint64_t purge_calls = 0;       // madvise calls (cumulative)
+    uint64_t purge_calls = 0;       // purged ranges: madvise calls, or ranges of process_madvise calls (cumulative)
 };
 
 class Region {
@@ -110,6 +125,27 @@ public:
     static void reuse(PoolMeta* pool, HeapId heap, int size_class);
     // Purges every queued pool now.
     void purge_queue();
+    // Purges the queued pools beyond the allowance whose delay is over. Returns the milliseconds
+    // until the next one is due, or kNothingDue.
+    uint64_t purge_due();
+    // Purges every queued pool beyond the allowance now (the program asked for a full collection).
+    void purge_beyond_allowance();
+    // The arena grows by `bytes` elsewhere (a large mapping): purges as much of the queue beyond
+    // its allowance, so that the pages kept for reuse do not add to the peak.
+    void offset_growth(size_t bytes);
+    // Lets the purge thread run (started when first needed) so that delayed purges happen while the
+    // program is quiet; without it they happen only as pools come and go (tests).
+    void enable_purge_thread() { purge_thread_.enable(); }
+    // In a child after fork(): the purge thread did not come along.
+    void after_fork_in_child() { purge_thread_.after_fork_in_child(); }
+    void stop_purge_thread() { purge_thread_.stop(); }
+    // The loop of the purge thread (purge_thread.cpp), with the lock held.
+    uint64_t purge_due_locked();
+    pthread_mutex_t* mutex() { return &mutex_; }
+    static constexpr uint64_t kNothingDue = UINT64_MAX;
+
+    // Lock-free reads for the memory sampler (timeline.hpp): may lag a purge in progress.
+    uint64_t pages_returned_now() const { return pages_returned_.load(std::memory_order_relaxed); }
 
     RegionCounters counters();
     // Calls f(PoolMeta&) for the first page of every pool in use or queued (lock held).
@@ -130,6 +166,13 @@ private:
     bool commit_arena(uint32_t arena);
     void evict(uint64_t target_bytes);
     void purge_and_free(uint32_t* pages, int count);
+    void queue_changed();  // a pool joined the queue: purge what is due, start or wake the thread
+    uint32_t oldest_queued() const;
+    void offset_growth_locked(size_t bytes);
+    static constexpr int kEvictBatch = 256;  // pools purged per batch
+    uint64_t above_allowance() const {
+        return counters_.queued_bytes > queue_allowance_ ? counters_.queued_bytes - queue_allowance_ : 0;
+    }
 
     OsMemory* os_ = nullptr;
     CommitLedger* ledger_ = nullptr;
@@ -141,6 +184,8 @@ private:
     uint32_t arena_count_ = 0;        // arenas in the region
     uint64_t queue_allowance_ = 0;    // retain_bytes minus what the two heaps keep
     uint64_t given_since_reuse_ = 0;  // bytes queued since a queued pool was last taken back
+    uint32_t purge_delay_ms_ = 0;     // ArenaConfig::purge_delay_ms
+    uint64_t growth_owed_ = 0;        // bytes the arena grew by that the queue has not offset yet
 
     PoolMeta* meta_ = nullptr;     // one entry per OS page of the region (reserved, committed as arenas are)
     size_t meta_bytes_ = 0;        // reserved
@@ -153,11 +198,15 @@ private:
 
     pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
     PageList free_lists_[kMaxPoolOrder + 1];  // buddy free lists by order, below the arena order
-    PageList queue_;                          // purge queue, most recently emptied at the front
+    PageList queue_[kMaxPoolOrder + 1];       // purge queue by pool order, most recently emptied at the front
     RegionCounters counters_;
+    std::atomic<uint64_t> pages_returned_{0};  // counters_.pages_returned, for readers without the lock
+    PurgeThread purge_thread_{*this};
 
 public:
     static constexpr unsigned kQueueScan = 8;  // queued pools looked at for a same-class match
+    // Growth offset in batches of at least this much, so that it costs few purge calls.
+    static constexpr uint64_t kGrowthBatch = 256 * 1024;
     // Empty pools a heap keeps for itself, without taking the region's lock: an eighth of the
     // retain allowance each; the purge queue gets the rest.
     static size_t heap_allowance(size_t retain_bytes) { return retain_bytes / 8; }

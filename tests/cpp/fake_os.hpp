@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <map>
@@ -125,6 +126,10 @@ public:
 
     void name(void*, size_t, const char*) override {}
 
+    // Time stands still unless a test moves it (advance_ms), so purge delays are deterministic.
+    uint64_t now_ms() override { return now_ms_.load(std::memory_order_relaxed); }
+    void advance_ms(uint64_t ms) { now_ms_.fetch_add(ms, std::memory_order_relaxed); }
+
     Counts counts() {
         std::lock_guard<std::mutex> g(mutex_);
         return counts_;
@@ -181,6 +186,7 @@ private:
     std::vector<std::string> violations_;
     int fail_commits_after_ = -1;
     int fail_maps_after_ = -1;
+    std::atomic<uint64_t> now_ms_{1000};
 };
 
 }  // namespace shrinkpy::alloc::testing

@@ -47,6 +47,11 @@ protected:
     size_t page() const { return GetParam(); }
     void* m(size_t n) { return arena_->malloc(HeapId::gil, n); }
     void f(void* p) { ASSERT_TRUE(arena_->free(HeapId::gil, p)); }
+    // Time passes by the purge delay, and the region purges what is due (as its thread would).
+    void wait_out_the_delay() {
+        os_->advance_ms(arena_->config().purge_delay_ms);
+        EXPECT_EQ(arena_->region().purge_due(), Region::kNothingDue);
+    }
 
     std::unique_ptr<FakeOsMemory> os_;
     Arena* arena_ = nullptr;
@@ -202,28 +207,103 @@ TEST_P(ArenaTest, ForeignPointersAreNotTheArenas) {
 // ---- purge and hysteresis ----------------------------------------------------------------------------
 
 TEST_P(ArenaTest, FreedPoolsGoBackToTheOsBeyondTheRetainedBytes) {
-    std::vector<void*> blocks;
-    for (int i = 0; i < 200000; ++i) blocks.push_back(m(16 + (i % 8) * 16));
-    ArenaStats full = arena_->stats();
-    EXPECT_GT(full.committed_bytes, 200000u * 16);
-    for (void* p : blocks) f(p);
-    ArenaStats after = arena_->stats();
-    EXPECT_EQ(after.in_use_bytes, 0u);
-    EXPECT_LE(after.queued_bytes, arena_->config().retain_bytes);
-    // What is left: the queue, and the 8 classes' current pools, which stay current when empty.
-    EXPECT_LE(after.pool_bytes, 8 * page());
-    EXPECT_EQ(after.committed_bytes, after.queued_bytes + after.pool_bytes + after.reserved_bytes);
-    // Everything that was touched went back but for the retained bytes (spares never were touched).
-    uint64_t touched = full.committed_bytes - full.reserved_bytes;
-    EXPECT_GE(after.pages_returned * page(), touched - arena_->config().retain_bytes);
-    EXPECT_GE(os_->counts().purged_bytes, touched - arena_->config().retain_bytes);
-    // Purges come in batches of neighbouring pools, not one call per pool.
-    EXPECT_LT(after.purge_calls * (page() == 4096 ? 4 : 1), after.pages_returned);
-    // Whole arenas went back to no-access, and their metadata pages to the OS.
-    EXPECT_GT(os_->counts().decommits, 0u);
-    if (page() == 4096) {  // 8 KiB of metadata per arena; larger pages hold many arenas' metadata
-        EXPECT_GT(os_->counts().purged_bytes, after.pages_returned * page());
+    for (uint32_t delay : {0u, 1000u}) {  // at once, and after the purge delay
+        ArenaConfig c = small_config();
+        c.purge_delay_ms = delay;
+        make(c);
+        std::vector<void*> blocks;
+        for (int i = 0; i < 200000; ++i) blocks.push_back(m(16 + (i % 8) * 16));
+        ArenaStats full = arena_->stats();
+        EXPECT_GT(full.committed_bytes, 200000u * 16);
+        for (void* p : blocks) f(p);
+        if (delay > 0) {  // kept for reuse until the delay is over
+            EXPECT_EQ(arena_->stats().pages_returned, 0u);
+            os_->advance_ms(delay - 1);
+            EXPECT_EQ(arena_->region().purge_due(), 1u);
+            EXPECT_EQ(arena_->stats().pages_returned, 0u);
+            wait_out_the_delay();
+        }
+        ArenaStats after = arena_->stats();
+        EXPECT_EQ(after.in_use_bytes, 0u);
+        EXPECT_LE(after.queued_bytes, arena_->config().retain_bytes);
+        // What is left: the queue, and the 8 classes' current pools, which stay current when empty.
+        EXPECT_LE(after.pool_bytes, 8 * page());
+        EXPECT_EQ(after.committed_bytes, after.queued_bytes + after.pool_bytes + after.reserved_bytes);
+        // Everything that was touched went back but for the retained bytes (spares never were touched).
+        uint64_t touched = full.committed_bytes - full.reserved_bytes;
+        EXPECT_GE(after.pages_returned * page(), touched - arena_->config().retain_bytes);
+        EXPECT_GE(os_->counts().purged_bytes, touched - arena_->config().retain_bytes);
+        // Purges come in batches of neighbouring pools, not one call per pool.
+        EXPECT_LT(after.purge_calls * (page() == 4096 ? 4 : 1), after.pages_returned);
+        // Whole arenas went back to no-access, and their metadata pages to the OS.
+        EXPECT_GT(os_->counts().decommits, 0u);
+        if (page() == 4096) {  // 8 KiB of metadata per arena; larger pages hold many arenas' metadata
+            EXPECT_GT(os_->counts().purged_bytes, after.pages_returned * page());
+        }
     }
+}
+
+// A program that drops a structure and builds another like it before the delay is over reuses the
+// resident pages: no purge, no new commit, no page touched for the first time.
+TEST_P(ArenaTest, PagesDroppedAreReusedBeforeTheDelayIsOver) {
+    std::vector<void*> blocks;
+    auto build = [&] {
+        for (int i = 0; i < 100000; ++i) blocks.push_back(m(32 + (i % 4) * 16));
+    };
+    build();
+    for (void* p : blocks) f(p);
+    blocks.clear();
+    ArenaStats dropped = arena_->stats();
+    EXPECT_GT(dropped.queued_bytes, arena_->config().retain_bytes);
+    EXPECT_EQ(dropped.pages_returned, 0u);
+    uint64_t commits = os_->counts().commits;
+    os_->advance_ms(arena_->config().purge_delay_ms / 2);
+    build();
+    ArenaStats rebuilt = arena_->stats();
+    EXPECT_EQ(rebuilt.pages_returned, 0u);
+    EXPECT_EQ(os_->counts().commits, commits);
+    EXPECT_LE(rebuilt.committed_peak_bytes, dropped.committed_peak_bytes);
+    EXPECT_GT(rebuilt.pools_reused, dropped.pools_reused);
+    for (void* p : blocks) f(p);
+    wait_out_the_delay();
+    EXPECT_LE(arena_->stats().queued_bytes, arena_->config().retain_bytes);
+}
+
+// Pages kept for reuse never raise the peak: when the arena grows instead of reusing them (here:
+// large blocks, which never come from pools), as much of the queue goes back.
+TEST_P(ArenaTest, GrowthElsewhereGivesTheQueueBack) {
+    std::vector<void*> blocks;
+    for (int i = 0; i < 100000; ++i) blocks.push_back(m(48));
+    for (void* p : blocks) f(p);
+    ArenaStats dropped = arena_->stats();
+    uint64_t resident = dropped.committed_bytes - dropped.reserved_bytes;
+    size_t retain = arena_->config().retain_bytes;
+    uint64_t beyond = dropped.queued_bytes - (retain - 2 * Region::heap_allowance(retain));  // the queue's allowance
+    ASSERT_GT(beyond, 2 * Region::kGrowthBatch);
+    std::vector<void*> large;
+    size_t large_bytes = 4 * arena_->config().large_threshold;
+    for (uint64_t grown = 0; grown + large_bytes <= beyond; grown += large_bytes) {
+        large.push_back(m(large_bytes - 1));
+        ArenaStats s = arena_->stats();
+        // Resident memory: what it was, give or take one batch of owed growth and one block.
+        EXPECT_LE(s.committed_bytes - s.reserved_bytes, resident + Region::kGrowthBatch + large_bytes);
+    }
+    EXPECT_LE(arena_->stats().queued_bytes, arena_->config().retain_bytes);
+    EXPECT_GT(arena_->stats().pages_returned, 0u);
+    for (void* p : large) f(p);
+}
+
+// After gc.collect() (the arena's gc.callbacks entry), what is beyond the retained bytes goes back
+// at once.
+TEST_P(ArenaTest, ARequestedCollectionGivesTheQueueBack) {
+    std::vector<void*> blocks;
+    for (int i = 0; i < 100000; ++i) blocks.push_back(m(64));
+    for (void* p : blocks) f(p);
+    EXPECT_GT(arena_->stats().queued_bytes, arena_->config().retain_bytes);
+    arena_->after_requested_collection();
+    ArenaStats s = arena_->stats();
+    EXPECT_LE(s.queued_bytes, arena_->config().retain_bytes);
+    EXPECT_GT(s.pages_returned, 0u);
 }
 
 TEST_P(ArenaTest, ALoopThatFillsAndEmptiesPoolsDoesNotThrash) {
@@ -288,6 +368,7 @@ TEST_P(ArenaTest, RetainZeroPurgesEveryEmptyPool) {
     std::vector<void*> blocks;
     for (size_t i = 0; i < 10 * page() / 32; ++i) blocks.push_back(m(32));
     for (void* p : blocks) f(p);
+    wait_out_the_delay();
     ArenaStats s = arena_->stats();
     EXPECT_EQ(s.queued_bytes, 0u);
     bool sticky = page() <= kStickyBytes;
@@ -316,9 +397,11 @@ TEST_P(ArenaTest, AClassInDemandGetsItsPoolsSideBySide) {
     // Mostly side by side (runs are at most 256 KiB: 4 pools of 64 KiB).
     EXPECT_GT(adjacent * 10, pools * (page() < 64 * kKiB ? 8 : 6)) << adjacent << " of " << pools;
     // The strs stay; dropping the ints returns their pages in long runs: few madvise calls (purges
-    // come in batches of half the retain allowance: fewer pools per batch on big pages).
+    // come in batches of neighbours: fewer pools per batch on big pages).
     for (void* p : ints) f(p);
+    wait_out_the_delay();
     ArenaStats s = arena_->stats();
+    EXPECT_GT(s.pages_returned, 0u);
     EXPECT_LE(s.purge_calls * (page() == 4096 ? 8 : 2), s.pages_returned) << s.purge_calls << " calls";
     for (void* p : strs) f(p);
 }
@@ -527,7 +610,9 @@ TEST_P(ArenaTest, StatisticsAddUp) {
 // The real kernel, with its own page size: the same basic life cycle.
 TEST(ArenaOnTheSystem, AllocatesPurgesAndReleases) {
     int error = 0;
-    Arena* a = Arena::create(system_os_memory(), small_config(), &error);
+    ArenaConfig c = small_config();
+    c.purge_delay_ms = 0;  // purged at once (the purge thread is tested in test_arena_stress.cpp)
+    Arena* a = Arena::create(system_os_memory(), c, &error);
     ASSERT_NE(a, nullptr) << error;
     std::vector<void*> blocks;
     for (int i = 0; i < 100000; ++i) blocks.push_back(a->malloc(HeapId::gil, 1 + i % 700));

@@ -21,6 +21,11 @@ struct ArenaConfig {
     size_t large_threshold = 64 * kKiB;
     // Empty pools kept resident for reuse before their pages go back to the OS (the hysteresis).
     size_t retain_bytes = 1 * kMiB;
+    // Empty pools beyond retain_bytes go back to the OS this long after they emptied, unless reused
+    // first (a program that drops a structure and builds the next one reuses its pages instead of
+    // faulting them in again); sooner when the arena would otherwise grow, or when a full garbage
+    // collection finds them idle. 0: at once.
+    uint32_t purge_delay_ms = 1000;
     // Under sustained demand a medium class's pools grow until they hold this many blocks.
     uint32_t pool_blocks = 8;
     // Cap on what the arena holds from the OS (pools and large mappings); 0 for none.
@@ -66,7 +71,7 @@ struct ArenaStats {
     uint64_t pools_created = 0;         // pools carved from free arena space (cumulative)
     uint64_t pools_reused = 0;          // pools taken back from the purge queue (cumulative)
     uint64_t pages_returned = 0;        // OS pages given back with MADV_DONTNEED (cumulative)
-    uint64_t purge_calls = 0;           // madvise calls that gave them back
+    uint64_t purge_calls = 0;           // ranges given back (one madvise each, or batched by process_madvise)
     uint64_t cap_failures = 0;          // requests refused because of max_heap_bytes
 
     // Share of what the arena holds that is not live blocks: class rounding excluded, pool tails,

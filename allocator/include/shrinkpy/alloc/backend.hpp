@@ -45,6 +45,12 @@ Backend pymalloc_backend();
 // message when the address space cannot be reserved.
 bool arena_backends(const ArenaConfig& config, Backend out[kDomainCount], const char** error);
 
+// Puts the arena's entry into gc.callbacks, so that after gc.collect() the empty pools beyond the
+// retained bytes go back to the OS at once rather than after the purge delay. The interpreter must be initialised
+// (after Py_InitializeFromConfig); false when there is no arena in this copy of the library or gc.callbacks cannot be
+// reached.
+bool watch_full_collections();
+
 // The arena's statistics, when an arena exists in this copy of the library (false otherwise). The
 // caller holds the GIL.
 bool arena_stats(ArenaStats* out);
