@@ -166,11 +166,14 @@ void Region::retire_arena(uint32_t arena) {
 
 // ---- pools ---------------------------------------------------------------------------------------
 
+// An empty pool's free list is in the order its blocks were freed; carved again, blocks go out in
+// address order, as from a fresh pool: objects built one after another lie one after another, which
+// is what the garbage collector's walks over them (in creation order) and the CPU's prefetchers
+// like. Measured: a full collection of 300 000 dicts and lists built on reused pools took 27% longer
+// than on fresh ones with the old free lists, as long with lists carved again.
 void Region::reuse(PoolMeta* m, HeapId heap, int size_class) {
-    if (m->size_class != size_class) {
-        m->free = nullptr;
-        m->carved = 0;
-    }
+    m->free = nullptr;
+    m->carved = 0;
     m->used = 0;
     m->low_mark = 0;
     m->size_class = uint8_t(size_class);
