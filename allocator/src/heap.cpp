@@ -31,7 +31,7 @@ void Heap::init(HeapId id, Arena& arena) {
     arena_ = &arena;
     info_ = &arena.classes();
     sentinel_ = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, 0, 0, PoolState::current, HeapId::none};
-    empty_allowance_ = Region::heap_allowance(arena.config().retain_bytes);
+    empty_allowance_ = Region::heap_allowance(id, arena.config().retain_bytes);
     for (int i = 0; i < info_->count(); ++i) {
         classes_[i] = SizeClass{};
         classes_[i].current = &sentinel_;
@@ -112,7 +112,7 @@ PoolMeta* Heap::next_pool(int cls) {
         empties_.remove(meta_, page);
         m = meta_ + page;
         empty_bytes_ -= pool_bytes(m);
-        Region::reuse(m, id_, cls);
+        Region::reuse(m, id_, cls, /*hot=*/true);  // the heap keeps only its most recent few
         ++reused_;
     } else {
         m = c.spare_count > 0 ? take_spare(cls) : take_run(cls);

@@ -278,7 +278,7 @@ TEST_P(ArenaTest, GrowthElsewhereGivesTheQueueBack) {
     ArenaStats dropped = arena_->stats();
     uint64_t resident = dropped.committed_bytes - dropped.reserved_bytes;
     size_t retain = arena_->config().retain_bytes;
-    uint64_t beyond = dropped.queued_bytes - (retain - 2 * Region::heap_allowance(retain));  // the queue's allowance
+    uint64_t beyond = dropped.queued_bytes - Region::queue_allowance(retain);
     ASSERT_GT(beyond, 2 * Region::kGrowthBatch);
     std::vector<void*> large;
     size_t large_bytes = 4 * arena_->config().large_threshold;

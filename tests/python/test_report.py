@@ -51,14 +51,17 @@ def test_json_report_matches_its_schema(allocator, shrinkpython, tmp_path):
 
 def test_the_arena_is_the_default_and_reports_what_it_gave_back(shrinkpython, tmp_path):
     out = tmp_path / "report.json"
-    r = run([shrinkpython, "-c", WORKLOAD], env=clean_env(SHRINKPY_REPORT=str(out)))
+    # Dropped pages wait SHRINKPY_ARENA_PURGE_DELAY for reuse, or go back at gc.collect().
+    workload = WORKLOAD.replace("del x\n", "del x\nimport gc; gc.collect()\n")
+    r = run([shrinkpython, "-c", workload], env=clean_env(SHRINKPY_REPORT=str(out)))
     assert r.returncode == 0
     arena = json.loads(out.read_text())["allocator"]["arena"]
     assert arena["committed_peak_bytes"] >= 200000 * 48
     assert arena["pages_returned"] * arena["page_size"] >= 5 << 20  # the list of strings went back
     assert arena["committed_bytes"] == (arena["pool_bytes"] + arena["queued_bytes"] + arena["reserved_bytes"]
                                         + arena["large_bytes"])
-    assert arena["queued_bytes"] <= arena["retain_bytes"]
+    # (At exit the queue may hold more than retain_bytes: what finalisation freed waits out the purge
+    # delay like anything else; test_arena.py checks the queue while the program runs.)
     assert any(c["block_size"] == 64 and c["pools_peak"] > 100 for c in arena["classes"])
     text = run([shrinkpython, "-c", WORKLOAD], env=clean_env(SHRINKPY_REPORT="-")).stderr.decode()
     assert "allocator              arena\n" in text
