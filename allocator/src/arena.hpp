@@ -72,8 +72,9 @@ public:
     Region& region() { return region_; }
     CommitLedger& ledger() { return ledger_; }
 
-    // Slow paths of the heaps.
-    void* malloc_large(size_t n);
+    // Slow paths of the heaps. `zero`: the block must read as zeros (calloc); a fresh mapping does,
+    // one taken back from the region's LargeCache is cleared.
+    void* malloc_large(size_t n, bool zero = false);
     void* realloc_large(void* p, size_t bytes, size_t n);
     void free_large(void* p, size_t bytes);
     size_t large_size(const void* p) const { return large_.size_of(p); }
@@ -82,6 +83,10 @@ public:
     void* realloc_foreign_pool(PoolMeta* m, void* p, size_t n, HeapId caller);
 
 private:
+    void* reuse_large(const CachedMapping& cached, size_t bytes);
+    void unmap_unregistered(const CachedMapping& m);
+    void free_now(void* p, size_t bytes);
+
     OsMemory* os_ = nullptr;
     ArenaConfig config_;
     SizeClasses classes_;

@@ -206,9 +206,9 @@ void* Heap::malloc_large(size_t n) {
 void* Heap::calloc(size_t nelem, size_t elsize) {
     size_t n = nelem * elsize;
     if (elsize != 0 && n / elsize != nelem) return nullptr;
+    if (n != 0 && n > large_threshold_) return arena_->malloc_large(n, /*zero=*/true);
     void* p = malloc(n);
-    // Large blocks are fresh mappings, zero already; pool blocks may be reused.
-    if (p != nullptr && n - 1 < large_threshold_) std::memset(p, 0, n);
+    if (p != nullptr) std::memset(p, 0, n);  // pool blocks may be reused
     return p;
 }
 

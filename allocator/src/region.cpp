@@ -60,6 +60,7 @@ int Region::init(OsMemory& os, const ArenaConfig& config, CommitLedger& ledger) 
 void Region::destroy() {
     if (base_ == 0) return;
     purge_thread_.stop();
+    unmap_cached_while([](const CachedMapping&) { return true; });
     os_->unmap(reinterpret_cast<void*>(base_), bytes_);
     os_->unmap(meta_, meta_bytes_);
     os_->unmap(idle_, idle_bytes_);
@@ -282,28 +283,57 @@ uint64_t Region::purge_due() {
 // The queue is oldest at its tail: purge from there while the tail's delay is over. (Its
 // neighbours in the address space go in the same batch whatever their age: evict.)
 uint64_t Region::purge_due_locked() {
-    uint32_t now = uint32_t(os_->now_ms());
+    uint32_t now = uint32_t(os_->now_ms());  // differences modulo 2^32: wrap after 49 days
+    auto due = [&](uint32_t since) { return uint32_t(now - since) >= purge_delay_ms_; };
+    unmap_cached_while([&](const CachedMapping& m) { return due(m.freed_ms); });
+    uint64_t wait =
+        large_cache_.empty() ? kNothingDue : purge_delay_ms_ - uint32_t(now - large_cache_.oldest().freed_ms);
     while (counters_.queued_bytes > queue_allowance_) {
-        uint32_t waited = now - meta_[oldest_queued()].queued_ms;  // modulo 2^32: wraps after 49 days
-        if (waited < purge_delay_ms_) return purge_delay_ms_ - waited;
-        // Everything due now, in one batch.
-        uint64_t due = 0;
-        for (const PageList& list : queue_) {
-            for (uint32_t page = list.tail; page != kNoPage && uint32_t(now - meta_[page].queued_ms) >= purge_delay_ms_;
-                 page = meta_[page].prev) {
-                due += pool_bytes(&meta_[page]);
-            }
+        uint32_t oldest = meta_[oldest_queued()].queued_ms;
+        if (!due(oldest)) {
+            uint64_t queue_wait = purge_delay_ms_ - uint32_t(now - oldest);
+            return queue_wait < wait ? queue_wait : wait;
         }
-        uint64_t target = counters_.queued_bytes - due;
+        // Everything due now, in one batch.
+        uint64_t bytes = 0;
+        for (const PageList& list : queue_) {
+            for (uint32_t page = list.tail; page != kNoPage && due(meta_[page].queued_ms); page = meta_[page].prev)
+                bytes += pool_bytes(&meta_[page]);
+        }
+        uint64_t target = counters_.queued_bytes - bytes;
         evict(target > queue_allowance_ ? target : queue_allowance_);
     }
-    return kNothingDue;
+    return wait;
 }
 
 void Region::purge_beyond_allowance() {
     lock();
+    unmap_cached_while([](const CachedMapping&) { return true; });
     if (counters_.queued_bytes > queue_allowance_) evict(queue_allowance_);
     unlock();
+}
+
+void Region::keep_large(void* start, size_t bytes) {
+    SHRINKPY_ALLOC_ASSERT(purge_delay_ms_ > 0);
+    lock();
+    if (large_cache_.full()) unmap_cached(large_cache_.pop_oldest());
+    large_cache_.add({start, bytes, uint32_t(os_->now_ms())});
+    purge_thread_.wake();
+    unlock();
+}
+
+bool Region::take_large(size_t bytes, CachedMapping* out) {
+    lock();
+    bool found = large_cache_.take(bytes, out);
+    unlock();
+    return found;
+}
+
+void Region::unmap_cached(const CachedMapping& m) {
+    int error = os_->unmap(m.start, m.bytes);
+    SHRINKPY_ALLOC_ASSERT(error == 0);
+    (void)error;
+    ledger_->release(m.bytes);
 }
 
 void Region::offset_growth(size_t bytes) {
@@ -312,14 +342,23 @@ void Region::offset_growth(size_t bytes) {
     unlock();
 }
 
-// Owed growth is settled in batches of kGrowthBatch (or whatever is left beyond the allowance).
+// Owed growth is settled in batches of kGrowthBatch (or whatever is left beyond the allowance):
+// cached large mappings first (one munmap each), then the queue's oldest pools.
 void Region::offset_growth_locked(size_t bytes) {
     growth_owed_ += bytes;
     uint64_t above = above_allowance();
     if (growth_owed_ < kGrowthBatch && growth_owed_ <= above) return;
     uint64_t cut = growth_owed_ < above ? growth_owed_ : above;
     growth_owed_ = 0;
-    if (cut > 0) evict(counters_.queued_bytes - cut);
+    uint64_t unmapped = 0;
+    unmap_cached_while([&](const CachedMapping& m) {
+        if (unmapped >= cut) return false;
+        unmapped += m.bytes;
+        return true;
+    });
+    if (unmapped >= cut || counters_.queued_bytes <= queue_allowance_) return;
+    uint64_t target = counters_.queued_bytes - (cut - unmapped);
+    evict(target > queue_allowance_ ? target : queue_allowance_);
 }
 
 void Region::give_back_fresh(uint32_t first, uint32_t count, unsigned order) {
@@ -333,6 +372,7 @@ void Region::give_back_fresh(uint32_t first, uint32_t count, unsigned order) {
 
 void Region::purge_queue() {
     lock();
+    unmap_cached_while([](const CachedMapping&) { return true; });
     evict(0);
     unlock();
 }
@@ -420,6 +460,7 @@ void Region::purge_and_free(uint32_t* pages, int count) {
 RegionCounters Region::counters() {
     lock();
     RegionCounters c = counters_;
+    c.large_cached_bytes = large_cache_.bytes();
     unlock();
     return c;
 }

@@ -41,6 +41,7 @@
 #include <cstdint>
 
 #include "arena_types.hpp"
+#include "large_cache.hpp"
 #include "page_list.hpp"
 #include "purge_thread.hpp"
 #include "shrinkpy/alloc/arena_config.hpp"
@@ -82,12 +83,13 @@ private:
 };
 
 struct RegionCounters {
-    uint64_t arenas_committed = 0;  // accessible now
-    uint64_t queued_bytes = 0;      // empty pools on the purge queue
-    uint64_t pools_created = 0;     // from the buddy system (cumulative)
-    uint64_t pools_reused = 0;      // from the purge queue (cumulative)
-    uint64_t pages_returned = 0;    // purged OS pages (cumulative)
-    uint64_t purge_calls = 0;       // purged ranges: madvise calls, or ranges of process_madvise calls (cumulative)
+    uint64_t arenas_committed = 0;    // accessible now
+    uint64_t queued_bytes = 0;        // empty pools on the purge queue
+    uint64_t pools_created = 0;       // from the buddy system (cumulative)
+    uint64_t pools_reused = 0;        // from the purge queue (cumulative)
+    uint64_t pages_returned = 0;      // purged OS pages (cumulative)
+    uint64_t purge_calls = 0;         // purged ranges: madvise calls, or ranges of process_madvise calls (cumulative)
+    uint64_t large_cached_bytes = 0;  // freed large mappings kept for reuse (large_cache.hpp)
 };
 
 class Region {
@@ -123,15 +125,22 @@ public:
     // Makes an empty pool the current pool of `size_class` in `heap`; `hot`: emptied a moment ago,
     // it keeps its free list when it served that class last (region.cpp says why).
     static void reuse(PoolMeta* pool, HeapId heap, int size_class, bool hot);
-    // Purges every queued pool now.
+    // Purges every queued pool now, and unmaps every cached large mapping.
     void purge_queue();
+    // A freed large mapping (already unregistered), kept for reuse (purge_delay_ms > 0).
+    void keep_large(void* start, size_t bytes);
+    // A cached large mapping for a request of `bytes` (LargeCache::take), still charged to the
+    // ledger; false when none.
+    bool take_large(size_t bytes, CachedMapping* out);
     // Purges the queued pools beyond the allowance whose delay is over. Returns the milliseconds
     // until the next one is due, or kNothingDue.
     uint64_t purge_due();
-    // Purges every queued pool beyond the allowance now (the program asked for a full collection).
+    // Purges every queued pool beyond the allowance and every cached large mapping now (the program
+    // asked for a full collection).
     void purge_beyond_allowance();
-    // The arena grows by `bytes` elsewhere (a large mapping): purges as much of the queue beyond
-    // its allowance, so that the pages kept for reuse do not add to the peak.
+    // The arena grows by `bytes` elsewhere (a large mapping): unmaps as much of the cached large
+    // mappings, then purges as much of the queue beyond its allowance, so that the pages kept for
+    // reuse do not add to the peak.
     void offset_growth(size_t bytes);
     // Lets the purge thread run (started when first needed) so that delayed purges happen while the
     // program is quiet; without it they happen only as pools come and go (tests).
@@ -172,9 +181,18 @@ private:
     bool is_hot(const PoolMeta& m) const { return uint32_t(uint32_t(os_->now_ms()) - m.queued_ms) <= kHotMs; }
     static constexpr uint32_t kHotMs = 4;
     void offset_growth_locked(size_t bytes);
+    void unmap_cached(const CachedMapping& m);
+    // Unmaps cached large mappings, oldest first, while `more(oldest)` says so.
+    template <typename F>
+    void unmap_cached_while(F&& more) {
+        while (!large_cache_.empty() && more(large_cache_.oldest())) unmap_cached(large_cache_.pop_oldest());
+    }
     static constexpr int kEvictBatch = 256;  // pools purged per batch
+    // Held for reuse beyond what is kept for good: cached large mappings and the queue beyond its
+    // allowance.
     uint64_t above_allowance() const {
-        return counters_.queued_bytes > queue_allowance_ ? counters_.queued_bytes - queue_allowance_ : 0;
+        return large_cache_.bytes() +
+               (counters_.queued_bytes > queue_allowance_ ? counters_.queued_bytes - queue_allowance_ : 0);
     }
 
     OsMemory* os_ = nullptr;
@@ -202,6 +220,7 @@ private:
     pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
     PageList free_lists_[kMaxPoolOrder + 1];  // buddy free lists by order, below the arena order
     PageList queue_[kMaxPoolOrder + 1];       // purge queue by pool order, most recently emptied at the front
+    LargeCache large_cache_;
     RegionCounters counters_;
     std::atomic<uint64_t> pages_returned_{0};  // counters_.pages_returned, for readers without the lock
     PurgeThread purge_thread_{*this};

@@ -462,6 +462,9 @@ TEST_P(ArenaTest, BlocksOfMultiPagePoolsAreFoundFromAnyPage) {
 // ---- large blocks and realloc ----------------------------------------------------------------------
 
 TEST_P(ArenaTest, LargeBlocksHaveTheirOwnMappingUnmappedOnFree) {
+    ArenaConfig c = small_config();
+    c.purge_delay_ms = 0;  // unmapped at once
+    make(c);
     size_t n = arena_->config().large_threshold + 1;
     f(m(n));  // the registry maps its first leaf
     FakeOsMemory::Counts before = os_->counts();
@@ -474,6 +477,52 @@ TEST_P(ArenaTest, LargeBlocksHaveTheirOwnMappingUnmappedOnFree) {
     EXPECT_EQ(os_->counts().mapped_bytes, before.mapped_bytes);
     EXPECT_EQ(arena_->stats().large_blocks, 0u);
     EXPECT_EQ(arena_->stats().committed_bytes, arena_->stats().queued_bytes);
+}
+
+// With the purge delay, a freed large block's mapping waits for the next large request: the same
+// size takes it as it is, a smaller one shrinks it, a larger one grows it (mremap: no page of it is
+// faulted in again); calloc clears what it reuses; it goes back once the delay is over.
+TEST_P(ArenaTest, FreedLargeMappingsAreReusedUntilTheDelayIsOver) {
+    size_t big = 8 * arena_->config().large_threshold;
+    f(m(big));                             // the registry maps its first leaf...
+    arena_->after_requested_collection();  // ... and the block's mapping goes
+    FakeOsMemory::Counts before = os_->counts();
+    auto* p = static_cast<unsigned char*>(m(big));
+    std::memset(p, 0xab, big);
+    f(p);
+    ArenaStats cached = arena_->stats();
+    EXPECT_EQ(cached.large_blocks, 0u);
+    EXPECT_EQ(cached.large_cached_bytes, arena_->config().large_threshold * 8);
+    EXPECT_EQ(os_->counts().maps, before.maps + 1);
+    EXPECT_EQ(os_->counts().unmaps, before.unmaps);
+    // The same size: the same mapping, no call to the OS; calloc clears it.
+    auto* q = static_cast<unsigned char*>(arena_->calloc(HeapId::gil, 1, big));
+    EXPECT_EQ(q, p);
+    EXPECT_TRUE(std::all_of(q, q + big, [](unsigned char b) { return b == 0; }));
+    EXPECT_EQ(os_->counts().maps, before.maps + 1);
+    EXPECT_EQ(arena_->stats().large_cached_bytes, 0u);
+    f(q);
+    // Smaller (at least half of it): shrunk in place; larger: grown.
+    void* smaller = m(big * 3 / 4);
+    EXPECT_EQ(smaller, p);
+    EXPECT_EQ(arena_->block_size(smaller), (big * 3 / 4 + page() - 1) / page() * page());
+    f(smaller);
+    void* larger = m(2 * big);
+    EXPECT_EQ(arena_->block_size(larger), 2 * big);
+    EXPECT_GE(os_->counts().remaps, before.remaps + 2);  // shrunk, grown (in place, or moved: two calls)
+    EXPECT_EQ(arena_->stats().committed_bytes, arena_->stats().large_bytes + arena_->stats().queued_bytes +
+                                                   arena_->stats().pool_bytes + arena_->stats().reserved_bytes);
+    f(larger);
+    uint64_t unmaps = os_->counts().unmaps;
+    wait_out_the_delay();
+    EXPECT_EQ(arena_->stats().large_cached_bytes, 0u);
+    EXPECT_EQ(os_->counts().unmaps, unmaps + 1);
+    EXPECT_EQ(arena_->stats().committed_bytes, arena_->stats().queued_bytes);
+    // gc.collect() unmaps them at once.
+    f(m(big));
+    EXPECT_GT(arena_->stats().large_cached_bytes, 0u);
+    arena_->after_requested_collection();
+    EXPECT_EQ(arena_->stats().large_cached_bytes, 0u);
 }
 
 TEST_P(ArenaTest, ReallocKeepsContentsAndStaysInPlaceWithinTheClass) {
@@ -593,7 +642,8 @@ TEST_P(ArenaTest, StatisticsAddUp) {
     }
     for (size_t i = 0; i < blocks.size(); i += 3) arena_->free(HeapId::raw, blocks[i]), blocks[i] = nullptr;
     ArenaStats s = arena_->stats();
-    EXPECT_EQ(s.committed_bytes, s.pool_bytes + s.queued_bytes + s.reserved_bytes + s.large_bytes);
+    EXPECT_EQ(s.committed_bytes,
+              s.pool_bytes + s.queued_bytes + s.reserved_bytes + s.large_bytes + s.large_cached_bytes);
     uint64_t in_use = s.large_bytes;
     for (int i = 0; i < s.class_count; ++i) {
         in_use += s.classes[i].blocks_in_use * s.classes[i].block_size;

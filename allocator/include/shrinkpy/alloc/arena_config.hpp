@@ -48,7 +48,8 @@ struct ArenaClassStats {
 };
 
 // Units are bytes unless the name says otherwise. Invariants (checked by the tests):
-//   committed_bytes == pool_bytes + queued_bytes + reserved_bytes + large_bytes <= max_heap_bytes (when set)
+//   committed_bytes == pool_bytes + queued_bytes + reserved_bytes + large_bytes + large_cached_bytes
+//                   <= max_heap_bytes (when set)
 //   in_use_bytes    == sum over classes of blocks_in_use * block_size + large_bytes
 //   committed_peak_bytes >= committed_bytes
 struct ArenaStats {
@@ -67,6 +68,7 @@ struct ArenaStats {
     uint64_t in_use_bytes = 0;          // block bytes of live blocks (a request rounded up to its class)
     uint64_t large_blocks = 0;          // live large blocks
     uint64_t large_bytes = 0;           // their mappings
+    uint64_t large_cached_bytes = 0;    // mappings of freed large blocks kept for reuse (the purge delay)
     uint64_t arenas_committed = 0;      // arenas accessible now
     uint64_t pools_created = 0;         // pools carved from free arena space (cumulative)
     uint64_t pools_reused = 0;          // pools taken back from the purge queue (cumulative)

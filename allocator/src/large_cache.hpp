@@ -1,0 +1,48 @@
+// Large mappings freed lately, kept for the next large request instead of unmapped at once, so that
+// a program that frees a large buffer and makes another (a frame after a frame, an array after an
+// array, a list or a string rebuilt per batch) reuses resident pages instead of faulting in fresh
+// ones: what glibc's dynamic mmap threshold does for pymalloc's large requests.
+//
+// They follow the purge queue's rules (region.hpp): back to the OS (munmap) purge_delay_ms after
+// they were freed unless reused, sooner when the arena grows elsewhere or the program calls
+// gc.collect(); and at most kSlots of them, the oldest unmapped first. No lock of its own: the
+// region's mutex guards it. Every cached mapping stays charged to the CommitLedger.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace shrinkpy::alloc {
+
+struct CachedMapping {
+    void* start = nullptr;
+    size_t bytes = 0;       // a multiple of the page size
+    uint32_t freed_ms = 0;  // OsMemory::now_ms when it was freed, truncated
+};
+
+class LargeCache {
+public:
+    static constexpr int kSlots = 16;
+
+    bool empty() const { return count_ == 0; }
+    bool full() const { return count_ == kSlots; }
+    uint64_t bytes() const { return bytes_; }
+    // Appends the most recently freed mapping (the cache is not full).
+    void add(const CachedMapping& m);
+    // The mapping that serves a request of `bytes` best: the smallest at least as large and at
+    // most twice as large, else the largest smaller one (to be grown), else none. Removed from the
+    // cache. False when the cache is empty.
+    bool take(size_t bytes, CachedMapping* out);
+    // The longest cached mapping; the cache is not empty.
+    const CachedMapping& oldest() const { return slots_[0]; }
+    CachedMapping pop_oldest();
+
+private:
+    void remove(int i);
+
+    CachedMapping slots_[kSlots];  // oldest first
+    int count_ = 0;
+    uint64_t bytes_ = 0;  // sum of their sizes
+};
+
+}  // namespace shrinkpy::alloc
