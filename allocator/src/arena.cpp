@@ -123,7 +123,7 @@ void* Arena::malloc_large(size_t n, bool zero) {
             return nullptr;
         }
     }
-    region_.offset_growth(bytes);
+    region_.offset_growth();
     void* p = large_.map(bytes);
     if (p == nullptr) ledger_.release(bytes);
     return p;
@@ -141,7 +141,7 @@ void* Arena::realloc_large(void* p, size_t bytes, size_t n) {
             return nullptr;
         }
     }
-    if (new_bytes > bytes) region_.offset_growth(new_bytes - bytes);
+    if (new_bytes > bytes) region_.offset_growth();
     void* q = large_.remap(p, bytes, new_bytes);
     if (q == nullptr) {
         if (new_bytes > bytes) ledger_.release(new_bytes - bytes);
@@ -165,7 +165,7 @@ void* Arena::reuse_large(const CachedMapping& cached, size_t bytes) {
         return nullptr;
     }
     if (bytes == cached.bytes) return cached.start;
-    if (grows) region_.offset_growth(bytes - cached.bytes);
+    if (grows) region_.offset_growth();
     void* p = large_.remap(cached.start, cached.bytes, bytes);
     if (p == nullptr) {
         free_now(cached.start, cached.bytes);

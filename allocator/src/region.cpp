@@ -191,7 +191,7 @@ PoolMeta* Region::take_pool(HeapId heap, int size_class, unsigned order, bool fr
     lock();
     // 1. The purge queue: the most recent pool of this order, preferring one of this class.
     uint32_t page = fresh ? kNoPage : queue_[order].find_reusable(meta_, size_class, order, kQueueScan);
-    bool hot = false;
+    bool hot = false, created = page == kNoPage;
     if (page != kNoPage) {
         queue_[order].remove(meta_, page);
         counters_.queued_bytes -= pool_bytes(&meta_[page]);
@@ -200,9 +200,8 @@ PoolMeta* Region::take_pool(HeapId heap, int size_class, unsigned order, bool fr
         hot = is_hot(meta_[page]);
     } else {
         // 2. and 3. Free arena space, within the cap (purging the queue first if that helps), and
-        // the queue's pools beyond its allowance go back as the arena grows.
+        // what is kept for reuse goes back if the arena would pass its peak (offset_growth).
         size_t bytes = page_ << order;
-        offset_growth_locked(bytes);
         if (!ledger_->charge(bytes)) {
             evict(0);
             if (!ledger_->charge(bytes)) {
@@ -225,6 +224,8 @@ PoolMeta* Region::take_pool(HeapId heap, int size_class, unsigned order, bool fr
     }
     PoolMeta* m = &meta_[page];
     reuse(m, heap, size_class, hot);
+    // Only now that the new pool is in use: purging may merge free blocks around it.
+    if (created) offset_growth_locked();
     unlock();
     return m;
 }
@@ -336,20 +337,26 @@ void Region::unmap_cached(const CachedMapping& m) {
     ledger_->release(m.bytes);
 }
 
-void Region::offset_growth(size_t bytes) {
+void Region::offset_growth() {
     lock();
-    offset_growth_locked(bytes);
+    offset_growth_locked();
     unlock();
 }
 
-// Owed growth is settled in batches of kGrowthBatch (or whatever is left beyond the allowance):
-// cached large mappings first (one munmap each), then the queue's oldest pools.
-void Region::offset_growth_locked(size_t bytes) {
-    growth_owed_ += bytes;
-    uint64_t above = above_allowance();
-    if (growth_owed_ < kGrowthBatch && growth_owed_ <= above) return;
-    uint64_t cut = growth_owed_ < above ? growth_owed_ : above;
-    growth_owed_ = 0;
+// What the arena holds (the ledger, which has just been charged for the growth) may not pass the
+// most it would ever have held had it purged at once: its high-water mark without what is kept for
+// reuse beyond the allowance (the slack). Above it, slack goes back, at least kGrowthBatch at a
+// time so that it costs few calls: cached large mappings first (one munmap each), then the queue's
+// oldest pools. Below it nothing needs to go: a program that drops a structure and builds another
+// no larger never raises its peak by reusing the pages.
+void Region::offset_growth_locked() {
+    uint64_t slack = above_allowance();
+    uint64_t held = ledger_->current();
+    uint64_t without = held > slack ? held - slack : 0;
+    if (without > eager_peak_) eager_peak_ = without;
+    if (held <= eager_peak_) return;
+    uint64_t cut = held - eager_peak_;  // at most the slack
+    if (cut < kGrowthBatch) cut = slack < kGrowthBatch ? slack : kGrowthBatch;
     uint64_t unmapped = 0;
     unmap_cached_while([&](const CachedMapping& m) {
         if (unmapped >= cut) return false;

@@ -16,8 +16,9 @@
 //     the program is quiet, by the purge thread (purge_thread.hpp), so that a program that drops a
 //     structure and soon builds another reuses its resident pages instead of faulting them in
 //     again, and one that goes quiet gives them back;
-//   - as soon as the arena grows instead (take_pool from free space, a large mapping: offset_growth),
-//     by as many bytes, so that the pages kept for reuse never raise the peak;
+//   - when the arena grows instead (take_pool from free space, a large mapping: offset_growth)
+//     past the most it would have held purging at once, by as much, so that the pages kept for
+//     reuse never raise the peak;
 //   - when the program calls gc.collect() (purge_beyond_allowance, from the arena's gc.callbacks
 //     entry): a full collection the program asks for is where it expects memory back after
 //     dropping data (and where the benchmarks' "retained" marks are taken). Full collections
@@ -138,10 +139,9 @@ public:
     // Purges every queued pool beyond the allowance and every cached large mapping now (the program
     // asked for a full collection).
     void purge_beyond_allowance();
-    // The arena grows by `bytes` elsewhere (a large mapping): unmaps as much of the cached large
-    // mappings, then purges as much of the queue beyond its allowance, so that the pages kept for
-    // reuse do not add to the peak.
-    void offset_growth(size_t bytes);
+    // The arena has grown (the ledger is charged): if it now holds more than it ever would have held
+    // purging at once, what is kept for reuse goes back, so that keeping it never raises the peak.
+    void offset_growth();
     // Lets the purge thread run (started when first needed) so that delayed purges happen while the
     // program is quiet; without it they happen only as pools come and go (tests).
     void enable_purge_thread() { purge_thread_.enable(); }
@@ -180,7 +180,7 @@ private:
     // Queued within the last kHotMs (a tick of the coarse clock).
     bool is_hot(const PoolMeta& m) const { return uint32_t(uint32_t(os_->now_ms()) - m.queued_ms) <= kHotMs; }
     static constexpr uint32_t kHotMs = 4;
-    void offset_growth_locked(size_t bytes);
+    void offset_growth_locked();
     void unmap_cached(const CachedMapping& m);
     // Unmaps cached large mappings, oldest first, while `more(oldest)` says so.
     template <typename F>
@@ -206,7 +206,7 @@ private:
     uint64_t queue_allowance_ = 0;    // retain_bytes minus what the two heaps keep
     uint64_t given_since_reuse_ = 0;  // bytes queued since a queued pool was last taken back
     uint32_t purge_delay_ms_ = 0;     // ArenaConfig::purge_delay_ms
-    uint64_t growth_owed_ = 0;        // bytes the arena grew by that the queue has not offset yet
+    uint64_t eager_peak_ = 0;         // high-water mark of the ledger without the slack (offset_growth)
 
     PoolMeta* meta_ = nullptr;     // one entry per OS page of the region (reserved, committed as arenas are)
     size_t meta_bytes_ = 0;        // reserved

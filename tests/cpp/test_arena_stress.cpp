@@ -117,7 +117,9 @@ TEST_P(ArenaStress, RandomOperationsAgreeWithAReferenceModel) {
     };
 
     for (uint64_t op = 0; op < kOperations; ++op) {
-        if (op % 200000 == 0) target = (target == 20000) ? 500 : 20000;  // phases: build up, drop
+        // Phases: build up, drop, build up higher than before (past the peak, while dropped pages
+        // wait for reuse: growth gives them back), drop.
+        if (op % 200000 == 0) target = op % 800000 == 0 ? 20000 : op % 800000 == 400000 ? 30000 : 500;
         if (op % 1000 == 0) os.advance_ms(1);
         uint64_t r = rng() % 100;
         bool grow = live.size() < target;
