@@ -110,7 +110,7 @@ void* Arena::malloc_large(size_t n, bool zero) {
     if (n > (SIZE_MAX >> 1)) return nullptr;  // CPython never asks for more than PY_SSIZE_T_MAX
     size_t bytes = (n + page - 1) & ~(page - 1);
     CachedMapping cached;
-    if (region_.take_large(bytes, &cached)) {
+    if (region_.take_large(bytes, config_.large_threshold, &cached)) {
         if (void* p = reuse_large(cached, bytes)) {
             if (zero) std::memset(p, 0, n);
             return p;

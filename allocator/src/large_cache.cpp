@@ -10,20 +10,37 @@ void LargeCache::add(const CachedMapping& m) {
     bytes_ += m.bytes;
 }
 
-bool LargeCache::take(size_t bytes, CachedMapping* out) {
+bool LargeCache::take(size_t bytes, size_t keep_at_least, CachedMapping* out, CachedMapping* dropped) {
+    *dropped = {};
     int fit = -1, smaller = -1;
     for (int i = 0; i < count_; ++i) {
         size_t size = slots_[i].bytes;
         if (size >= bytes) {
-            if (size / 2 <= bytes && (fit < 0 || size < slots_[fit].bytes)) fit = i;
+            if (fit < 0 || size < slots_[fit].bytes) fit = i;
         } else if (smaller < 0 || size > slots_[smaller].bytes) {
             smaller = i;
         }
     }
-    int chosen = fit >= 0 ? fit : smaller;
-    if (chosen < 0) return false;
-    *out = slots_[chosen];
-    remove(chosen);
+    if (fit < 0) {
+        if (smaller < 0) return false;
+        *out = slots_[smaller];
+        remove(smaller);
+        return true;
+    }
+    CachedMapping& m = slots_[fit];
+    *out = {m.start, bytes, m.freed_ms};
+    if (m.bytes == bytes) {
+        remove(fit);
+        return true;
+    }
+    CachedMapping rest = {static_cast<char*>(m.start) + bytes, m.bytes - bytes, m.freed_ms};
+    if (rest.bytes < keep_at_least) {
+        *dropped = rest;
+        remove(fit);
+        return true;
+    }
+    m = rest;  // in its slot: it keeps its age
+    bytes_ -= bytes;
     return true;
 }
 

@@ -323,9 +323,11 @@ void Region::keep_large(void* start, size_t bytes) {
     unlock();
 }
 
-bool Region::take_large(size_t bytes, CachedMapping* out) {
+bool Region::take_large(size_t bytes, size_t keep_at_least, CachedMapping* out) {
     lock();
-    bool found = large_cache_.take(bytes, out);
+    CachedMapping dropped;
+    bool found = large_cache_.take(bytes, keep_at_least, out, &dropped);
+    if (dropped.bytes != 0) unmap_cached(dropped);
     unlock();
     return found;
 }

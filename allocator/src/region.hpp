@@ -130,9 +130,9 @@ public:
     void purge_queue();
     // A freed large mapping (already unregistered), kept for reuse (purge_delay_ms > 0).
     void keep_large(void* start, size_t bytes);
-    // A cached large mapping for a request of `bytes` (LargeCache::take), still charged to the
-    // ledger; false when none.
-    bool take_large(size_t bytes, CachedMapping* out);
+    // A cached large mapping for a request of `bytes` (LargeCache::take, keeping remainders of at
+    // least `keep_at_least`), still charged to the ledger; false when none.
+    bool take_large(size_t bytes, size_t keep_at_least, CachedMapping* out);
     // Purges the queued pools beyond the allowance whose delay is over. Returns the milliseconds
     // until the next one is due, or kNothingDue.
     uint64_t purge_due();

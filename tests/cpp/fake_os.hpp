@@ -94,8 +94,8 @@ public:
 
     int unmap(void* p, size_t size) override {
         std::lock_guard<std::mutex> g(mutex_);
-        auto it = ranges_.find(uintptr_t(p));
-        if (it == ranges_.end() || it->second.size != size) return violation("unmap of something not mapped whole");
+        auto it = exact(p, size);
+        if (it == ranges_.end()) return violation("unmap of something that is not a range of pages of one mapping");
         if (it->second.kind == Kind::mapping) counts_.mapped_bytes -= size;
         ranges_.erase(it);
         munmap(p, size);
@@ -105,14 +105,14 @@ public:
 
     int remap(void* p, size_t old_size, size_t new_size, void* dest) override {
         std::lock_guard<std::mutex> g(mutex_);
-        auto it = ranges_.find(uintptr_t(p));
-        if (it == ranges_.end() || it->second.kind != Kind::mapping || it->second.size != old_size ||
-            !aligned(new_size))
-            return violation("remap of something not mapped whole, or to an unaligned size");
+        auto it = exact(p, old_size);
+        if (it == ranges_.end() || it->second.kind != Kind::mapping || !aligned(new_size))
+            return violation("remap of something that is not a range of pages of a mapping, or to an unaligned size");
         ++counts_.remaps;
         if (dest == nullptr) {
             if (mremap(p, old_size, new_size, 0) == MAP_FAILED) return errno;
             it->second.size = new_size;
+            if (new_size < old_size) return 0;  // the tail is unmapped
             counts_.mapped_bytes += new_size - old_size;
             return 0;
         }
@@ -151,6 +151,24 @@ private:
     };
 
     bool aligned(size_t v) const { return v % page_ == 0; }
+
+    // The record of exactly [p, p + size), splitting the mapping record that holds it (the arena
+    // unmaps and resizes parts of its cached large mappings); end() when no single record does.
+    std::map<uintptr_t, Range>::iterator exact(void* p, size_t size) {
+        uintptr_t a = uintptr_t(p);
+        if (!aligned(a) || !aligned(size) || size == 0) return ranges_.end();
+        auto it = ranges_.upper_bound(a);
+        if (it == ranges_.begin()) return ranges_.end();
+        --it;
+        uintptr_t start = it->first;
+        Range r = it->second;
+        if (a + size > start + r.size) return ranges_.end();
+        if (r.kind == Kind::reservation && (a != start || size != r.size)) return ranges_.end();
+        if (a > start) it->second.size = a - start;  // the part before stays a record of its own
+        if (a + size < start + r.size) ranges_[a + size] = {start + r.size - a - size, r.kind};
+        ranges_[a] = {size, r.kind};
+        return ranges_.find(a);
+    }
 
     bool inside(void* p, size_t size, Kind kind) const {
         uintptr_t a = uintptr_t(p);

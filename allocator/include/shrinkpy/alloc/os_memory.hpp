@@ -47,10 +47,13 @@ public:
 
     // A readable and writable mapping of its own, zero-filled (a large block, or metadata).
     virtual int map(size_t size, void** out) = 0;
+    // Unmaps a range of pages of a mapping from map(): all of it, or a part (the arena splits
+    // cached large mappings: large_cache.hpp).
     virtual int unmap(void* p, size_t size) = 0;
-    // Resizes a mapping from map(). With `dest` nullptr, in place only (ENOMEM when the addresses
-    // after it are taken). Otherwise moves its pages, without copying, onto `dest`, a mapping of
-    // new_size from map(), which it replaces (mremap MREMAP_MAYMOVE | MREMAP_FIXED).
+    // Resizes a range of pages of a mapping from map() (all of it or a part, as for unmap). With
+    // `dest` nullptr, in place only (ENOMEM when the addresses after it are taken). Otherwise moves
+    // its pages, without copying, onto `dest`, a whole mapping of new_size from map(), which it
+    // replaces (mremap MREMAP_MAYMOVE | MREMAP_FIXED).
     virtual int remap(void* p, size_t old_size, size_t new_size, void* dest) = 0;
 
     // Names a range in /proc/PID/maps and smaps (PR_SET_VMA_ANON_NAME, Linux >= 5.17 with
