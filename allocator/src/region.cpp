@@ -8,8 +8,9 @@
 
 namespace shrinkpy::alloc {
 
-int Region::init(OsMemory& os, const ArenaConfig& config, CommitLedger& ledger) {
+int Region::init(OsMemory& os, const ArenaConfig& config, const SizeClasses& classes, CommitLedger& ledger) {
     os_ = &os;
+    classes_ = &classes;
     ledger_ = &ledger;
     page_ = os.page_size();
     page_shift_ = unsigned(std::countr_zero(page_));
@@ -189,11 +190,11 @@ void Region::reuse(PoolMeta* m, HeapId heap, int size_class, bool hot) {
 
 PoolMeta* Region::take_pool(HeapId heap, int size_class, unsigned order, bool fresh) {
     lock();
-    // 1. The purge queue: the most recent pool of this order, preferring one of this class.
-    uint32_t page = fresh ? kNoPage : queue_[order].find_reusable(meta_, size_class, order, kQueueScan);
+    // 1. The purge queue: the most recent pool of an order the class can use.
+    uint32_t page = fresh ? kNoPage : find_queued(size_class, order);
     bool hot = false, created = page == kNoPage;
     if (page != kNoPage) {
-        queue_[order].remove(meta_, page);
+        queue_[meta_[page].order].remove(meta_, page);
         counters_.queued_bytes -= pool_bytes(&meta_[page]);
         ++counters_.pools_reused;
         given_since_reuse_ = 0;
@@ -232,10 +233,10 @@ PoolMeta* Region::take_pool(HeapId heap, int size_class, unsigned order, bool fr
 
 PoolMeta* Region::take_queued(HeapId heap, int size_class, unsigned order) {
     lock();
-    uint32_t page = queue_[order].find_reusable(meta_, size_class, order, kQueueScan);
+    uint32_t page = find_queued(size_class, order);
     PoolMeta* m = nullptr;
     if (page != kNoPage) {
-        queue_[order].remove(meta_, page);
+        queue_[meta_[page].order].remove(meta_, page);
         m = &meta_[page];
         counters_.queued_bytes -= pool_bytes(m);
         ++counters_.pools_reused;
@@ -244,6 +245,18 @@ PoolMeta* Region::take_queued(HeapId heap, int size_class, unsigned order) {
     }
     unlock();
     return m;
+}
+
+// A queued pool for `size_class`: of `order` preferably, else of any order the class's pools may have
+// (its pools grow and shrink with demand, so a structure dropped in pools of one order is rebuilt
+// in pools of another: both must find each other), larger ones first. kNoPage when none.
+uint32_t Region::find_queued(int size_class, unsigned order) const {
+    const ClassInfo& info = (*classes_)[size_class];
+    uint32_t page = queue_[order].find_reusable(meta_, size_class, order, kQueueScan);
+    for (unsigned k = info.order_hi; page == kNoPage && k + 1 > info.order_lo; --k) {
+        if (k != order) page = queue_[k].find_reusable(meta_, size_class, k, kQueueScan);
+    }
+    return page;
 }
 
 void Region::give_back(const uint32_t* pages, int count) {

@@ -96,7 +96,7 @@ struct RegionCounters {
 class Region {
 public:
     // Reserves the region and its metadata array. 0, or an errno value (nothing reserved then).
-    int init(OsMemory& os, const ArenaConfig& config, CommitLedger& ledger);
+    int init(OsMemory& os, const ArenaConfig& config, const SizeClasses& classes, CommitLedger& ledger);
     // Unmaps the region and its metadata (tests; every block is gone after it).
     void destroy();
 
@@ -111,13 +111,15 @@ public:
     char* address_of(const PoolMeta* m) const { return address_of(page_of(m)); }
     size_t pool_bytes(const PoolMeta* m) const { return page_ << m->order; }
 
-    // A pool of 2^order pages for `heap` and `size_class`, in state current with used == 0 and
-    // low_mark == 0 (the heap sets it to 1 for a class that is not sticky). Its free list and carved count are kept
-    // when it last served the same class, reset otherwise. nullptr when the cap or the address space is exhausted.
-    // `fresh`: from free arena space only, never a queued pool (a run to be split into spares,
-    // which must be untouched: they go back to the buddy system unpurged).
+    // A pool for `heap` and `size_class`, in state current with used == 0 and low_mark == 0 (the
+    // heap sets it to 1 for a class that is not sticky): a queued one, of 2^order pages or of
+    // another order the class's pools may have (find_queued), else one of 2^order pages from free
+    // space. Its free list is kept or carved again as reuse() says. nullptr when the cap or the
+    // address space is exhausted. `fresh`: from free arena space only, never a queued pool (a run
+    // to be split into spares, which must be untouched: they go back to the buddy system unpurged).
     PoolMeta* take_pool(HeapId heap, int size_class, unsigned order, bool fresh = false);
-    // A pool from the purge queue only (resident, so no page faults), or nullptr.
+    // A pool from the purge queue only (resident, so no page faults, and as find_queued picks it),
+    // or nullptr.
     PoolMeta* take_queued(HeapId heap, int size_class, unsigned order);
     // `count` untouched pools of `order` from `first` on (a class's spares), back to free space.
     void give_back_fresh(uint32_t first, uint32_t count, unsigned order);
@@ -177,6 +179,7 @@ private:
     void purge_and_free(uint32_t* pages, int count);
     void queue_changed();  // a pool joined the queue: purge what is due, start or wake the thread
     uint32_t oldest_queued() const;
+    uint32_t find_queued(int size_class, unsigned order) const;
     // Queued within the last kHotMs (a tick of the coarse clock).
     bool is_hot(const PoolMeta& m) const { return uint32_t(uint32_t(os_->now_ms()) - m.queued_ms) <= kHotMs; }
     static constexpr uint32_t kHotMs = 4;
@@ -197,6 +200,7 @@ private:
 
     OsMemory* os_ = nullptr;
     CommitLedger* ledger_ = nullptr;
+    const SizeClasses* classes_ = nullptr;
     uintptr_t base_ = 0;              // first byte of the region
     size_t bytes_ = 0;                // reserved bytes, a multiple of the arena size
     size_t page_ = 0;                 // OS page, bytes
