@@ -43,7 +43,8 @@ Arena* Arena::create(OsMemory& os, const ArenaConfig& wanted, int* error) {
     a->ledger_.set_cap(a->config_.max_heap_bytes);
     unsigned arena_order = unsigned(__builtin_ctzll(a->config_.arena_bytes / page));
     a->classes_.init(page, arena_order, a->config_.large_threshold, a->config_.pool_blocks);
-    if ((*error = a->region_.init(os, a->config_, a->classes_, a->ledger_)) != 0 || (*error = a->large_.init(os)) != 0) {
+    if ((*error = a->region_.init(os, a->config_, a->classes_, a->ledger_)) != 0 ||
+        (*error = a->large_.init(os)) != 0) {
         a->region_.destroy();
         os.unmap(memory, bytes);
         return nullptr;

@@ -50,6 +50,14 @@ CachedMapping LargeCache::pop_oldest() {
     return m;
 }
 
+CachedMapping LargeCache::cut_oldest(size_t bytes) {
+    CachedMapping& m = slots_[0];
+    SHRINKPY_ALLOC_ASSERT_INTERNAL(count_ > 0 && bytes < m.bytes);
+    m.bytes -= bytes;
+    bytes_ -= bytes;
+    return {static_cast<char*>(m.start) + m.bytes, bytes, m.freed_ms};
+}
+
 void LargeCache::remove(int i) {
     bytes_ -= slots_[i].bytes;
     for (int j = i + 1; j < count_; ++j) slots_[j - 1] = slots_[j];

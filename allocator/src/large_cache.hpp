@@ -41,6 +41,9 @@ public:
     // The longest cached mapping; the cache is not empty.
     const CachedMapping& oldest() const { return slots_[0]; }
     CachedMapping pop_oldest();
+    // The last `bytes` (a multiple of the page size, less than its size) of the longest cached
+    // mapping, which stays cached shorter.
+    CachedMapping cut_oldest(size_t bytes);
 
 private:
     void remove(int i);

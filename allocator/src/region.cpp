@@ -361,9 +361,10 @@ void Region::offset_growth() {
 // What the arena holds (the ledger, which has just been charged for the growth) may not pass the
 // most it would ever have held had it purged at once: its high-water mark without what is kept for
 // reuse beyond the allowance (the slack). Above it, slack goes back, at least kGrowthBatch at a
-// time so that it costs few calls: cached large mappings first (one munmap each), then the queue's
-// oldest pools. Below it nothing needs to go: a program that drops a structure and builds another
-// no larger never raises its peak by reusing the pages.
+// time so that it costs few calls: the queue's oldest pools first, then the ends of the longest
+// cached large mappings (their fronts stay cached: a frame freed whole serves the next frame's
+// buffers; unmapping the whole of a 6 MiB mapping for a page of growth would refault it all). Below it nothing needs to
+// go: a program that drops a structure and builds another no larger never raises its peak by reusing the pages.
 void Region::offset_growth_locked() {
     uint64_t slack = above_allowance();
     uint64_t held = ledger_->current();
@@ -372,15 +373,23 @@ void Region::offset_growth_locked() {
     if (held <= eager_peak_) return;
     uint64_t cut = held - eager_peak_;  // at most the slack
     if (cut < kGrowthBatch) cut = slack < kGrowthBatch ? slack : kGrowthBatch;
-    uint64_t unmapped = 0;
-    unmap_cached_while([&](const CachedMapping& m) {
-        if (unmapped >= cut) return false;
-        unmapped += m.bytes;
-        return true;
-    });
-    if (unmapped >= cut || counters_.queued_bytes <= queue_allowance_) return;
-    uint64_t target = counters_.queued_bytes - (cut - unmapped);
-    evict(target > queue_allowance_ ? target : queue_allowance_);
+    if (counters_.queued_bytes > queue_allowance_) {
+        uint64_t before = counters_.queued_bytes;
+        uint64_t target = before > queue_allowance_ + cut ? before - cut : queue_allowance_;
+        evict(target);
+        uint64_t purged = before - counters_.queued_bytes;
+        cut = purged >= cut ? 0 : cut - purged;
+    }
+    while (cut > 0 && !large_cache_.empty()) {  // the rest from the longest cached mappings' ends
+        const CachedMapping& oldest = large_cache_.oldest();
+        if (oldest.bytes <= cut + kGrowthBatch) {
+            cut = oldest.bytes >= cut ? 0 : cut - oldest.bytes;
+            unmap_cached(large_cache_.pop_oldest());
+        } else {
+            unmap_cached(large_cache_.cut_oldest((cut + page_ - 1) & ~(page_ - 1)));
+            cut = 0;
+        }
+    }
 }
 
 void Region::give_back_fresh(uint32_t first, uint32_t count, unsigned order) {

@@ -293,6 +293,25 @@ TEST_P(ArenaTest, GrowthElsewhereGivesTheQueueBack) {
     for (void* p : large) f(p);
 }
 
+// Past the peak, a cached large mapping gives back its end, as much as the growth needs; its front
+// stays cached and still serves a large request.
+TEST_P(ArenaTest, GrowthPastThePeakCutsCachedMappingsFromTheirEnd) {
+    size_t big = 64 * arena_->config().large_threshold;
+    void* p = m(big);
+    f(p);
+    ArenaStats cached = arena_->stats();
+    ASSERT_EQ(cached.large_cached_bytes, big);
+    std::vector<void*> blocks;
+    for (size_t i = 0; i < big / 4 / 64; ++i) blocks.push_back(m(64));  // a quarter of it, in pools
+    ArenaStats grown = arena_->stats();
+    EXPECT_GT(grown.large_cached_bytes, big / 2);
+    EXPECT_LT(grown.large_cached_bytes, big - big / 8);
+    EXPECT_LE(grown.committed_bytes, cached.committed_peak_bytes + Region::kGrowthBatch);
+    EXPECT_EQ(m(grown.large_cached_bytes), p);  // the front, still cached
+    for (void* b : blocks) f(b);
+    f(p);
+}
+
 // After gc.collect() (the arena's gc.callbacks entry), what is beyond the retained bytes goes back
 // at once.
 TEST_P(ArenaTest, ARequestedCollectionGivesTheQueueBack) {
