@@ -161,6 +161,13 @@ bool watch_full_collections() {
     return ok;
 }
 
+bool arena_counters(uint64_t* committed_bytes, uint64_t* pages_released) {
+    if (the_arena == nullptr) return false;
+    *committed_bytes = the_arena->ledger().current();
+    *pages_released = the_arena->region().pages_returned_now();
+    return true;
+}
+
 bool arena_stats(ArenaStats* out) {
     if (the_arena == nullptr) return false;
     *out = the_arena->stats();

@@ -4,6 +4,7 @@ path, naming the allocator in use with real counts; bad options fail before the 
 from __future__ import annotations
 
 import json
+import mmap
 from pathlib import Path
 
 import jsonschema
@@ -126,3 +127,29 @@ def test_print_options_lists_the_table(shrinkpython):
     assert table["SHRINKPY_REPORT"]["source"] == "default"
     human = run([shrinkpython, "--print-options"]).stdout.decode()
     assert all(name in human for name in table)
+
+
+TIMELINE_PROGRAM = """
+import time
+for _ in range(3):
+    x = [str(i) * 5 for i in range(200000)]
+    del x
+    time.sleep(0.15)
+"""
+
+
+def test_an_arena_timeline_shows_what_it_holds_and_gives_back(shrinkpython, tmp_path):
+    out = tmp_path / "timeline.json"
+    # The purge delay shorter than the sleeps: the purge thread gives the pages back mid-run.
+    r = run([shrinkpython, "-c", TIMELINE_PROGRAM],
+            env=clean_env(SHRINKPY_TIMELINE=str(out), SHRINKPY_ARENA_PURGE_DELAY="50"))
+    assert r.returncode == 0, r.stderr.decode()
+    samples = json.loads(out.read_text())["samples"]
+    assert len(samples) >= 10
+    committed = [s["committed_bytes"] for s in samples]
+    released = [s["pages_released"] for s in samples]
+    assert max(committed) > 10 << 20 > min(committed[len(committed) // 2:])  # up with the list, down after
+    assert released == sorted(released) and released[-1] * mmap.PAGESIZE > 10 << 20  # cumulative, and it grew
+    r = run([shrinkpython, "-c", "pass"], env=clean_env(SHRINKPY_TIMELINE=str(out), SHRINKPY_ALLOCATOR="pymalloc"))
+    assert r.returncode == 0
+    assert all("committed_bytes" not in s for s in json.loads(out.read_text())["samples"])

@@ -51,6 +51,11 @@ bool arena_backends(const ArenaConfig& config, Backend out[kDomainCount], const 
 // reached.
 bool watch_full_collections();
 
+// What the arena holds from the OS now and the OS pages it has given back so far, read without
+// any lock (a memory sampler thread may call it at any time; the values may lag a purge in
+// progress). False when there is no arena in this copy of the library.
+bool arena_counters(uint64_t* committed_bytes, uint64_t* pages_released);
+
 // The arena's statistics, when an arena exists in this copy of the library (false otherwise). The
 // caller holds the GIL.
 bool arena_stats(ArenaStats* out);
