@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "allocator_module.hpp"
 #include "allocator_options.hpp"
 #include "early_free.hpp"
 #include "exit_report.hpp"
@@ -107,6 +108,7 @@ int run(int argc, char** argv) {
                          std::vector<std::string>(argv, argv + argc), debug_hooks});
     }
 
+    register_allocator_module();
     std::vector<std::string> early_free_warnings;
     prepare_early_free(options, early_free_warnings);
     for (const std::string& w : early_free_warnings) std::fprintf(stderr, "shrinkpython: warning: %s\n", w.c_str());

@@ -152,10 +152,11 @@ def purge_run(shrinkpython, how, **env):
 def test_dropped_pages_wait_for_reuse_then_go_back_on_gc_collect(shrinkpython):
     dropped, rebuilt, dropped_again, after = purge_run(shrinkpython, "collect")
     assert dropped["queued_bytes"] > 5 << 20  # kept for reuse...
-    # ... and reused: the strings' pages did not go back (some did, as the list's own large buffer
-    # grew: growth elsewhere gives queued pages back, so that the peak does not rise)
+    # ... and reused: the strings' pages did not go back (a few may, where the rebuild passes the
+    # first build's peak: growth past it gives queued pages back)
     returned = (rebuilt["pages_returned"] - dropped["pages_returned"]) * rebuilt["page_size"]
-    assert returned <= rebuilt["large_bytes"] + (1 << 20)
+    assert returned <= dropped["queued_bytes"] // 4
+    assert (rebuilt["pools_reused"] - dropped["pools_reused"]) * rebuilt["page_size"] >= dropped["queued_bytes"] // 2
     assert rebuilt["committed_peak_bytes"] <= dropped["committed_peak_bytes"] + (1 << 20)
     assert dropped_again["queued_bytes"] > 5 << 20
     assert after["queued_bytes"] <= after["retain_bytes"]  # gc.collect(): back at once
