@@ -111,7 +111,8 @@ def test_the_allocator_is_ours(board, tmp_path):
 def test_shrinkpy_allocator_stats_see_the_launchers_allocator(board):
     # A fully static interpreter loads no extension module: shrinkpy takes the built-in
     # _shrinkpy_alloc there, which answers with the interpreter's own allocator.
-    code = "import json, shrinkpy; s = shrinkpy.allocator_stats(); print(json.dumps([s['allocator'], s['arena'] is not None]))"
+    code = ("import json, shrinkpy; s = shrinkpy.allocator_stats(); "
+            "print(json.dumps([s['allocator'], s['arena'] is not None]))")
     r = board.run("-c", code, env=clean_env(PYTHONPATH=str(REPO / "python")))
     assert r.returncode == 0, r.stderr
     expected = board.manifest["option_defaults"]["SHRINKPY_ALLOCATOR"]
