@@ -43,7 +43,8 @@ std::string allocator_stats_json() {
     if (api.installed_name() != nullptr && api.counted()) counted = api.snapshot();
     alloc::ArenaStats arena;
     bool has_arena = api.arena_stats(&arena);
-    return format_allocator_stats_json(api.installed_name(), counted ? &*counted : nullptr, has_arena ? &arena : nullptr);
+    return format_allocator_stats_json(api.installed_name(), counted ? &*counted : nullptr,
+                                       has_arena ? &arena : nullptr);
 }
 
 }  // namespace shrinkpy::runtime

@@ -7,6 +7,7 @@
 #include <Python.h>
 
 #include "allocator_control.hpp"
+#include "shrinkpy/alloc/backend.hpp"
 
 namespace shrinkpy::runtime {
 namespace {
@@ -26,6 +27,17 @@ PyObject* installed_allocator(PyObject*, PyObject*) {
     return PyUnicode_FromString(name);
 }
 
+// A dict of Arena::census (live_pages, empty_pages, ...), or None without an arena.
+PyObject* census(PyObject*, PyObject*) {
+    alloc::ArenaCensus c;
+    if (!alloc::arena_census(&c)) Py_RETURN_NONE;
+    return Py_BuildValue("{s:K,s:K,s:K,s:K,s:K,s:K}", "page_size", (unsigned long long)c.page_size, "live_pages",
+                         (unsigned long long)c.live_pages, "empty_pages", (unsigned long long)c.empty_pages,
+                         "metadata_bytes", (unsigned long long)c.metadata_bytes, "large_bytes",
+                         (unsigned long long)c.large_bytes, "large_cached_bytes",
+                         (unsigned long long)c.large_cached_bytes);
+}
+
 PyObject* stats_json(PyObject*, PyObject*) {
     std::string json = allocator_stats_json();
     return PyUnicode_FromStringAndSize(json.data(), Py_ssize_t(json.size()));
@@ -37,6 +49,10 @@ PyMethodDef kMethods[] = {
      "already: returns its name)."},
     {"installed_allocator", installed_allocator, METH_NOARGS, "The installed allocator's name, or None."},
     {"stats_json", stats_json, METH_NOARGS, "The allocator's statistics as JSON (see shrinkpy.allocator_stats)."},
+    {"census", census, METH_NOARGS,
+     "census() -> dict or None: the arena's resident pages that hold live blocks (live_pages) and those that hold "
+     "none (empty_pages), its metadata and large mappings in bytes: what any allocator that does not move blocks "
+     "must keep. Walks every pool: a measuring aid (the benchmarks' marks call it)."},
     {nullptr, nullptr, 0, nullptr},
 };
 

@@ -68,7 +68,7 @@ constexpr std::array<OptionSpec, kOptionCount> kTable = {{
      "", false,
      "arena: empty pools beyond SHRINKPY_ARENA_RETAIN go back to the OS this long after they emptied unless reused "
      "first (a program that drops data and builds more reuses its pages instead of faulting them in again); sooner "
-     "when the arena would grow instead, or when a full garbage collection finds them idle. 0: at once"},
+     "when the arena would otherwise pass its peak, or at gc.collect(). 0: at once"},
 }};
 
 constexpr bool table_in_id_order() {

@@ -59,6 +59,9 @@ public:
 
     // Walks the pools; the caller holds the GIL (or nothing uses MEM/OBJ meanwhile).
     ArenaStats stats();
+    // Which resident pages hold live blocks (census.cpp); the caller holds the GIL. O(pages + free
+    // blocks): for measurements, not for every call.
+    ArenaCensus census();
     // Returns every empty pool's pages to the OS now; the caller holds the GIL.
     void trim();
     // The program's gc.collect() just ran (gc.callbacks): empty pools beyond the retained bytes go

@@ -168,6 +168,12 @@ bool arena_counters(uint64_t* committed_bytes, uint64_t* pages_released) {
     return true;
 }
 
+bool arena_census(ArenaCensus* out) {
+    if (the_arena == nullptr) return false;
+    *out = the_arena->census();
+    return true;
+}
+
 bool arena_stats(ArenaStats* out) {
     if (the_arena == nullptr) return false;
     *out = the_arena->stats();

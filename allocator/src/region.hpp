@@ -162,6 +162,15 @@ public:
     // Calls f(PoolMeta&) for the first page of every pool in use or queued (lock held).
     template <typename F>
     void for_each_pool(F&& f);
+    // Calls f(first_page, pages) for every arena that is committed now (the caller holds the lock),
+    // and the metadata array's committed bytes.
+    template <typename F>
+    void for_each_committed_arena(F&& f) const {
+        for (uint32_t arena = 0; arena < arenas_touched_; ++arena) {
+            if (!arena_idle_[arena]) f(arena << arena_order_, uint32_t{1} << arena_order_);
+        }
+    }
+    size_t metadata_committed() const { return meta_committed_; }
 
     // Expensive validator: buddy lists, tails, the queue and its byte count. Returns nullptr when
     // everything holds, else what does not (a static string).

@@ -107,6 +107,8 @@ public:
             naming_works_.store(false, std::memory_order_relaxed);
     }
 
+    int resident(void* p, size_t size, unsigned char* out) override { return mincore(p, size, out) == 0 ? 0 : errno; }
+
     uint64_t now_ms() override {
         timespec t;
         clock_gettime(CLOCK_MONOTONIC_COARSE, &t);

@@ -126,6 +126,20 @@ public:
 
     void name(void*, size_t, const char*) override {}
 
+    // A fake page is resident when any host page of it is.
+    int resident(void* p, size_t size, unsigned char* out) override {
+        std::lock_guard<std::mutex> g(mutex_);
+        if (!aligned(uintptr_t(p)) || !aligned(size)) return violation("resident() of an unaligned range");
+        size_t host = size_t(sysconf(_SC_PAGESIZE));
+        std::vector<unsigned char> v(size / host);
+        if (mincore(p, size, v.data()) != 0) return errno;
+        for (size_t i = 0; i < size / page_; ++i) {
+            out[i] = 0;
+            for (size_t j = 0; j < page_ / host; ++j) out[i] |= v[i * (page_ / host) + j] & 1;
+        }
+        return 0;
+    }
+
     // Time stands still unless a test moves it (advance_ms), so purge delays are deterministic.
     uint64_t now_ms() override { return now_ms_.load(std::memory_order_relaxed); }
     void advance_ms(uint64_t ms) { now_ms_.fetch_add(ms, std::memory_order_relaxed); }

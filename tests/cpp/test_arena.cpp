@@ -608,6 +608,40 @@ TEST_P(ArenaTest, LargeReallocMovesPagesWithoutLosingThem) {
     EXPECT_EQ(arena_->stats().large_bytes, 0u);
 }
 
+// ---- census ----------------------------------------------------------------------------------------
+
+// The census counts the resident pages that hold a byte of a live block (a block straddling two
+// pages makes both live), and those that hold none.
+TEST_P(ArenaTest, TheCensusTellsLivePagesFromEmptyOnes) {
+    for (size_t size : {size_t{64}, size_t{1000}}) {  // a small class; a medium one, whose blocks straddle pages
+        make(small_config());
+        std::vector<void*> blocks;
+        for (size_t i = 0; i < 40 * page() / size; ++i) blocks.push_back(m(size));
+        std::set<uintptr_t> live;  // pages with a byte of a kept block
+        for (size_t i = 0; i < blocks.size(); ++i) {
+            if (i % 3 == 0 && (i / (3 * page() / size)) % 2 == 0) {  // keep some, in stretches of three pages
+                uintptr_t a = uintptr_t(blocks[i]);
+                for (uintptr_t p = a / page(); p <= (a + size - 1) / page(); ++p) live.insert(p);
+            } else {
+                f(blocks[i]);
+                blocks[i] = nullptr;
+            }
+        }
+        ArenaCensus c = arena_->census();
+        EXPECT_EQ(c.page_size, page());
+        EXPECT_EQ(c.live_pages, live.size()) << size;
+        EXPECT_GT(c.empty_pages, 0u);  // the stretches freed whole, kept for reuse
+        EXPECT_GT(c.metadata_bytes, 0u);
+        arena_->after_requested_collection();  // empty pools beyond the retained bytes go back...
+        ArenaCensus after = arena_->census();
+        EXPECT_EQ(after.live_pages, live.size());
+        EXPECT_LE(after.empty_pages * page(), arena_->config().retain_bytes + 8 * page());  // ... and leave no RSS
+        for (void* p : blocks) {
+            if (p != nullptr) f(p);
+        }
+    }
+}
+
 // ---- heaps -----------------------------------------------------------------------------------------
 
 TEST_P(ArenaTest, HeapsShareNoPoolAndFreeEachOthersBlocks) {

@@ -38,6 +38,18 @@ bool normalize(ArenaConfig& config, size_t page_size);
 
 inline constexpr int kMaxSizeClasses = 256;
 
+// Where the arena's resident pages are (Arena::census, census.cpp): the pages holding at least a
+// byte of a live block are what any allocator that does not move blocks must keep at this page
+// size; the rest it could give back.
+struct ArenaCensus {
+    size_t page_size = 0;
+    uint64_t live_pages = 0;          // resident pool pages holding (part of) a live block
+    uint64_t empty_pages = 0;         // resident pool pages holding none: empty pools kept, holes
+    uint64_t metadata_bytes = 0;      // resident bytes of the per-page metadata
+    uint64_t large_bytes = 0;         // mappings of live large blocks
+    uint64_t large_cached_bytes = 0;  // mappings of freed large blocks kept for reuse
+};
+
 struct ArenaClassStats {
     uint32_t block_size = 0;       // bytes
     uint32_t pool_bytes = 0;       // size of the class's next pool (it adapts to demand)

@@ -56,6 +56,10 @@ bool watch_full_collections();
 // progress). False when there is no arena in this copy of the library.
 bool arena_counters(uint64_t* committed_bytes, uint64_t* pages_released);
 
+// Which of the arena's resident pages hold live blocks (Arena::census), when an arena exists in this
+// copy of the library (false otherwise). The caller holds the GIL.
+bool arena_census(ArenaCensus* out);
+
 // The arena's statistics, when an arena exists in this copy of the library (false otherwise). The
 // caller holds the GIL.
 bool arena_stats(ArenaStats* out);

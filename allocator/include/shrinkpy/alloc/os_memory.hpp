@@ -60,6 +60,10 @@ public:
     // CONFIG_ANON_VMA_NAME). Best effort: kernels without it keep the range anonymous.
     virtual void name(void* p, size_t size, const char* label) = 0;
 
+    // Which pages of a committed range or a mapping are resident (mincore): out[i] bit 0 for page
+    // i. For the arena's census (census.cpp), not its policy.
+    virtual int resident(void* p, size_t size, unsigned char* out) = 0;
+
     // A monotonic clock in milliseconds (CLOCK_MONOTONIC_COARSE: a few nanoseconds, a few ms of
     // resolution): what the purge delay is measured with. Any origin; wraps never in practice.
     virtual uint64_t now_ms() = 0;
