@@ -3,9 +3,10 @@
 // live block on it stays resident whatever the policy. The benchmarks (SHRINKPY_ARENA_CENSUS)
 // print it beside the RSS a workload retains, to say how far from that bound the arena is.
 //
-// Residency comes from the kernel (mincore), liveness from the pools: for a pool in use, the
-// blocks carved so far less those on its free list, counted page by page (a block that straddles
-// a page boundary counts on both pages). The work space is a mapping of its own, unmapped before
+// Residency comes from the kernel (mincore), liveness from the pools: a one-page pool (every small
+// class's) is live when it has a block in use; for a larger one, the blocks carved so far less
+// those on its free list, counted page by page (a block that straddles a page boundary counts on
+// both pages). The work space is a mapping of its own, unmapped before
 // returning, so that taking a census leaves no resident page behind: it runs inside gc.collect(),
 // just before a benchmark reads the RSS.
 #include <cstring>
@@ -50,15 +51,22 @@ ArenaCensus Arena::census() {
             uint32_t span = (in_use(m.state) || is_empty_pool(m.state) || m.state == PoolState::free)
                                 ? uint32_t{1} << m.order
                                 : 1;
-            if (in_use(m.state)) {  // count blocks and free blocks on each of its pages
-                uint32_t size = classes_[m.size_class].size;
-                char* pool = region_.address_of(first + i);
-                auto pages_of = [&](size_t offset, auto&& count) {
-                    for (size_t p = offset / page; p <= (offset + size - 1) / page; ++p) count(i + uint32_t(p));
-                };
-                for (uint32_t b = 0; b < m.carved; ++b) pages_of(size_t(b) * size, [&](uint32_t p) { ++s.blocks[p]; });
-                for (const Block* f = m.free; f != nullptr; f = f->next) {
-                    pages_of(size_t(reinterpret_cast<const char*>(f) - pool), [&](uint32_t p) { ++s.free[p]; });
+            if (in_use(m.state) && m.used > 0) {  // count blocks and free blocks on each of its pages
+                if (span == 1) {
+                    s.blocks[i] = 1;  // a one-page pool (every small class): live when any block is
+                } else {
+                    uint32_t size = classes_[m.size_class].size;
+                    char* pool = region_.address_of(first + i);
+                    auto pages_of = [&](size_t offset, auto&& count) {
+                        for (size_t p = offset / page; p <= (offset + size - 1) / page; ++p) count(i + uint32_t(p));
+                    };
+                    for (uint32_t b = 0; b < m.carved; ++b)
+                        pages_of(size_t(b) * size, [&](uint32_t p) { ++s.blocks[p]; });
+                    if (m.used < m.carved) {
+                        for (const Block* f = m.free; f != nullptr; f = f->next) {
+                            pages_of(size_t(reinterpret_cast<const char*>(f) - pool), [&](uint32_t p) { ++s.free[p]; });
+                        }
+                    }
                 }
             }
             i += span;
