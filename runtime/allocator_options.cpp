@@ -20,6 +20,8 @@ alloc::ArenaConfig arena_config(const Options& options) {
     c.retain_bytes = size_t(options.number(OptionId::arena_retain));
     uint64_t blocks = options.number(OptionId::arena_pool_blocks);
     c.pool_blocks = uint32_t(blocks > UINT32_MAX ? UINT32_MAX : blocks);
+    uint64_t delay = options.number(OptionId::arena_purge_delay);
+    c.purge_delay_ms = uint32_t(delay > UINT32_MAX / 2 ? UINT32_MAX / 2 : delay);
     return c;
 }
 

@@ -98,8 +98,10 @@ void arm_exit_report(ReportRequest req) {
     request = new ReportRequest(std::move(req));
     sampler = new PrivateMemorySampler();
     if (!request->timeline.empty()) {
-        timeline = new Timeline();
-        sampler->record_into(timeline, allocated_bytes);
+        uint64_t committed = 0, released = 0;
+        bool arena = alloc::arena_counters(&committed, &released);
+        timeline = new Timeline(size_t{1} << 15, arena);
+        sampler->record_into(timeline, allocated_bytes, arena ? alloc::arena_counters : nullptr);
     }
     owner_pid = getpid();
     sampler->start(request->sample_interval_ms);

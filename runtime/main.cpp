@@ -18,10 +18,12 @@
 #include <string>
 #include <vector>
 
+#include "allocator_module.hpp"
 #include "allocator_options.hpp"
 #include "early_free.hpp"
 #include "exit_report.hpp"
 #include "options.hpp"
+#include "shrinkpy/alloc/backend.hpp"
 #include "shrinkpy/alloc/pymem_glue.hpp"
 
 namespace shrinkpy::runtime {
@@ -106,6 +108,7 @@ int run(int argc, char** argv) {
                          std::vector<std::string>(argv, argv + argc), debug_hooks});
     }
 
+    register_allocator_module();
     std::vector<std::string> early_free_warnings;
     prepare_early_free(options, early_free_warnings);
     for (const std::string& w : early_free_warnings) std::fprintf(stderr, "shrinkpython: warning: %s\n", w.c_str());
@@ -117,6 +120,7 @@ int run(int argc, char** argv) {
     PyConfig_Clear(&config);
     if (PyStatus_Exception(status)) Py_ExitStatusException(status);
     if (!apply_gc_threshold(options)) return 2;
+    if (kind == alloc::AllocatorKind::arena) alloc::watch_full_collections();
     start_early_free();
     return Py_RunMain();
 }

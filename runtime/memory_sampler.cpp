@@ -167,8 +167,10 @@ void PrivateMemorySampler::sample() {
         timespec t{};
         clock_gettime(CLOCK_MONOTONIC, &t);
         int64_t ns = int64_t(t.tv_sec - started_.tv_sec) * 1000000000 + (t.tv_nsec - started_.tv_nsec);
-        timeline_->record(
-            {uint64_t(ns / 1000000), rss_bytes(pid_).value_or(0), *now, allocated_bytes_ ? allocated_bytes_() : 0});
+        TimelineSample s{uint64_t(ns / 1000000), rss_bytes(pid_).value_or(0), *now,
+                         allocated_bytes_ ? allocated_bytes_() : 0};
+        if (arena_counters_ != nullptr) arena_counters_(&s.committed_bytes, &s.pages_released);
+        timeline_->record(s);
     }
 }
 

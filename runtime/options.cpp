@@ -64,6 +64,11 @@ constexpr std::array<OptionSpec, kOptionCount> kTable = {{
     {OptionId::arena_pool_blocks, "arena_pool_blocks", "SHRINKPY_ARENA_POOL_BLOCKS", OptionKind::count, "8", "blocks",
      "", false,
      "arena: under sustained demand, the pools of a medium size class grow until they hold this many blocks"},
+    {OptionId::arena_purge_delay, "arena_purge_delay", "SHRINKPY_ARENA_PURGE_DELAY", OptionKind::count, "1000", "ms",
+     "", false,
+     "arena: empty pools beyond SHRINKPY_ARENA_RETAIN go back to the OS this long after they emptied unless reused "
+     "first (a program that drops data and builds more reuses its pages instead of faulting them in again); sooner "
+     "when the arena would otherwise pass its peak, or at gc.collect(). 0: at once"},
     {OptionId::imports, "imports", "SHRINKPY_IMPORTS", OptionKind::choice, "defer", "", "off|defer|drop", false,
      "the import pass: defer binds an import whose names are read only inside functions to a proxy that imports "
      "at first use; drop also removes imports nothing reads; off imports as written (`shrinkpy analyze --imports` "

@@ -34,6 +34,7 @@ enum class OptionId {
     arena_large,
     arena_retain,
     arena_pool_blocks,
+    arena_purge_delay,
     imports,
     imports_eager,
     count_

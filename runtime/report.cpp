@@ -73,6 +73,7 @@ void arena_json(JsonWriter& w, const alloc::ArenaStats& a) {
     w.key("fragmentation").number(a.fragmentation());
     w.key("large_blocks").number(a.large_blocks);
     w.key("large_bytes").number(a.large_bytes);
+    w.key("large_cached_bytes").number(a.large_cached_bytes);
     w.key("arenas_committed").number(a.arenas_committed);
     w.key("pools_created").number(a.pools_created);
     w.key("pools_reused").number(a.pools_reused);
@@ -186,7 +187,8 @@ std::string format_report_text(const Report& r) {
                  mib(a.in_use_bytes) + ", fragmentation " + frag);
         line(out, "  returned to the OS",
              grouped(a.pages_returned) + " pages of " + std::to_string(a.page_size / 1024) + " KiB in " +
-                 grouped(a.purge_calls) + " calls; " + mib(a.queued_bytes) + " of empty pools kept for reuse");
+                 grouped(a.purge_calls) + " calls; " + mib(a.queued_bytes) + " of empty pools and " +
+                 mib(a.large_cached_bytes) + " of large mappings kept for reuse");
         if (a.max_heap_bytes != 0)
             line(out, "  heap cap", mib(a.max_heap_bytes) + ", " + grouped(a.cap_failures) + " requests refused");
     }

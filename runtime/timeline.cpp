@@ -4,7 +4,7 @@
 
 namespace shrinkpy::runtime {
 
-Timeline::Timeline(size_t capacity) : samples_(capacity < 2 ? 2 : capacity) {}
+Timeline::Timeline(size_t capacity, bool arena) : samples_(capacity < 2 ? 2 : capacity), arena_(arena) {}
 
 void Timeline::record(const TimelineSample& sample) {
     if (offered_++ % stride_ != 0) return;
@@ -30,6 +30,10 @@ std::string Timeline::to_json(uint64_t interval_ms) const {
         w.key("rss_bytes").number(s.rss_bytes);
         w.key("private_bytes").number(s.private_bytes);
         w.key("allocated_bytes").number(s.allocated_bytes);
+        if (arena_) {
+            w.key("committed_bytes").number(s.committed_bytes);
+            w.key("pages_released").number(s.pages_released);
+        }
         w.end_object();
     }
     w.end_array();

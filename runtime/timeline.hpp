@@ -17,11 +17,18 @@ struct TimelineSample {
     uint64_t rss_bytes = 0;        // VmRSS
     uint64_t private_bytes = 0;    // Private_Clean + Private_Dirty
     uint64_t allocated_bytes = 0;  // the allocator's bytes in use (block sizes)
+    // The arena's (when it is the allocator): what it holds from the OS, and the OS pages it has
+    // given back so far (cumulative).
+    uint64_t committed_bytes = 0;
+    uint64_t pages_released = 0;
 };
 
 class Timeline {
 public:
-    explicit Timeline(size_t capacity = size_t{1} << 15);
+    // `arena`: the samples carry the arena's committed_bytes and pages_released (else they are left
+    // out of the JSON).
+    explicit Timeline(size_t capacity = size_t{1} << 15, bool arena = false);
+    bool arena() const { return arena_; }
 
     void record(const TimelineSample& sample);  // sampler thread only
     size_t size() const { return count_; }
@@ -33,6 +40,7 @@ private:
     size_t count_ = 0;
     uint64_t stride_ = 1;   // keep one sample in `stride_`
     uint64_t offered_ = 0;  // samples offered since the last compaction
+    bool arena_ = false;
 };
 
 }  // namespace shrinkpy::runtime

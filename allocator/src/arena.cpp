@@ -43,7 +43,8 @@ Arena* Arena::create(OsMemory& os, const ArenaConfig& wanted, int* error) {
     a->ledger_.set_cap(a->config_.max_heap_bytes);
     unsigned arena_order = unsigned(__builtin_ctzll(a->config_.arena_bytes / page));
     a->classes_.init(page, arena_order, a->config_.large_threshold, a->config_.pool_blocks);
-    if ((*error = a->region_.init(os, a->config_, a->ledger_)) != 0 || (*error = a->large_.init(os)) != 0) {
+    if ((*error = a->region_.init(os, a->config_, a->classes_, a->ledger_)) != 0 ||
+        (*error = a->large_.init(os)) != 0) {
         a->region_.destroy();
         os.unmap(memory, bytes);
         return nullptr;
@@ -105,10 +106,17 @@ size_t Arena::block_size(const void* p) const {
 
 // ---- large blocks --------------------------------------------------------------------------------
 
-void* Arena::malloc_large(size_t n) {
+void* Arena::malloc_large(size_t n, bool zero) {
     size_t page = region_.page_size();
     if (n > (SIZE_MAX >> 1)) return nullptr;  // CPython never asks for more than PY_SSIZE_T_MAX
     size_t bytes = (n + page - 1) & ~(page - 1);
+    CachedMapping cached;
+    if (region_.take_large(bytes, config_.large_threshold, &cached)) {
+        if (void* p = reuse_large(cached, bytes)) {
+            if (zero) std::memset(p, 0, n);
+            return p;
+        }
+    }
     if (!ledger_.charge(bytes)) {
         region_.purge_queue();
         if (!ledger_.charge(bytes)) {
@@ -116,6 +124,7 @@ void* Arena::malloc_large(size_t n) {
             return nullptr;
         }
     }
+    region_.offset_growth();
     void* p = large_.map(bytes);
     if (p == nullptr) ledger_.release(bytes);
     return p;
@@ -133,6 +142,7 @@ void* Arena::realloc_large(void* p, size_t bytes, size_t n) {
             return nullptr;
         }
     }
+    if (new_bytes > bytes) region_.offset_growth();
     void* q = large_.remap(p, bytes, new_bytes);
     if (q == nullptr) {
         if (new_bytes > bytes) ledger_.release(new_bytes - bytes);
@@ -142,9 +152,46 @@ void* Arena::realloc_large(void* p, size_t bytes, size_t n) {
     return q;
 }
 
-void Arena::free_large(void* p, size_t bytes) {
+// A cached mapping (still charged), resized to `bytes` with mremap: shrunk in place, or grown (in
+// place or moved, pages and all). nullptr, and the mapping gone, when that fails.
+void* Arena::reuse_large(const CachedMapping& cached, size_t bytes) {
+    bool grows = bytes > cached.bytes;
+    if (grows && !ledger_.charge(bytes - cached.bytes)) {  // over the cap: a fresh mapping will not fit either
+        unmap_unregistered(cached);
+        return nullptr;
+    }
+    if (!large_.adopt(cached.start, cached.bytes)) {
+        unmap_unregistered(cached);
+        if (grows) ledger_.release(bytes - cached.bytes);
+        return nullptr;
+    }
+    if (bytes == cached.bytes) return cached.start;
+    if (grows) region_.offset_growth();
+    void* p = large_.remap(cached.start, cached.bytes, bytes);
+    if (p == nullptr) {
+        free_now(cached.start, cached.bytes);
+        if (grows) ledger_.release(bytes - cached.bytes);
+        return nullptr;
+    }
+    if (!grows) ledger_.release(cached.bytes - bytes);
+    return p;
+}
+
+void Arena::unmap_unregistered(const CachedMapping& m) {
+    os_->unmap(m.start, m.bytes);
+    ledger_.release(m.bytes);
+}
+
+void Arena::free_now(void* p, size_t bytes) {
     large_.unmap(p, bytes);
     ledger_.release(bytes);
+}
+
+// With a purge delay, the mapping waits in the region's LargeCache for the next large request.
+void Arena::free_large(void* p, size_t bytes) {
+    if (config_.purge_delay_ms == 0) return free_now(p, bytes);
+    large_.forget(p, bytes);
+    region_.keep_large(p, bytes);
 }
 
 // ---- blocks reached through the other heap -------------------------------------------------------
@@ -217,6 +264,7 @@ ArenaStats Arena::stats() {
     RegionCounters rc = region_.counters();
     s.large_blocks = large_.blocks();
     s.large_bytes = large_.bytes();
+    s.large_cached_bytes = rc.large_cached_bytes;
     s.in_use_bytes += s.large_bytes;
     s.committed_bytes = ledger_.current();
     s.committed_peak_bytes = ledger_.peak();

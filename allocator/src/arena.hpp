@@ -59,8 +59,14 @@ public:
 
     // Walks the pools; the caller holds the GIL (or nothing uses MEM/OBJ meanwhile).
     ArenaStats stats();
+    // Which resident pages hold live blocks (census.cpp); the caller holds the GIL. O(pages + free
+    // blocks): for measurements, not for every call.
+    ArenaCensus census();
     // Returns every empty pool's pages to the OS now; the caller holds the GIL.
     void trim();
+    // The program's gc.collect() just ran (gc.callbacks): empty pools beyond the retained bytes go
+    // back now rather than after the purge delay; the caller holds the GIL.
+    void after_requested_collection() { region_.purge_beyond_allowance(); }
     // Expensive validators of the region and both heaps; nullptr when everything holds.
     const char* verify();
 
@@ -69,8 +75,9 @@ public:
     Region& region() { return region_; }
     CommitLedger& ledger() { return ledger_; }
 
-    // Slow paths of the heaps.
-    void* malloc_large(size_t n);
+    // Slow paths of the heaps. `zero`: the block must read as zeros (calloc); a fresh mapping does,
+    // one taken back from the region's LargeCache is cleared.
+    void* malloc_large(size_t n, bool zero = false);
     void* realloc_large(void* p, size_t bytes, size_t n);
     void free_large(void* p, size_t bytes);
     size_t large_size(const void* p) const { return large_.size_of(p); }
@@ -79,6 +86,10 @@ public:
     void* realloc_foreign_pool(PoolMeta* m, void* p, size_t n, HeapId caller);
 
 private:
+    void* reuse_large(const CachedMapping& cached, size_t bytes);
+    void unmap_unregistered(const CachedMapping& m);
+    void free_now(void* p, size_t bytes);
+
     OsMemory* os_ = nullptr;
     ArenaConfig config_;
     SizeClasses classes_;

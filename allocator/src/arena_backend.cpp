@@ -67,7 +67,62 @@ Backend gil_backend(Heap* heap) {
 }
 
 void before_fork() { the_arena->lock_all(); }
-void after_fork() { the_arena->unlock_all(); }
+void after_fork_in_parent() { the_arena->unlock_all(); }
+void after_fork_in_child() {
+    the_arena->region().after_fork_in_child();
+    the_arena->unlock_all();
+}
+
+// gc.callbacks entry: after a full collection the program asked for (gc.collect()), the arena's
+// empty pools beyond the retained bytes go back at once (Arena::after_requested_collection). Full
+// collections CPython starts by itself (when generation 2 has grown by a quarter) come in the
+// middle of building structures and are left alone. Telling them apart: CPython collects by itself
+// only from an allocation that took generation 0's count past its threshold, with collection
+// enabled (Modules/gcmodule.c, _PyObject_GC_Link), so a full collection that starts with the count
+// at or below the threshold, or with automatic collection off, was asked for. Called with the GIL
+// held, at the start and stop of every collection; only full ones cost more than a compare.
+bool requested_collection_running = false;
+
+bool requested_by_the_program() {
+    PyObject* gc = PyImport_ImportModule("gc");
+    PyObject* enabled = gc ? PyObject_CallMethod(gc, "isenabled", nullptr) : nullptr;
+    PyObject* count = gc ? PyObject_CallMethod(gc, "get_count", nullptr) : nullptr;
+    PyObject* threshold = gc ? PyObject_CallMethod(gc, "get_threshold", nullptr) : nullptr;
+    bool requested = false;
+    if (enabled != nullptr && count != nullptr && threshold != nullptr && PyTuple_Check(count) &&
+        PyTuple_Check(threshold) && PyTuple_GET_SIZE(count) > 0 && PyTuple_GET_SIZE(threshold) > 0) {
+        long n = PyLong_AsLong(PyTuple_GET_ITEM(count, 0));
+        long limit = PyLong_AsLong(PyTuple_GET_ITEM(threshold, 0));
+        requested = !PyObject_IsTrue(enabled) || limit == 0 || n <= limit;
+    }
+    Py_XDECREF(threshold);
+    Py_XDECREF(count);
+    Py_XDECREF(enabled);
+    Py_XDECREF(gc);
+    PyErr_Clear();
+    return requested;
+}
+
+PyObject* on_collection(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyDict_Check(args[1])) Py_RETURN_NONE;
+    PyObject* generation = PyDict_GetItemString(args[1], "generation");  // borrowed
+    if (generation == nullptr || !PyLong_Check(generation) || PyLong_AsLong(generation) != 2) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    if (PyUnicode_CompareWithASCIIString(args[0], "start") == 0) {
+        requested_collection_running = requested_by_the_program();
+    } else if (requested_collection_running) {
+        requested_collection_running = false;
+        the_arena->after_requested_collection();
+    }
+    PyErr_Clear();
+    Py_RETURN_NONE;
+}
+
+PyMethodDef on_collection_def = {"shrinkpy_arena_after_collection",
+                                 reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(on_collection)),
+                                 METH_FASTCALL, "shrinkpy's arena: gives empty pools back after gc.collect()."};
 
 }  // namespace
 
@@ -79,7 +134,8 @@ bool arena_backends(const ArenaConfig& config, Backend out[kDomainCount], const 
             *error = "cannot reserve address space for the arena (SHRINKPY_ARENA_RESERVE)";
             return false;
         }
-        pthread_atfork(before_fork, after_fork, after_fork);
+        pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
+        the_arena->region().enable_purge_thread();
     }
     constexpr PyMemAllocatorDomain kCpythonDomain[kDomainCount] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM,
                                                                    PYMEM_DOMAIN_OBJ};
@@ -89,6 +145,32 @@ bool arena_backends(const ArenaConfig& config, Backend out[kDomainCount], const 
                              raw_realloc, raw_free,  arena_block_size, arena_owns};
     out[int(Domain::mem)] = gil_backend<int(Domain::mem)>(gil);
     out[int(Domain::obj)] = gil_backend<int(Domain::obj)>(gil);
+    return true;
+}
+
+bool watch_full_collections() {
+    if (the_arena == nullptr || !Py_IsInitialized()) return false;
+    PyObject* gc = PyImport_ImportModule("gc");
+    PyObject* callbacks = gc != nullptr ? PyObject_GetAttrString(gc, "callbacks") : nullptr;
+    PyObject* callback = callbacks != nullptr ? PyCFunction_New(&on_collection_def, nullptr) : nullptr;
+    bool ok = callback != nullptr && PyList_Check(callbacks) && PyList_Append(callbacks, callback) == 0;
+    Py_XDECREF(callback);
+    Py_XDECREF(callbacks);
+    Py_XDECREF(gc);
+    if (!ok) PyErr_Clear();
+    return ok;
+}
+
+bool arena_counters(uint64_t* committed_bytes, uint64_t* pages_released) {
+    if (the_arena == nullptr) return false;
+    *committed_bytes = the_arena->ledger().current();
+    *pages_released = the_arena->region().pages_returned_now();
+    return true;
+}
+
+bool arena_census(ArenaCensus* out) {
+    if (the_arena == nullptr) return false;
+    *out = the_arena->census();
     return true;
 }
 

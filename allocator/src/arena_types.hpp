@@ -19,9 +19,10 @@
 //               per doubling up to ArenaConfig::large_threshold (size_classes.hpp).
 //   heap        the size classes of one caller: one heap serves CPython's MEM and OBJ domains
 //               (called with the GIL held: no lock), one serves RAW (any thread, behind a mutex).
-//   purge queue empty pools still resident, most recently emptied first, at most
-//               ArenaConfig::retain_bytes of them: the hysteresis that keeps a loop that fills and
-//               empties a pool from returning and refaulting the same pages every time.
+//   purge queue empty pools still resident, most recently emptied first: up to
+//               ArenaConfig::retain_bytes of them for good (the hysteresis that keeps a loop that
+//               fills and empties a pool from returning and refaulting the same pages every time),
+//               the rest for ArenaConfig::purge_delay_ms (region.hpp).
 // ====================================================================================================
 #pragma once
 
@@ -72,12 +73,15 @@ inline constexpr uint32_t kNoPage = UINT32_MAX;  // end of a list of page indice
 // Heap::free calls the slow path drained() exactly when used drops below low_mark, so the fast path
 // needs one comparison to notice a full pool getting room and a pool emptying.
 struct PoolMeta {
-    Block* free;        // the pool's free list (heap-owned)
-    uint32_t used;      // blocks in use; for a tail page, the number of pages back to the pool's first
-    uint32_t low_mark;  // see above
-    uint32_t carved;    // blocks handed to the free list or out so far; the rest is untouched memory
-    uint32_t prev;      // page index links of the list the pool is on (bucket, empty pools, purge
-    uint32_t next;      //   queue or buddy free list), kNoPage at the ends
+    Block* free;    // the pool's free list (heap-owned)
+    uint32_t used;  // blocks in use; for a tail page, the number of pages back to the pool's first
+    union {
+        uint32_t low_mark;   // in use: see above
+        uint32_t queued_ms;  // queued: when it joined the purge queue (OsMemory::now_ms, truncated)
+    };
+    uint32_t carved;  // blocks handed to the free list or out so far; the rest is untouched memory
+    uint32_t prev;    // page index links of the list the pool is on (bucket, empty pools, purge
+    uint32_t next;    //   queue or buddy free list), kNoPage at the ends
     uint8_t size_class;
     uint8_t order;  // the pool (or free buddy block) spans 2^order OS pages
     PoolState state;

@@ -31,7 +31,7 @@ void Heap::init(HeapId id, Arena& arena) {
     arena_ = &arena;
     info_ = &arena.classes();
     sentinel_ = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, 0, 0, PoolState::current, HeapId::none};
-    empty_allowance_ = Region::heap_allowance(arena.config().retain_bytes);
+    empty_allowance_ = Region::heap_allowance(id, arena.config().retain_bytes);
     for (int i = 0; i < info_->count(); ++i) {
         classes_[i] = SizeClass{};
         classes_[i].current = &sentinel_;
@@ -112,7 +112,7 @@ PoolMeta* Heap::next_pool(int cls) {
         empties_.remove(meta_, page);
         m = meta_ + page;
         empty_bytes_ -= pool_bytes(m);
-        Region::reuse(m, id_, cls);
+        Region::reuse(m, id_, cls, /*hot=*/true);  // the heap keeps only its most recent few
         ++reused_;
     } else {
         m = c.spare_count > 0 ? take_spare(cls) : take_run(cls);
@@ -206,9 +206,9 @@ void* Heap::malloc_large(size_t n) {
 void* Heap::calloc(size_t nelem, size_t elsize) {
     size_t n = nelem * elsize;
     if (elsize != 0 && n / elsize != nelem) return nullptr;
+    if (n != 0 && n > large_threshold_) return arena_->malloc_large(n, /*zero=*/true);
     void* p = malloc(n);
-    // Large blocks are fresh mappings, zero already; pool blocks may be reused.
-    if (p != nullptr && n - 1 < large_threshold_) std::memset(p, 0, n);
+    if (p != nullptr) std::memset(p, 0, n);  // pool blocks may be reused
     return p;
 }
 

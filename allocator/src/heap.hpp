@@ -13,7 +13,7 @@
 // Which pool a class allocates from next (refill): the fullest partially used pool first (four
 // occupancy buckets, fullest first; a pool moves down a bucket only when refill looks at it), so
 // that the emptier ones drain and can be purged; then one of
-// the heap's own recently emptied pools (up to an eighth of the retain allowance, kept without any
+// the heap's own recently emptied pools (up to its share of the retain allowance, kept without any
 // lock: a loop that empties and refills a pool costs what it costs pymalloc); then a pool from the
 // region (region.hpp). What a class takes adapts to demand: each class starts with pools of its
 // order_lo, one at a time; after kGrowAfter pools taken in a row its pools grow an order (up to

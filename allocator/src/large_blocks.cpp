@@ -91,6 +91,19 @@ void* LargeBlocks::remap(void* p, size_t old_bytes, size_t new_bytes) {
     return dest;
 }
 
+void LargeBlocks::forget(void* p, size_t bytes) {
+    erase(p);
+    blocks_.fetch_sub(1, std::memory_order_relaxed);
+    bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+}
+
+bool LargeBlocks::adopt(void* p, size_t bytes) {
+    if (!record(p, bytes)) return false;
+    blocks_.fetch_add(1, std::memory_order_relaxed);
+    bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    return true;
+}
+
 void LargeBlocks::unmap(void* p, size_t bytes) {
     erase(p);
     int error = os_->unmap(p, bytes);

@@ -31,6 +31,10 @@ public:
     void* remap(void* p, size_t old_bytes, size_t new_bytes);
     // Unregisters and unmaps.
     void unmap(void* p, size_t bytes);
+    // Unregisters without unmapping (the mapping goes to the region's LargeCache).
+    void forget(void* p, size_t bytes);
+    // Registers a mapping taken back from that cache; false when no leaf can be mapped for it.
+    bool adopt(void* p, size_t bytes);
 
     // The mapping size when `p` is the start of one of our large blocks, else 0.
     size_t size_of(const void* p) const {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "arena_types.hpp"
+#include "checks.hpp"
 
 namespace shrinkpy::alloc {
 
@@ -24,6 +25,9 @@ struct PageList {
 
     void remove(PoolMeta* meta, uint32_t page) {
         PoolMeta& m = meta[page];
+        // On this list: an end of it has no neighbour that way, and its neighbours point back.
+        SHRINKPY_ALLOC_ASSERT_INTERNAL(m.prev == kNoPage ? head == page : meta[m.prev].next == page);
+        SHRINKPY_ALLOC_ASSERT_INTERNAL(m.next == kNoPage ? tail == page : meta[m.next].prev == page);
         if (m.prev != kNoPage)
             meta[m.prev].next = m.next;
         else

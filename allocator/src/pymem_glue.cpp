@@ -239,6 +239,9 @@ InstallResult install_allocator(AllocatorKind kind, bool debug_hooks, bool count
     InstallResult result = count ? install_counted(kind, arena) : install_uncounted(kind, arena);
     if (result.error != InstallError::none) return result;
     if (debug_hooks) PyMem_SetupDebugHooks();
+    // Into a running interpreter (shrinkpy.install_allocator()): the collector can be watched now.
+    // The launcher installs before the interpreter exists and calls watch_full_collections() later.
+    if (kind == AllocatorKind::arena && Py_IsInitialized()) watch_full_collections();
     installed_name = allocator_kind_name(kind);
     counted = count;
     return {};

@@ -1,6 +1,9 @@
 // The Linux primitives behind OsMemory.
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -12,6 +15,9 @@
 #ifndef PR_SET_VMA
 #define PR_SET_VMA 0x53564d41  // include/uapi/linux/prctl.h, Linux 5.17
 #define PR_SET_VMA_ANON_NAME 0
+#endif
+#ifndef __NR_process_madvise
+#define __NR_process_madvise 440  // the same number on every architecture (asm-generic/unistd.h)
 #endif
 
 namespace shrinkpy::alloc {
@@ -41,6 +47,45 @@ public:
     // unix prim.c makes the same choice for decommit).
     int purge(void* p, size_t size) override { return madvise(p, size, MADV_DONTNEED) == 0 ? 0 : errno; }
 
+    // process_madvise(2) on this process takes any advice since Linux 6.13, and since 6.14 names this
+    // process without a file descriptor (PIDFD_SELF_THREAD: the calling thread's, i.e. this process's,
+    // memory), so there is no descriptor the program could close or reuse. Older kernels, seccomp
+    // filters and valgrind refuse it (EBADF, EINVAL, ENOSYS, EPERM): then, and from then on, one
+    // madvise per range. A partial success leaves the rest to madvise too.
+    int purge_ranges(const PageRange* ranges, size_t count) override {
+        constexpr size_t kMaxRanges = 256;        // per call (UIO_MAXIOV is 1024): a region batch, 4 KiB of stack
+        constexpr int kPidfdSelfThread = -10000;  // include/uapi/linux/pidfd.h, Linux 6.14
+        int first_error = 0;
+        while (count > 0 && batching_works_.load(std::memory_order_relaxed)) {
+            size_t n = count < kMaxRanges ? count : kMaxRanges;
+            iovec iov[kMaxRanges];
+            size_t total = 0;
+            for (size_t i = 0; i < n; ++i) {
+                iov[i] = {ranges[i].start, ranges[i].size};
+                total += ranges[i].size;
+            }
+            long done = syscall(__NR_process_madvise, kPidfdSelfThread, iov, n, MADV_DONTNEED, 0u);
+            if (done < 0) {
+                batching_works_.store(false, std::memory_order_relaxed);
+                break;
+            }
+            size_t skip = 0;  // ranges done in full
+            for (size_t left = size_t(done); skip < n && ranges[skip].size <= left; ++skip) left -= ranges[skip].size;
+            if (size_t(done) != total) {  // stopped part-way: madvise from the first range not done in full
+                ranges += skip;
+                count -= skip;
+                break;
+            }
+            ranges += n;
+            count -= n;
+        }
+        for (size_t i = 0; i < count; ++i) {
+            int error = purge(ranges[i].start, ranges[i].size);
+            if (first_error == 0) first_error = error;
+        }
+        return first_error;
+    }
+
     int map(size_t size, void** out) override {
         void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED) return errno;
@@ -62,9 +107,18 @@ public:
             naming_works_.store(false, std::memory_order_relaxed);
     }
 
+    int resident(void* p, size_t size, unsigned char* out) override { return mincore(p, size, out) == 0 ? 0 : errno; }
+
+    uint64_t now_ms() override {
+        timespec t;
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+        return uint64_t(t.tv_sec) * 1000 + uint64_t(t.tv_nsec) / 1000000;
+    }
+
 private:
     size_t page_ = size_t(sysconf(_SC_PAGESIZE));
-    std::atomic<bool> naming_works_{true};  // stop asking once the kernel said no
+    std::atomic<bool> naming_works_{true};    // stop asking once the kernel said no
+    std::atomic<bool> batching_works_{true};  // process_madvise, until it fails once
 };
 
 }  // namespace

@@ -3,14 +3,18 @@
 A mark records this process's resident memory at a named point, for the benchmark runner:
 `mark("retained")` after the program has dropped its big data measures what the allocator still
 holds. Marks go to the file named by SHRINKPY_BENCH_MARKS as lines `name rss_bytes`; without the
-variable, mark() does nothing. Kept free of imports a workload would not otherwise make (no json),
-so that the support code does not change what is measured.
+variable, mark() does nothing. Under shrinkpython with the arena, a mark also records the arena's
+census (`name.live_pages`, `name.empty_pages`, ...: which resident pages hold live blocks), taken
+after the RSS is read. Kept free of imports a workload would not otherwise make (no json; the
+census comes from a module built into shrinkpython), so that the support code does not change what
+is measured.
 """
 
 import argparse
 import gc
 import hashlib
 import os
+import sys
 
 _MARKS = os.environ.get("SHRINKPY_BENCH_MARKS")
 
@@ -41,8 +45,14 @@ def mark(name):
     if not _MARKS:
         return
     gc.collect()
+    lines = [f"{name} {resident_bytes()}"]
+    if "_shrinkpy_alloc" in sys.builtin_module_names:
+        import _shrinkpy_alloc
+
+        census = _shrinkpy_alloc.census()  # None unless the arena is the allocator
+        lines += [f"{name}.{key} {value}" for key, value in (census or {}).items()]
     with open(_MARKS, "a") as f:
-        f.write(f"{name} {resident_bytes()}\n")
+        f.write("".join(line + "\n" for line in lines))
 
 
 def checksum(value):

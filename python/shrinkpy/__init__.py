@@ -34,9 +34,7 @@ def install_allocator(name=None):
     go back to it when freed. Under shrinkpython the allocator is installed already and this
     returns its name.
     """
-    from shrinkpy import _alloc
-
-    return _alloc.install_allocator(name)
+    return _alloc_module().install_allocator(name)
 
 
 def allocator_stats():
@@ -45,6 +43,18 @@ def allocator_stats():
     memory, pools, pages returned and size classes, else None); schema in report.schema.json."""
     import json
 
+    return json.loads(_alloc_module().stats_json())
+
+
+def _alloc_module():
+    """shrinkpython's built-in _shrinkpy_alloc when running there (a fully static trimmed interpreter
+    cannot load extension modules), else the shrinkpy._alloc extension."""
+    import sys
+
+    if "_shrinkpy_alloc" in sys.builtin_module_names:
+        import _shrinkpy_alloc
+
+        return _shrinkpy_alloc
     from shrinkpy import _alloc
 
-    return json.loads(_alloc.stats_json())
+    return _alloc

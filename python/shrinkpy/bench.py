@@ -3,8 +3,10 @@ alternating configurations run by run, with medians, ratios to stock python3.11 
 
 A run records, through shrinkpy-measure: peak RSS (VmHWM), peak private memory (smaps, sampled),
 wall and CPU time; through the workload's own marks: the RSS it retains after dropping its data
-("retained") and, for the spike workloads, the RSS before the spike ("before"); and its output,
-which must equal stock python3.11's (every workload prints a checksum).
+("retained") and, for the spike workloads, the RSS before the spike ("before"); under the arena,
+the retained RSS less the resident pages that hold no live block (its census at the mark: what an
+allocator that does not move blocks could at best retain at this page size, "retained floor");
+and its output, which must equal stock python3.11's (every workload prints a checksum).
 
 Suites (SUITES) name the workloads and the configurations measured together, each with its own
 README section; `spikes` is the arena allocator's (issue #4): the spike workloads under arena,
@@ -27,7 +29,8 @@ from shrinkpy.configs import Config
 from shrinkpy.measure import measure
 
 WORKLOADS_DIR = configs.REPO / "benchmarks" / "workloads"
-METRICS = ("peak_rss_bytes", "peak_private_bytes", "retained_bytes", "before_bytes", "wall_seconds", "cpu_seconds")
+METRICS = ("peak_rss_bytes", "peak_private_bytes", "retained_bytes", "before_bytes", "retained_floor_bytes",
+           "wall_seconds", "cpu_seconds")
 BASELINE = "stock"
 
 
@@ -54,7 +57,10 @@ def _cli_commands() -> dict[str, list[str]]:
 
 EARLY_FREE_PAIR = "stock,shrinkpython-pymalloc,pymalloc+early"
 SPIKE_TABLES = (("peak RSS", "peak_rss_bytes"), ("RSS before the spike", "before_bytes"),
-                ("RSS retained after the program drops its data", "retained_bytes"), ("wall time", "wall_seconds"))
+                ("RSS retained after the program drops its data", "retained_bytes"),
+                ("retained floor: the retained RSS less the arena's resident pages without a live block (the best an "
+                 "allocator that does not move blocks can do at this page size)", "retained_floor_bytes"),
+                ("wall time", "wall_seconds"))
 SUITES = {
     "workloads": Suite(WORKLOADS_DIR, "stock,stock-malloc,stock-mimalloc,arena,arena+early,trimmed+arena+early",
                        BASELINE, "realistic programs for every lever"),
@@ -99,6 +105,9 @@ class Run:
     wall_seconds: float
     cpu_seconds: float
     before_bytes: int | None = None  # the workload's last "before" mark (spike workloads)
+    # retained_bytes less the resident pages the arena's census found without a live block (its
+    # empty pages and cached large mappings); None without the arena's census
+    retained_floor_bytes: int | None = None
 
 
 def _marks(marks_path: str) -> dict[str, int]:
@@ -120,8 +129,17 @@ def run_once(name: str, argv: list[str], config: Config, extra_args: list[str]) 
         m = measure(config.command([*argv, *extra_args]), env=env, capture_stdout=True)
         marked = _marks(marks)
     run = Run(name, config.name, 0, m.exit_code, True, m.peak_rss_bytes, m.peak_private_bytes,
-              marked.get("retained"), m.wall_seconds, m.cpu_seconds, marked.get("before"))
+              marked.get("retained"), m.wall_seconds, m.cpu_seconds, marked.get("before"), retained_floor(marked))
     return run, m.stdout or b""
+
+
+def retained_floor(marked: dict[str, int]) -> int | None:
+    """The retained RSS less what the arena's census at that mark found resident without a live
+    block, or None when the mark carries no census (not the arena)."""
+    if "retained" not in marked or "retained.empty_pages" not in marked:
+        return None
+    empty = marked["retained.empty_pages"] * marked["retained.page_size"] + marked["retained.large_cached_bytes"]
+    return marked["retained"] - empty
 
 
 def run_matrix(names: list[str], matrix: list[Config], repeat: int, extra_args: list[str],
@@ -250,10 +268,14 @@ def _worst(med: dict, config: str, metric: str, workload_names: list[str], basel
     return worst
 
 
-def _geomean(med: dict, config: str, metric: str, workload_names: list[str], baseline: str) -> float | None:
-    values = [med[(w, config)][metric] / med[(w, baseline)][metric] for w in workload_names
+def _geomean(med: dict, config: str, metric: str, workload_names: list[str], baseline: str,
+             baseline_metric: str | None = None) -> float | None:
+    """Geometric mean over the workloads of `config`'s `metric` to `baseline`'s `baseline_metric`
+    (the same metric by default)."""
+    base_metric = baseline_metric or metric
+    values = [med[(w, config)][metric] / med[(w, baseline)][base_metric] for w in workload_names
               if (w, config) in med and (w, baseline) in med and med[(w, config)][metric] is not None
-              and med[(w, baseline)][metric]]
+              and med[(w, baseline)][base_metric]]
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
 
 
@@ -264,7 +286,9 @@ def spike_targets(runs: list[Run], workload_names: list[str], config: str = "are
     mimalloc's, the all-dropped workload within 2 MiB of its RSS before the spike, peak RSS at most
     pymalloc's and wall time at most 1.05x pymalloc's on every workload. pymalloc is measured twice:
     Debian's python3.11 ("stock") and shrinkpython with pymalloc (the same executable as the arena,
-    so only the allocator differs)."""
+    so only the allocator differs). With the arena's census, also the retained floor (what an
+    allocator that does not move blocks could at best retain) against pymalloc: whether the
+    retained target is reachable at all, and how close the arena comes to it."""
     med = medians(runs)
     lines = []
 
@@ -278,6 +302,11 @@ def spike_targets(runs: list[Run], workload_names: list[str], config: str = "are
         worst, where = _worst(med, config, "retained_bytes", workload_names, baseline)
         lines.append(f"retained RSS vs {baseline}: geometric mean {_fmt(geo)} (target <= 0.50: {verdict(geo, 0.5)}), "
                      f"highest {_fmt(worst)} on {where} (target <= 1.00: {verdict(worst, 1.0)})")
+        floor = _geomean(med, config, "retained_floor_bytes", workload_names, baseline, "retained_bytes")
+        if floor is not None:
+            lines.append(f"retained floor vs {baseline}'s retained RSS: geometric mean {_fmt(floor)} (the best an "
+                         f"allocator that does not move blocks can do at this page size; the arena is at "
+                         f"{_fmt(geo / floor if geo else None)} of it)")
         for metric, label, limit in (("peak_rss_bytes", "peak RSS", 1.0), ("wall_seconds", "wall time", 1.05)):
             worst, where = _worst(med, config, metric, workload_names, baseline)
             lines.append(f"{label} vs {baseline}: highest {_fmt(worst)} on {where} "

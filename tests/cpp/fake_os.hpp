@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <map>
@@ -93,8 +94,8 @@ public:
 
     int unmap(void* p, size_t size) override {
         std::lock_guard<std::mutex> g(mutex_);
-        auto it = ranges_.find(uintptr_t(p));
-        if (it == ranges_.end() || it->second.size != size) return violation("unmap of something not mapped whole");
+        auto it = exact(p, size);
+        if (it == ranges_.end()) return violation("unmap of something that is not a range of pages of one mapping");
         if (it->second.kind == Kind::mapping) counts_.mapped_bytes -= size;
         ranges_.erase(it);
         munmap(p, size);
@@ -104,14 +105,14 @@ public:
 
     int remap(void* p, size_t old_size, size_t new_size, void* dest) override {
         std::lock_guard<std::mutex> g(mutex_);
-        auto it = ranges_.find(uintptr_t(p));
-        if (it == ranges_.end() || it->second.kind != Kind::mapping || it->second.size != old_size ||
-            !aligned(new_size))
-            return violation("remap of something not mapped whole, or to an unaligned size");
+        auto it = exact(p, old_size);
+        if (it == ranges_.end() || it->second.kind != Kind::mapping || !aligned(new_size))
+            return violation("remap of something that is not a range of pages of a mapping, or to an unaligned size");
         ++counts_.remaps;
         if (dest == nullptr) {
             if (mremap(p, old_size, new_size, 0) == MAP_FAILED) return errno;
             it->second.size = new_size;
+            if (new_size < old_size) return 0;  // the tail is unmapped
             counts_.mapped_bytes += new_size - old_size;
             return 0;
         }
@@ -124,6 +125,24 @@ public:
     }
 
     void name(void*, size_t, const char*) override {}
+
+    // A fake page is resident when any host page of it is.
+    int resident(void* p, size_t size, unsigned char* out) override {
+        std::lock_guard<std::mutex> g(mutex_);
+        if (!aligned(uintptr_t(p)) || !aligned(size)) return violation("resident() of an unaligned range");
+        size_t host = size_t(sysconf(_SC_PAGESIZE));
+        std::vector<unsigned char> v(size / host);
+        if (mincore(p, size, v.data()) != 0) return errno;
+        for (size_t i = 0; i < size / page_; ++i) {
+            out[i] = 0;
+            for (size_t j = 0; j < page_ / host; ++j) out[i] |= v[i * (page_ / host) + j] & 1;
+        }
+        return 0;
+    }
+
+    // Time stands still unless a test moves it (advance_ms), so purge delays are deterministic.
+    uint64_t now_ms() override { return now_ms_.load(std::memory_order_relaxed); }
+    void advance_ms(uint64_t ms) { now_ms_.fetch_add(ms, std::memory_order_relaxed); }
 
     Counts counts() {
         std::lock_guard<std::mutex> g(mutex_);
@@ -146,6 +165,24 @@ private:
     };
 
     bool aligned(size_t v) const { return v % page_ == 0; }
+
+    // The record of exactly [p, p + size), splitting the mapping record that holds it (the arena
+    // unmaps and resizes parts of its cached large mappings); end() when no single record does.
+    std::map<uintptr_t, Range>::iterator exact(void* p, size_t size) {
+        uintptr_t a = uintptr_t(p);
+        if (!aligned(a) || !aligned(size) || size == 0) return ranges_.end();
+        auto it = ranges_.upper_bound(a);
+        if (it == ranges_.begin()) return ranges_.end();
+        --it;
+        uintptr_t start = it->first;
+        Range r = it->second;
+        if (a + size > start + r.size) return ranges_.end();
+        if (r.kind == Kind::reservation && (a != start || size != r.size)) return ranges_.end();
+        if (a > start) it->second.size = a - start;  // the part before stays a record of its own
+        if (a + size < start + r.size) ranges_[a + size] = {start + r.size - a - size, r.kind};
+        ranges_[a] = {size, r.kind};
+        return ranges_.find(a);
+    }
 
     bool inside(void* p, size_t size, Kind kind) const {
         uintptr_t a = uintptr_t(p);
@@ -181,6 +218,7 @@ private:
     std::vector<std::string> violations_;
     int fail_commits_after_ = -1;
     int fail_maps_after_ = -1;
+    std::atomic<uint64_t> now_ms_{1000};
 };
 
 }  // namespace shrinkpy::alloc::testing

@@ -47,6 +47,11 @@ protected:
     size_t page() const { return GetParam(); }
     void* m(size_t n) { return arena_->malloc(HeapId::gil, n); }
     void f(void* p) { ASSERT_TRUE(arena_->free(HeapId::gil, p)); }
+    // Time passes by the purge delay, and the region purges what is due (as its thread would).
+    void wait_out_the_delay() {
+        os_->advance_ms(arena_->config().purge_delay_ms);
+        EXPECT_EQ(arena_->region().purge_due(), Region::kNothingDue);
+    }
 
     std::unique_ptr<FakeOsMemory> os_;
     Arena* arena_ = nullptr;
@@ -202,28 +207,122 @@ TEST_P(ArenaTest, ForeignPointersAreNotTheArenas) {
 // ---- purge and hysteresis ----------------------------------------------------------------------------
 
 TEST_P(ArenaTest, FreedPoolsGoBackToTheOsBeyondTheRetainedBytes) {
-    std::vector<void*> blocks;
-    for (int i = 0; i < 200000; ++i) blocks.push_back(m(16 + (i % 8) * 16));
-    ArenaStats full = arena_->stats();
-    EXPECT_GT(full.committed_bytes, 200000u * 16);
-    for (void* p : blocks) f(p);
-    ArenaStats after = arena_->stats();
-    EXPECT_EQ(after.in_use_bytes, 0u);
-    EXPECT_LE(after.queued_bytes, arena_->config().retain_bytes);
-    // What is left: the queue, and the 8 classes' current pools, which stay current when empty.
-    EXPECT_LE(after.pool_bytes, 8 * page());
-    EXPECT_EQ(after.committed_bytes, after.queued_bytes + after.pool_bytes + after.reserved_bytes);
-    // Everything that was touched went back but for the retained bytes (spares never were touched).
-    uint64_t touched = full.committed_bytes - full.reserved_bytes;
-    EXPECT_GE(after.pages_returned * page(), touched - arena_->config().retain_bytes);
-    EXPECT_GE(os_->counts().purged_bytes, touched - arena_->config().retain_bytes);
-    // Purges come in batches of neighbouring pools, not one call per pool.
-    EXPECT_LT(after.purge_calls * (page() == 4096 ? 4 : 1), after.pages_returned);
-    // Whole arenas went back to no-access, and their metadata pages to the OS.
-    EXPECT_GT(os_->counts().decommits, 0u);
-    if (page() == 4096) {  // 8 KiB of metadata per arena; larger pages hold many arenas' metadata
-        EXPECT_GT(os_->counts().purged_bytes, after.pages_returned * page());
+    for (uint32_t delay : {0u, 1000u}) {  // at once, and after the purge delay
+        ArenaConfig c = small_config();
+        c.purge_delay_ms = delay;
+        make(c);
+        std::vector<void*> blocks;
+        for (int i = 0; i < 200000; ++i) blocks.push_back(m(16 + (i % 8) * 16));
+        ArenaStats full = arena_->stats();
+        EXPECT_GT(full.committed_bytes, 200000u * 16);
+        for (void* p : blocks) f(p);
+        if (delay > 0) {  // kept for reuse until the delay is over
+            EXPECT_EQ(arena_->stats().pages_returned, 0u);
+            os_->advance_ms(delay - 1);
+            EXPECT_EQ(arena_->region().purge_due(), 1u);
+            EXPECT_EQ(arena_->stats().pages_returned, 0u);
+            wait_out_the_delay();
+        }
+        ArenaStats after = arena_->stats();
+        EXPECT_EQ(after.in_use_bytes, 0u);
+        EXPECT_LE(after.queued_bytes, arena_->config().retain_bytes);
+        // What is left: the queue, and the 8 classes' current pools, which stay current when empty.
+        EXPECT_LE(after.pool_bytes, 8 * page());
+        EXPECT_EQ(after.committed_bytes, after.queued_bytes + after.pool_bytes + after.reserved_bytes);
+        // Everything that was touched went back but for the retained bytes (spares never were touched).
+        uint64_t touched = full.committed_bytes - full.reserved_bytes;
+        EXPECT_GE(after.pages_returned * page(), touched - arena_->config().retain_bytes);
+        EXPECT_GE(os_->counts().purged_bytes, touched - arena_->config().retain_bytes);
+        // Purges come in batches of neighbouring pools, not one call per pool.
+        EXPECT_LT(after.purge_calls * (page() == 4096 ? 4 : 1), after.pages_returned);
+        // Whole arenas went back to no-access, and their metadata pages to the OS.
+        EXPECT_GT(os_->counts().decommits, 0u);
+        if (page() == 4096) {  // 8 KiB of metadata per arena; larger pages hold many arenas' metadata
+            EXPECT_GT(os_->counts().purged_bytes, after.pages_returned * page());
+        }
     }
+}
+
+// A program that drops a structure and builds another like it before the delay is over reuses the
+// resident pages: no purge, no new commit, no page touched for the first time.
+TEST_P(ArenaTest, PagesDroppedAreReusedBeforeTheDelayIsOver) {
+    std::vector<void*> blocks;
+    auto build = [&] {
+        for (int i = 0; i < 100000; ++i) blocks.push_back(m(32 + (i % 4) * 16));
+    };
+    build();
+    for (void* p : blocks) f(p);
+    blocks.clear();
+    ArenaStats dropped = arena_->stats();
+    EXPECT_GT(dropped.queued_bytes, arena_->config().retain_bytes);
+    EXPECT_EQ(dropped.pages_returned, 0u);
+    uint64_t commits = os_->counts().commits;
+    os_->advance_ms(arena_->config().purge_delay_ms / 2);
+    build();
+    ArenaStats rebuilt = arena_->stats();
+    EXPECT_EQ(rebuilt.pages_returned, 0u);
+    EXPECT_EQ(os_->counts().commits, commits);
+    EXPECT_LE(rebuilt.committed_peak_bytes, dropped.committed_peak_bytes);
+    EXPECT_GT(rebuilt.pools_reused, dropped.pools_reused);
+    for (void* p : blocks) f(p);
+    wait_out_the_delay();
+    EXPECT_LE(arena_->stats().queued_bytes, arena_->config().retain_bytes);
+}
+
+// Pages kept for reuse never raise the peak: when the arena grows instead of reusing them (here:
+// large blocks, which never come from pools), as much of the queue goes back.
+TEST_P(ArenaTest, GrowthElsewhereGivesTheQueueBack) {
+    std::vector<void*> blocks;
+    for (int i = 0; i < 100000; ++i) blocks.push_back(m(48));
+    for (void* p : blocks) f(p);
+    ArenaStats dropped = arena_->stats();
+    uint64_t resident = dropped.committed_bytes - dropped.reserved_bytes;
+    size_t retain = arena_->config().retain_bytes;
+    uint64_t beyond = dropped.queued_bytes - Region::queue_allowance(retain);
+    ASSERT_GT(beyond, 2 * Region::kGrowthBatch);
+    std::vector<void*> large;
+    size_t large_bytes = 4 * arena_->config().large_threshold;
+    for (uint64_t grown = 0; grown + large_bytes <= beyond; grown += large_bytes) {
+        large.push_back(m(large_bytes - 1));
+        ArenaStats s = arena_->stats();
+        // Resident memory: what it was, give or take one batch of owed growth and one block.
+        EXPECT_LE(s.committed_bytes - s.reserved_bytes, resident + Region::kGrowthBatch + large_bytes);
+    }
+    EXPECT_LE(arena_->stats().queued_bytes, arena_->config().retain_bytes);
+    EXPECT_GT(arena_->stats().pages_returned, 0u);
+    for (void* p : large) f(p);
+}
+
+// Past the peak, a cached large mapping gives back its end, as much as the growth needs; its front
+// stays cached and still serves a large request.
+TEST_P(ArenaTest, GrowthPastThePeakCutsCachedMappingsFromTheirEnd) {
+    size_t big = 64 * arena_->config().large_threshold;
+    void* p = m(big);
+    f(p);
+    ArenaStats cached = arena_->stats();
+    ASSERT_EQ(cached.large_cached_bytes, big);
+    std::vector<void*> blocks;
+    for (size_t i = 0; i < big / 4 / 64; ++i) blocks.push_back(m(64));  // a quarter of it, in pools
+    ArenaStats grown = arena_->stats();
+    EXPECT_GT(grown.large_cached_bytes, big / 2);
+    EXPECT_LT(grown.large_cached_bytes, big - big / 8);
+    EXPECT_LE(grown.committed_bytes, cached.committed_peak_bytes + Region::kGrowthBatch);
+    EXPECT_EQ(m(grown.large_cached_bytes), p);  // the front, still cached
+    for (void* b : blocks) f(b);
+    f(p);
+}
+
+// After gc.collect() (the arena's gc.callbacks entry), what is beyond the retained bytes goes back
+// at once.
+TEST_P(ArenaTest, ARequestedCollectionGivesTheQueueBack) {
+    std::vector<void*> blocks;
+    for (int i = 0; i < 100000; ++i) blocks.push_back(m(64));
+    for (void* p : blocks) f(p);
+    EXPECT_GT(arena_->stats().queued_bytes, arena_->config().retain_bytes);
+    arena_->after_requested_collection();
+    ArenaStats s = arena_->stats();
+    EXPECT_LE(s.queued_bytes, arena_->config().retain_bytes);
+    EXPECT_GT(s.pages_returned, 0u);
 }
 
 TEST_P(ArenaTest, ALoopThatFillsAndEmptiesPoolsDoesNotThrash) {
@@ -288,6 +387,7 @@ TEST_P(ArenaTest, RetainZeroPurgesEveryEmptyPool) {
     std::vector<void*> blocks;
     for (size_t i = 0; i < 10 * page() / 32; ++i) blocks.push_back(m(32));
     for (void* p : blocks) f(p);
+    wait_out_the_delay();
     ArenaStats s = arena_->stats();
     EXPECT_EQ(s.queued_bytes, 0u);
     bool sticky = page() <= kStickyBytes;
@@ -316,9 +416,11 @@ TEST_P(ArenaTest, AClassInDemandGetsItsPoolsSideBySide) {
     // Mostly side by side (runs are at most 256 KiB: 4 pools of 64 KiB).
     EXPECT_GT(adjacent * 10, pools * (page() < 64 * kKiB ? 8 : 6)) << adjacent << " of " << pools;
     // The strs stay; dropping the ints returns their pages in long runs: few madvise calls (purges
-    // come in batches of half the retain allowance: fewer pools per batch on big pages).
+    // come in batches of neighbours: fewer pools per batch on big pages).
     for (void* p : ints) f(p);
+    wait_out_the_delay();
     ArenaStats s = arena_->stats();
+    EXPECT_GT(s.pages_returned, 0u);
     EXPECT_LE(s.purge_calls * (page() == 4096 ? 8 : 2), s.pages_returned) << s.purge_calls << " calls";
     for (void* p : strs) f(p);
 }
@@ -379,6 +481,9 @@ TEST_P(ArenaTest, BlocksOfMultiPagePoolsAreFoundFromAnyPage) {
 // ---- large blocks and realloc ----------------------------------------------------------------------
 
 TEST_P(ArenaTest, LargeBlocksHaveTheirOwnMappingUnmappedOnFree) {
+    ArenaConfig c = small_config();
+    c.purge_delay_ms = 0;  // unmapped at once
+    make(c);
     size_t n = arena_->config().large_threshold + 1;
     f(m(n));  // the registry maps its first leaf
     FakeOsMemory::Counts before = os_->counts();
@@ -391,6 +496,70 @@ TEST_P(ArenaTest, LargeBlocksHaveTheirOwnMappingUnmappedOnFree) {
     EXPECT_EQ(os_->counts().mapped_bytes, before.mapped_bytes);
     EXPECT_EQ(arena_->stats().large_blocks, 0u);
     EXPECT_EQ(arena_->stats().committed_bytes, arena_->stats().queued_bytes);
+}
+
+// With the purge delay, a freed large block's mapping waits for the next large request: the same
+// size takes it as it is, a smaller one shrinks it, a larger one grows it (mremap: no page of it is
+// faulted in again); calloc clears what it reuses; it goes back once the delay is over.
+TEST_P(ArenaTest, FreedLargeMappingsAreReusedUntilTheDelayIsOver) {
+    size_t big = 8 * arena_->config().large_threshold;
+    f(m(big));                             // the registry maps its first leaf...
+    arena_->after_requested_collection();  // ... and the block's mapping goes
+    FakeOsMemory::Counts before = os_->counts();
+    auto* p = static_cast<unsigned char*>(m(big));
+    std::memset(p, 0xab, big);
+    f(p);
+    ArenaStats cached = arena_->stats();
+    EXPECT_EQ(cached.large_blocks, 0u);
+    EXPECT_EQ(cached.large_cached_bytes, arena_->config().large_threshold * 8);
+    EXPECT_EQ(os_->counts().maps, before.maps + 1);
+    EXPECT_EQ(os_->counts().unmaps, before.unmaps);
+    // The same size: the same mapping, no call to the OS; calloc clears it.
+    auto* q = static_cast<unsigned char*>(arena_->calloc(HeapId::gil, 1, big));
+    EXPECT_EQ(q, p);
+    EXPECT_TRUE(std::all_of(q, q + big, [](unsigned char b) { return b == 0; }));
+    EXPECT_EQ(os_->counts().maps, before.maps + 1);
+    EXPECT_EQ(arena_->stats().large_cached_bytes, 0u);
+    f(q);
+    // Smaller: the front of it, the rest still cached (a mapping of its own); a small remainder
+    // (under the large threshold) is not kept.
+    size_t part = big / 4;
+    void* front = m(part);
+    EXPECT_EQ(front, p);
+    EXPECT_EQ(arena_->block_size(front), part);
+    EXPECT_EQ(arena_->stats().large_cached_bytes, big - part);
+    void* next = m(part);  // the next part of the same mapping
+    EXPECT_EQ(next, p + part);
+    EXPECT_EQ(os_->counts().maps, before.maps + 1);
+    f(front);
+    f(next);
+    EXPECT_EQ(arena_->stats().large_cached_bytes, big);
+    if (part - page() > arena_->config().large_threshold) {  // (not with 64 KiB pages: a pool block)
+        uint64_t unmapped = os_->counts().unmaps;
+        void* almost = m(part - page());  // from a piece of `part` bytes: one page is left, and dropped
+        EXPECT_EQ(arena_->stats().large_cached_bytes, big - part);
+        EXPECT_EQ(os_->counts().unmaps, unmapped + 1);
+        f(almost);
+    }
+    // Larger than any: the largest grown (mremap: in place, or moved without copying).
+    arena_->after_requested_collection();
+    f(m(big));
+    void* larger = m(2 * big);
+    EXPECT_EQ(arena_->block_size(larger), 2 * big);
+    EXPECT_GE(os_->counts().remaps, before.remaps + 1);
+    EXPECT_EQ(arena_->stats().committed_bytes, arena_->stats().large_bytes + arena_->stats().queued_bytes +
+                                                   arena_->stats().pool_bytes + arena_->stats().reserved_bytes);
+    f(larger);
+    uint64_t unmaps = os_->counts().unmaps;
+    wait_out_the_delay();
+    EXPECT_EQ(arena_->stats().large_cached_bytes, 0u);
+    EXPECT_EQ(os_->counts().unmaps, unmaps + 1);
+    EXPECT_EQ(arena_->stats().committed_bytes, arena_->stats().queued_bytes);
+    // gc.collect() unmaps them at once.
+    f(m(big));
+    EXPECT_GT(arena_->stats().large_cached_bytes, 0u);
+    arena_->after_requested_collection();
+    EXPECT_EQ(arena_->stats().large_cached_bytes, 0u);
 }
 
 TEST_P(ArenaTest, ReallocKeepsContentsAndStaysInPlaceWithinTheClass) {
@@ -437,6 +606,40 @@ TEST_P(ArenaTest, LargeReallocMovesPagesWithoutLosingThem) {
     EXPECT_EQ(arena_->stats().large_blocks, 8u);
     for (void* p : blocks) f(p);
     EXPECT_EQ(arena_->stats().large_bytes, 0u);
+}
+
+// ---- census ----------------------------------------------------------------------------------------
+
+// The census counts the resident pages that hold a byte of a live block (a block straddling two
+// pages makes both live), and those that hold none.
+TEST_P(ArenaTest, TheCensusTellsLivePagesFromEmptyOnes) {
+    for (size_t size : {size_t{64}, size_t{1000}}) {  // a small class; a medium one, whose blocks straddle pages
+        make(small_config());
+        std::vector<void*> blocks;
+        for (size_t i = 0; i < 40 * page() / size; ++i) blocks.push_back(m(size));
+        std::set<uintptr_t> live;  // pages with a byte of a kept block
+        for (size_t i = 0; i < blocks.size(); ++i) {
+            if (i % 3 == 0 && (i / (3 * page() / size)) % 2 == 0) {  // keep some, in stretches of three pages
+                uintptr_t a = uintptr_t(blocks[i]);
+                for (uintptr_t p = a / page(); p <= (a + size - 1) / page(); ++p) live.insert(p);
+            } else {
+                f(blocks[i]);
+                blocks[i] = nullptr;
+            }
+        }
+        ArenaCensus c = arena_->census();
+        EXPECT_EQ(c.page_size, page());
+        EXPECT_EQ(c.live_pages, live.size()) << size;
+        EXPECT_GT(c.empty_pages, 0u);  // the stretches freed whole, kept for reuse
+        EXPECT_GT(c.metadata_bytes, 0u);
+        arena_->after_requested_collection();  // empty pools beyond the retained bytes go back...
+        ArenaCensus after = arena_->census();
+        EXPECT_EQ(after.live_pages, live.size());
+        EXPECT_LE(after.empty_pages * page(), arena_->config().retain_bytes + 8 * page());  // ... and leave no RSS
+        for (void* p : blocks) {
+            if (p != nullptr) f(p);
+        }
+    }
 }
 
 // ---- heaps -----------------------------------------------------------------------------------------
@@ -510,7 +713,8 @@ TEST_P(ArenaTest, StatisticsAddUp) {
     }
     for (size_t i = 0; i < blocks.size(); i += 3) arena_->free(HeapId::raw, blocks[i]), blocks[i] = nullptr;
     ArenaStats s = arena_->stats();
-    EXPECT_EQ(s.committed_bytes, s.pool_bytes + s.queued_bytes + s.reserved_bytes + s.large_bytes);
+    EXPECT_EQ(s.committed_bytes,
+              s.pool_bytes + s.queued_bytes + s.reserved_bytes + s.large_bytes + s.large_cached_bytes);
     uint64_t in_use = s.large_bytes;
     for (int i = 0; i < s.class_count; ++i) {
         in_use += s.classes[i].blocks_in_use * s.classes[i].block_size;
@@ -527,7 +731,9 @@ TEST_P(ArenaTest, StatisticsAddUp) {
 // The real kernel, with its own page size: the same basic life cycle.
 TEST(ArenaOnTheSystem, AllocatesPurgesAndReleases) {
     int error = 0;
-    Arena* a = Arena::create(system_os_memory(), small_config(), &error);
+    ArenaConfig c = small_config();
+    c.purge_delay_ms = 0;  // purged at once (the purge thread is tested in test_arena_stress.cpp)
+    Arena* a = Arena::create(system_os_memory(), c, &error);
     ASSERT_NE(a, nullptr) << error;
     std::vector<void*> blocks;
     for (int i = 0; i < 100000; ++i) blocks.push_back(a->malloc(HeapId::gil, 1 + i % 700));

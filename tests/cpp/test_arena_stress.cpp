@@ -10,11 +10,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <random>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "arena.hpp"
@@ -67,23 +69,32 @@ size_t random_size(std::mt19937_64& rng, size_t large_threshold) {
     return large_threshold + 1 + rng() % (4 * large_threshold);  // large
 }
 
-class ArenaStress : public ::testing::TestWithParam<size_t> {};
+// Page size, and the purge delay (0: at once; else the fake clock moves a millisecond every 1000
+// operations, so pools are reused, purged when due and offset by growth in turn).
+class ArenaStress : public ::testing::TestWithParam<std::tuple<size_t, uint32_t>> {};
 
-INSTANTIATE_TEST_SUITE_P(PageSizes, ArenaStress, ::testing::Values(4 * kKiB, 16 * kKiB, 64 * kKiB),
-                         [](const auto& info) { return std::to_string(info.param / kKiB) + "KiB"; });
+INSTANTIATE_TEST_SUITE_P(PageSizes, ArenaStress,
+                         ::testing::Combine(::testing::Values(4 * kKiB, 16 * kKiB, 64 * kKiB),
+                                            ::testing::Values(0u, 50u)),
+                         [](const auto& info) {
+                             return std::to_string(std::get<0>(info.param) / kKiB) + "KiB_delay" +
+                                    std::to_string(std::get<1>(info.param));
+                         });
 
 TEST_P(ArenaStress, RandomOperationsAgreeWithAReferenceModel) {
-    FakeOsMemory os(GetParam());
+    auto [page, delay] = GetParam();
+    FakeOsMemory os(page);
     ArenaConfig config;
     config.reserve_bytes = 1 * kGiB;
     config.retain_bytes = 256 * kKiB;
     config.large_threshold = 32 * kKiB;
+    config.purge_delay_ms = delay;
     int error = 0;
     Arena* arena = Arena::create(os, config, &error);
     ASSERT_NE(arena, nullptr) << error;
     const size_t threshold = arena->config().large_threshold;
 
-    std::mt19937_64 rng(20261123 + GetParam());
+    std::mt19937_64 rng(20261123 + page + delay);
     std::map<uintptr_t, Live> live;  // by address: neighbours tell overlaps
     std::vector<uintptr_t> order;    // for picking a random live block
     uint64_t next_tag = 1;
@@ -106,7 +117,10 @@ TEST_P(ArenaStress, RandomOperationsAgreeWithAReferenceModel) {
     };
 
     for (uint64_t op = 0; op < kOperations; ++op) {
-        if (op % 200000 == 0) target = (target == 20000) ? 500 : 20000;  // phases: build up, drop
+        // Phases: build up, drop, build up higher than before (past the peak, while dropped pages
+        // wait for reuse: growth gives them back), drop.
+        if (op % 200000 == 0) target = op % 800000 == 0 ? 20000 : op % 800000 == 400000 ? 30000 : 500;
+        if (op % 1000 == 0) os.advance_ms(1);
         uint64_t r = rng() % 100;
         bool grow = live.size() < target;
         if (order.empty() || (grow && r < 55) || (!grow && r < 20)) {
@@ -158,7 +172,13 @@ TEST_P(ArenaStress, RandomOperationsAgreeWithAReferenceModel) {
             uint64_t in_use = 0;
             for (auto& [p, b] : live) in_use += arena->block_size(reinterpret_cast<void*>(p));
             ASSERT_EQ(s.in_use_bytes, in_use);
-            ASSERT_EQ(s.committed_bytes, s.pool_bytes + s.queued_bytes + s.reserved_bytes + s.large_bytes);
+            ASSERT_EQ(s.committed_bytes,
+                      s.pool_bytes + s.queued_bytes + s.reserved_bytes + s.large_bytes + s.large_cached_bytes);
+            if (delay > 0) {  // what is beyond the allowance goes once due
+                os.advance_ms(delay);
+                ASSERT_EQ(arena->region().purge_due(), Region::kNothingDue);
+                s = arena->stats();
+            }
             ASSERT_LE(s.queued_bytes, config.retain_bytes);
         }
     }
@@ -169,6 +189,8 @@ TEST_P(ArenaStress, RandomOperationsAgreeWithAReferenceModel) {
         ASSERT_TRUE(intact(reinterpret_cast<void*>(p), b.size, b.tag));
         arena->free(b.heap, reinterpret_cast<void*>(p));
     }
+    os.advance_ms(delay);
+    arena->region().purge_due();
     s = arena->stats();
     EXPECT_EQ(s.in_use_bytes, 0u);
     EXPECT_LE(s.queued_bytes, config.retain_bytes);
@@ -187,8 +209,10 @@ TEST(ArenaThreads, RawIsThreadSafeWhileMemAndObjRun) {
     ArenaConfig config;
     config.reserve_bytes = 1 * kGiB;
     config.retain_bytes = 128 * kKiB;
+    config.purge_delay_ms = 5;  // the purge thread runs alongside, on the real clock
     Arena* arena = Arena::create(system_os_memory(), config, &error);
     ASSERT_NE(arena, nullptr) << error;
+    arena->region().enable_purge_thread();
     const size_t threshold = arena->config().large_threshold;
     constexpr int kRawThreads = 4;
 #if defined(SHRINKPY_TEST_SANITIZED)
@@ -311,6 +335,11 @@ TEST(ArenaThreads, RawIsThreadSafeWhileMemAndObjRun) {
     ArenaStats s = arena->stats();
     EXPECT_EQ(s.in_use_bytes, 0u);
     EXPECT_EQ(s.large_blocks, 0u);
+    // Nobody allocates any more: the purge thread gives back what is beyond the allowance.
+    for (int i = 0; i < 400 && s.queued_bytes > config.retain_bytes; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        s = arena->stats();
+    }
     EXPECT_LE(s.queued_bytes, config.retain_bytes);
     arena->trim();
     EXPECT_EQ(arena->stats().committed_bytes, 0u);

@@ -134,6 +134,19 @@ TEST(Timeline, KeepsAnEvenCoarserPictureWhenFull) {
     EXPECT_NE(json.find(R"({"t_ms":100,"rss_bytes":10,"private_bytes":10,"allocated_bytes":10})"), std::string::npos);
 }
 
+TEST(Timeline, AnArenasSamplesCarryItsCommittedBytesAndPagesReleased) {
+    Timeline plain(4);
+    plain.record({0, 1, 2, 3, 4, 5});
+    EXPECT_EQ(plain.to_json(10).find("committed_bytes"), std::string::npos);  // not the arena's: left out
+    Timeline arena(4, true);
+    arena.record({0, 1, 2, 3, 4, 5});
+    EXPECT_NE(
+        arena.to_json(10).find(
+            R"({"t_ms":0,"rss_bytes":1,"private_bytes":2,"allocated_bytes":3,"committed_bytes":4,"pages_released":5})"),
+        std::string::npos)
+        << arena.to_json(10);
+}
+
 TEST(MemorySampler, CountsItsOwnExecutableAsPrivateWhenAsked) {
     uint64_t plain = *private_memory_bytes(0, false);
     uint64_t own = *private_memory_bytes(0, true);

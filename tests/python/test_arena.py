@@ -1,8 +1,9 @@
 """The arena allocator seen from Python (tests/cpp/test_arena.cpp has its structure): the heap cap
 turns into a MemoryError the program can catch and go on from; shrinkpy.install_allocator() wraps
 the allocator of a running stock python3.11; allocator_stats() matches the report's schema; the
-SHRINKPY_ARENA_* settings reach the allocator; fork() with threads allocating leaves a working
-child."""
+SHRINKPY_ARENA_* settings reach the allocator; dropped pages wait for reuse, and go back on
+gc.collect() or after the purge delay (the purge thread); fork() with threads allocating leaves a
+working child, whose purges work on their own."""
 
 from __future__ import annotations
 
@@ -118,6 +119,63 @@ def test_under_shrinkpython_the_launchers_allocator_answers(shrinkpython):
     assert r.returncode == 1 and b"already installed: arena" in r.stderr
 
 
+# Pages a dropped structure leaves behind wait SHRINKPY_ARENA_PURGE_DELAY for reuse: a structure
+# built again reuses them; gc.collect() gives them back at once; a program gone quiet gets them back
+# from the purge thread once the delay is over.
+PURGE_PROGRAM = """
+import gc, json, sys, time
+import shrinkpy
+def arena():
+    return shrinkpy.allocator_stats()["arena"]
+x = [str(i) * 5 for i in range(200000)]
+del x
+dropped = arena()
+x = [str(i) * 5 for i in range(200000)]  # again, on the same pages
+rebuilt = arena()
+del x
+dropped_again = arena()
+if sys.argv[1] == "collect":
+    gc.collect()
+else:
+    time.sleep(float(sys.argv[1]))
+after = arena()
+print(json.dumps([dropped, rebuilt, dropped_again, after]))
+"""
+
+
+def purge_run(shrinkpython, how, **env):
+    r = run([shrinkpython, "-c", PURGE_PROGRAM, how], env=clean_env(PYTHONPATH=PYTHONPATH, **env))
+    assert r.returncode == 0, r.stderr.decode()
+    return json.loads(r.stdout)
+
+
+def test_dropped_pages_wait_for_reuse_then_go_back_on_gc_collect(shrinkpython):
+    dropped, rebuilt, dropped_again, after = purge_run(shrinkpython, "collect")
+    assert dropped["queued_bytes"] > 5 << 20  # kept for reuse...
+    # ... and reused: the strings' pages did not go back (a few may, where the rebuild passes the
+    # first build's peak: growth past it gives queued pages back)
+    returned = (rebuilt["pages_returned"] - dropped["pages_returned"]) * rebuilt["page_size"]
+    assert returned <= dropped["queued_bytes"] // 4
+    assert (rebuilt["pools_reused"] - dropped["pools_reused"]) * rebuilt["page_size"] >= dropped["queued_bytes"] // 2
+    assert rebuilt["committed_peak_bytes"] <= dropped["committed_peak_bytes"] + (1 << 20)
+    assert dropped_again["queued_bytes"] > 5 << 20
+    assert after["queued_bytes"] <= after["retain_bytes"]  # gc.collect(): back at once
+    assert (after["pages_returned"] - dropped_again["pages_returned"]) * after["page_size"] >= 5 << 20
+
+
+def test_a_quiet_program_gets_its_dropped_pages_back_after_the_delay(shrinkpython):
+    _, _, dropped_again, after = purge_run(shrinkpython, "1.0", SHRINKPY_ARENA_PURGE_DELAY="200")
+    assert dropped_again["queued_bytes"] > 5 << 20
+    assert after["queued_bytes"] <= after["retain_bytes"]  # the purge thread, while the program slept
+    assert (after["pages_returned"] - dropped_again["pages_returned"]) * after["page_size"] >= 5 << 20
+
+
+def test_a_purge_delay_of_zero_gives_pages_back_at_once(shrinkpython):
+    dropped, _, _, after = purge_run(shrinkpython, "0", SHRINKPY_ARENA_PURGE_DELAY="0")
+    assert dropped["queued_bytes"] <= dropped["retain_bytes"]
+    assert dropped["pages_returned"] * dropped["page_size"] >= 5 << 20
+
+
 FORK_PROGRAM = """
 import os, threading, time
 stop = False
@@ -141,8 +199,27 @@ print(codes == [0] * 20)
 
 @pytest.mark.parametrize("report", ["", "-"])
 def test_fork_while_threads_allocate_leaves_a_working_child(shrinkpython, report):
-    r = run([shrinkpython, "-c", FORK_PROGRAM], env=clean_env(SHRINKPY_REPORT=report), timeout=120)
+    # A short purge delay: the purge thread is at work in the parent while it forks.
+    r = run([shrinkpython, "-c", FORK_PROGRAM], env=clean_env(SHRINKPY_REPORT=report, SHRINKPY_ARENA_PURGE_DELAY="1"),
+            timeout=120)
     assert (r.returncode, r.stdout) == (0, b"True\n"), r.stderr.decode()[-2000:]
+
+
+def test_a_forked_child_purges_on_its_own(shrinkpython):
+    code = """
+import os, time, shrinkpy
+if os.fork() == 0:
+    x = [str(i) * 5 for i in range(200000)]
+    del x
+    time.sleep(0.6)
+    a = shrinkpy.allocator_stats()["arena"]
+    os._exit(0 if a["queued_bytes"] <= a["retain_bytes"] else 5)
+print(os.waitstatus_to_exitcode(os.wait()[1]))
+"""
+    x = "[str(i) * 5 for i in range(200000)]"
+    r = run([shrinkpython, "-c", f"x = {x}\ndel x\n" + code],  # the parent's purge thread exists before the fork
+            env=clean_env(PYTHONPATH=PYTHONPATH, SHRINKPY_ARENA_PURGE_DELAY="100"), timeout=60)
+    assert (r.returncode, r.stdout) == (0, b"0\n"), r.stderr.decode()[-2000:]
 
 
 def test_stock_reference_exists():

@@ -7,6 +7,7 @@ import gzip
 import json
 import math
 import sys
+from dataclasses import asdict
 
 import jsonschema
 import pytest
@@ -195,3 +196,32 @@ def test_a_suite_rewrites_its_own_readme_section(tmp_path):
     assert list(bench.workloads("spikes")) == list(bench.SUITES["spikes"].names)
     assert set(bench.workloads("spikes")) <= set(bench.workloads())
     assert "arena" in bench.SUITES["spikes"].configs.split(",")
+
+
+def test_the_retained_floor_comes_from_the_arenas_census_at_the_mark():
+    marks = {"retained": 100 << 20, "retained.page_size": 4096, "retained.empty_pages": 2560,
+             "retained.live_pages": 9000, "retained.large_cached_bytes": 1 << 20}
+    assert bench.retained_floor(marks) == (100 - 10 - 1) << 20
+    assert bench.retained_floor({"retained": 100 << 20}) is None  # not the arena: no census
+    runs = [spike("spike_dict_every50", "stock", 100), spike("spike_dict_every50", "arena", 80)]
+    runs[1] = Run(**{**asdict(runs[1]), "retained_floor_bytes": 60 << 20})
+    lines = bench.spike_targets(runs, ["spike_dict_every50"])
+    assert any("retained floor vs stock's retained RSS: geometric mean 0.60x" in line and "at 1.33x of it" in line
+               for line in lines), lines
+
+
+def test_a_mark_under_the_arena_carries_its_census(shrinkpython, tmp_path):
+    marks = tmp_path / "marks"
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from workload_support import mark; "
+            "x = [str(i) * 5 for i in range(100000)]; mark('retained')")
+    workloads = str(REPO / "benchmarks" / "workloads")
+    for allocator, has_census in (("arena", True), ("pymalloc", False)):
+        marks.unlink(missing_ok=True)
+        r = run([shrinkpython, "-c", code, workloads], env=cli_env(SHRINKPY_BENCH_MARKS=str(marks),
+                                                                  SHRINKPY_ALLOCATOR=allocator))
+        assert r.returncode == 0, r.stderr.decode()
+        marked = bench._marks(str(marks))
+        assert marked["retained"] > 0
+        assert ("retained.live_pages" in marked) == has_census
+        if has_census:
+            assert marked["retained.live_pages"] * marked["retained.page_size"] > 5 << 20  # the list's strings

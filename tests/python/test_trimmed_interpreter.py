@@ -108,6 +108,17 @@ def test_the_allocator_is_ours(board, tmp_path):
     assert options["SHRINKPY_ALLOCATOR"]["value"] == expected
 
 
+def test_shrinkpy_allocator_stats_see_the_launchers_allocator(board):
+    # A fully static interpreter loads no extension module: shrinkpy takes the built-in
+    # _shrinkpy_alloc there, which answers with the interpreter's own allocator.
+    code = ("import json, shrinkpy; s = shrinkpy.allocator_stats(); "
+            "print(json.dumps([s['allocator'], s['arena'] is not None]))")
+    r = board.run("-c", code, env=clean_env(PYTHONPATH=str(REPO / "python")))
+    assert r.returncode == 0, r.stderr
+    expected = board.manifest["option_defaults"]["SHRINKPY_ALLOCATOR"]
+    assert json.loads(r.stdout) == [expected, expected == "arena"]
+
+
 def test_mimalloc_is_refused_clearly_in_a_static_interpreter(board):
     r = board.run("-c", "pass", env=clean_env(SHRINKPY_ALLOCATOR="mimalloc"))
     assert r.returncode == 2

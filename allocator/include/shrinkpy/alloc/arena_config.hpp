@@ -21,6 +21,11 @@ struct ArenaConfig {
     size_t large_threshold = 64 * kKiB;
     // Empty pools kept resident for reuse before their pages go back to the OS (the hysteresis).
     size_t retain_bytes = 1 * kMiB;
+    // Empty pools beyond retain_bytes go back to the OS this long after they emptied, unless reused
+    // first (a program that drops a structure and builds the next one reuses its pages instead of
+    // faulting them in again); sooner when the arena would otherwise grow, or when a full garbage
+    // collection finds them idle. 0: at once.
+    uint32_t purge_delay_ms = 1000;
     // Under sustained demand a medium class's pools grow until they hold this many blocks.
     uint32_t pool_blocks = 8;
     // Cap on what the arena holds from the OS (pools and large mappings); 0 for none.
@@ -33,6 +38,18 @@ bool normalize(ArenaConfig& config, size_t page_size);
 
 inline constexpr int kMaxSizeClasses = 256;
 
+// Where the arena's resident pages are (Arena::census, census.cpp): the pages holding at least a
+// byte of a live block are what any allocator that does not move blocks must keep at this page
+// size; the rest it could give back.
+struct ArenaCensus {
+    size_t page_size = 0;
+    uint64_t live_pages = 0;          // resident pool pages holding (part of) a live block
+    uint64_t empty_pages = 0;         // resident pool pages holding none: empty pools kept, holes
+    uint64_t metadata_bytes = 0;      // resident bytes of the per-page metadata
+    uint64_t large_bytes = 0;         // mappings of live large blocks
+    uint64_t large_cached_bytes = 0;  // mappings of freed large blocks kept for reuse
+};
+
 struct ArenaClassStats {
     uint32_t block_size = 0;       // bytes
     uint32_t pool_bytes = 0;       // size of the class's next pool (it adapts to demand)
@@ -43,7 +60,8 @@ struct ArenaClassStats {
 };
 
 // Units are bytes unless the name says otherwise. Invariants (checked by the tests):
-//   committed_bytes == pool_bytes + queued_bytes + reserved_bytes + large_bytes <= max_heap_bytes (when set)
+//   committed_bytes == pool_bytes + queued_bytes + reserved_bytes + large_bytes + large_cached_bytes
+//                   <= max_heap_bytes (when set)
 //   in_use_bytes    == sum over classes of blocks_in_use * block_size + large_bytes
 //   committed_peak_bytes >= committed_bytes
 struct ArenaStats {
@@ -62,11 +80,12 @@ struct ArenaStats {
     uint64_t in_use_bytes = 0;          // block bytes of live blocks (a request rounded up to its class)
     uint64_t large_blocks = 0;          // live large blocks
     uint64_t large_bytes = 0;           // their mappings
+    uint64_t large_cached_bytes = 0;    // mappings of freed large blocks kept for reuse (the purge delay)
     uint64_t arenas_committed = 0;      // arenas accessible now
     uint64_t pools_created = 0;         // pools carved from free arena space (cumulative)
     uint64_t pools_reused = 0;          // pools taken back from the purge queue (cumulative)
     uint64_t pages_returned = 0;        // OS pages given back with MADV_DONTNEED (cumulative)
-    uint64_t purge_calls = 0;           // madvise calls that gave them back
+    uint64_t purge_calls = 0;           // ranges given back (one madvise each, or batched by process_madvise)
     uint64_t cap_failures = 0;          // requests refused because of max_heap_bytes
 
     // Share of what the arena holds that is not live blocks: class rounding excluded, pool tails,

@@ -45,6 +45,21 @@ Backend pymalloc_backend();
 // message when the address space cannot be reserved.
 bool arena_backends(const ArenaConfig& config, Backend out[kDomainCount], const char** error);
 
+// Puts the arena's entry into gc.callbacks, so that after gc.collect() the empty pools beyond the
+// retained bytes go back to the OS at once rather than after the purge delay. The interpreter must be initialised
+// (after Py_InitializeFromConfig); false when there is no arena in this copy of the library or gc.callbacks cannot be
+// reached.
+bool watch_full_collections();
+
+// What the arena holds from the OS now and the OS pages it has given back so far, read without
+// any lock (a memory sampler thread may call it at any time; the values may lag a purge in
+// progress). False when there is no arena in this copy of the library.
+bool arena_counters(uint64_t* committed_bytes, uint64_t* pages_released);
+
+// Which of the arena's resident pages hold live blocks (Arena::census), when an arena exists in this
+// copy of the library (false otherwise). The caller holds the GIL.
+bool arena_census(ArenaCensus* out);
+
 // The arena's statistics, when an arena exists in this copy of the library (false otherwise). The
 // caller holds the GIL.
 bool arena_stats(ArenaStats* out);

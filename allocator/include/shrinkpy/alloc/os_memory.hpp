@@ -8,8 +8,15 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace shrinkpy::alloc {
+
+// A range of pages for purge_ranges(): page-aligned start and size.
+struct PageRange {
+    void* start;
+    size_t size;
+};
 
 class OsMemory {
 public:
@@ -27,18 +34,39 @@ public:
     // Drops the pages of a committed range now (MADV_DONTNEED): RSS falls at once, the range stays
     // usable and reads as zeros when touched again.
     virtual int purge(void* p, size_t size) = 0;
+    // purge() of each range, as few system calls as the kernel allows (process_madvise on Linux
+    // 6.13 and later: one call and one TLB flush for up to 1024 ranges). The first error, or 0.
+    virtual int purge_ranges(const PageRange* ranges, size_t count) {
+        int first_error = 0;
+        for (size_t i = 0; i < count; ++i) {
+            int error = purge(ranges[i].start, ranges[i].size);
+            if (first_error == 0) first_error = error;
+        }
+        return first_error;
+    }
 
     // A readable and writable mapping of its own, zero-filled (a large block, or metadata).
     virtual int map(size_t size, void** out) = 0;
+    // Unmaps a range of pages of a mapping from map(): all of it, or a part (the arena splits
+    // cached large mappings: large_cache.hpp).
     virtual int unmap(void* p, size_t size) = 0;
-    // Resizes a mapping from map(). With `dest` nullptr, in place only (ENOMEM when the addresses
-    // after it are taken). Otherwise moves its pages, without copying, onto `dest`, a mapping of
-    // new_size from map(), which it replaces (mremap MREMAP_MAYMOVE | MREMAP_FIXED).
+    // Resizes a range of pages of a mapping from map() (all of it or a part, as for unmap). With
+    // `dest` nullptr, in place only (ENOMEM when the addresses after it are taken). Otherwise moves
+    // its pages, without copying, onto `dest`, a whole mapping of new_size from map(), which it
+    // replaces (mremap MREMAP_MAYMOVE | MREMAP_FIXED).
     virtual int remap(void* p, size_t old_size, size_t new_size, void* dest) = 0;
 
     // Names a range in /proc/PID/maps and smaps (PR_SET_VMA_ANON_NAME, Linux >= 5.17 with
     // CONFIG_ANON_VMA_NAME). Best effort: kernels without it keep the range anonymous.
     virtual void name(void* p, size_t size, const char* label) = 0;
+
+    // Which pages of a committed range or a mapping are resident (mincore): out[i] bit 0 for page
+    // i. For the arena's census (census.cpp), not its policy.
+    virtual int resident(void* p, size_t size, unsigned char* out) = 0;
+
+    // A monotonic clock in milliseconds (CLOCK_MONOTONIC_COARSE: a few nanoseconds, a few ms of
+    // resolution): what the purge delay is measured with. Any origin; wraps never in practice.
+    virtual uint64_t now_ms() = 0;
 };
 
 // Linux: mmap, mprotect, madvise, mremap, prctl. One instance for the process.
