@@ -60,6 +60,8 @@ bool prepare_early_free(const Options& options, std::vector<std::string>& warnin
     return true;
 }
 
+uint64_t (*early_free_counter())() { return g_early_free && g_settings.count_releases ? releases_run : nullptr; }
+
 void start_early_free() {
     if (!g_enabled) return;
     // The import pass (import_pass_module.hpp) rides on the same loader hook; without early

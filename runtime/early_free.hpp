@@ -6,6 +6,7 @@
 // (import_pass_module.hpp, SHRINKPY_IMPORTS) runs through the same hook and main-code swap.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,5 +21,9 @@ bool prepare_early_free(const Options& options, std::vector<std::string>& warnin
 // After Py_InitializeFromConfig, before Py_RunMain; does nothing unless prepare_early_free()
 // returned true. A failure to install leaves the program running unmodified, with a warning.
 void start_early_free();
+
+// The count of early frees run so far, or nullptr when the rewrite does not count them (they are
+// counted for the timeline only: SHRINKPY_TIMELINE set and early freeing on).
+uint64_t (*early_free_counter())();
 
 }  // namespace shrinkpy::runtime

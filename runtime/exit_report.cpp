@@ -100,8 +100,8 @@ void arm_exit_report(ReportRequest req) {
     if (!request->timeline.empty()) {
         uint64_t committed = 0, released = 0;
         bool arena = alloc::arena_counters(&committed, &released);
-        timeline = new Timeline(size_t{1} << 15, arena);
-        sampler->record_into(timeline, allocated_bytes, arena ? alloc::arena_counters : nullptr);
+        timeline = new Timeline(size_t{1} << 15, arena, request->early_frees != nullptr);
+        sampler->record_into(timeline, allocated_bytes, arena ? alloc::arena_counters : nullptr, request->early_frees);
     }
     owner_pid = getpid();
     sampler->start(request->sample_interval_ms);

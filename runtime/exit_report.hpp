@@ -15,6 +15,8 @@ struct ReportRequest {
     uint64_t sample_interval_ms = 10;
     std::vector<std::string> argv;
     bool debug_hooks = false;
+    // For the timeline: the count of early frees run so far, when the rewrite counts them.
+    uint64_t (*early_frees)() = nullptr;
 };
 
 // Call once, after the allocator is installed and before the interpreter starts. A process forked

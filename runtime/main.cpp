@@ -103,15 +103,15 @@ int run(int argc, char** argv) {
         return 2;
     }
 
-    if (observed) {
-        arm_exit_report({report, timeline, options.number(OptionId::sample_interval),
-                         std::vector<std::string>(argv, argv + argc), debug_hooks});
-    }
-
     register_allocator_module();
     std::vector<std::string> early_free_warnings;
     prepare_early_free(options, early_free_warnings);
     for (const std::string& w : early_free_warnings) std::fprintf(stderr, "shrinkpython: warning: %s\n", w.c_str());
+
+    if (observed) {
+        arm_exit_report({report, timeline, options.number(OptionId::sample_interval),
+                         std::vector<std::string>(argv, argv + argc), debug_hooks, early_free_counter()});
+    }
 
     PyConfig config;
     PyConfig_InitPythonConfig(&config);

@@ -170,6 +170,7 @@ void PrivateMemorySampler::sample() {
         TimelineSample s{uint64_t(ns / 1000000), rss_bytes(pid_).value_or(0), *now,
                          allocated_bytes_ ? allocated_bytes_() : 0};
         if (arena_counters_ != nullptr) arena_counters_(&s.committed_bytes, &s.pages_released);
+        if (early_frees_ != nullptr) s.early_frees = early_frees_();
         timeline_->record(s);
     }
 }

@@ -41,13 +41,15 @@ public:
     void start(uint64_t interval_ms, pid_t pid = 0, bool own_executable_private = false);
     // Also records every sample into `timeline`, with `allocated_bytes()` as the allocator's bytes
     // in use and, for a timeline of the arena, `arena_counters` for its committed bytes and pages
-    // returned (read without taking any of the arena's locks). Call before start(); all must
-    // outlive the sampler.
+    // returned (read without taking any of the arena's locks), and `early_frees()` for the early
+    // frees run so far. Call before start(); all must outlive the sampler.
     void record_into(Timeline* timeline, uint64_t (*allocated_bytes)(),
-                     bool (*arena_counters)(uint64_t* committed_bytes, uint64_t* pages_released) = nullptr) {
+                     bool (*arena_counters)(uint64_t* committed_bytes, uint64_t* pages_released) = nullptr,
+                     uint64_t (*early_frees)() = nullptr) {
         timeline_ = timeline;
         allocated_bytes_ = allocated_bytes;
         arena_counters_ = arena_counters;
+        early_frees_ = early_frees;
     }
     void stop();  // joins the thread and takes one last sample
     uint64_t peak_bytes() const { return peak_.load(std::memory_order_relaxed); }
@@ -62,6 +64,7 @@ private:
     Timeline* timeline_ = nullptr;
     uint64_t (*allocated_bytes_)() = nullptr;
     bool (*arena_counters_)(uint64_t*, uint64_t*) = nullptr;
+    uint64_t (*early_frees_)() = nullptr;
     timespec started_{};
     std::thread thread_;
     std::atomic<bool> stopping_{false};

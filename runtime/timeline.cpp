@@ -4,7 +4,8 @@
 
 namespace shrinkpy::runtime {
 
-Timeline::Timeline(size_t capacity, bool arena) : samples_(capacity < 2 ? 2 : capacity), arena_(arena) {}
+Timeline::Timeline(size_t capacity, bool arena, bool early_frees)
+    : samples_(capacity < 2 ? 2 : capacity), arena_(arena), early_frees_(early_frees) {}
 
 void Timeline::record(const TimelineSample& sample) {
     if (offered_++ % stride_ != 0) return;
@@ -34,6 +35,7 @@ std::string Timeline::to_json(uint64_t interval_ms) const {
             w.key("committed_bytes").number(s.committed_bytes);
             w.key("pages_released").number(s.pages_released);
         }
+        if (early_frees_) w.key("early_frees").number(s.early_frees);
         w.end_object();
     }
     w.end_array();

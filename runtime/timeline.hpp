@@ -21,13 +21,15 @@ struct TimelineSample {
     // given back so far (cumulative).
     uint64_t committed_bytes = 0;
     uint64_t pages_released = 0;
+    // Early frees run so far (cumulative; only when the rewrite counts them, see ReleasePolicy).
+    uint64_t early_frees = 0;
 };
 
 class Timeline {
 public:
-    // `arena`: the samples carry the arena's committed_bytes and pages_released (else they are left
-    // out of the JSON).
-    explicit Timeline(size_t capacity = size_t{1} << 15, bool arena = false);
+    // `arena`: the samples carry the arena's committed_bytes and pages_released; `early_frees`:
+    // the count of early frees run (each is left out of the JSON otherwise).
+    explicit Timeline(size_t capacity = size_t{1} << 15, bool arena = false, bool early_frees = false);
     bool arena() const { return arena_; }
 
     void record(const TimelineSample& sample);  // sampler thread only
@@ -41,6 +43,7 @@ private:
     uint64_t stride_ = 1;   // keep one sample in `stride_`
     uint64_t offered_ = 0;  // samples offered since the last compaction
     bool arena_ = false;
+    bool early_frees_ = false;
 };
 
 }  // namespace shrinkpy::runtime

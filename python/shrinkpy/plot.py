@@ -43,11 +43,12 @@ def memory_timeline(samples: list[dict], path: str, title: str) -> None:
     for key, label in (("committed_bytes", "allocator committed"), ("allocated_bytes", "allocator bytes in use")):
         if any(key in s for s in samples):
             ax.plot(t, [s.get(key, 0) / 2**20 for s in samples], label=label, linewidth=1)
-    for key, label, colour in (("pages_released", "pages returned to the OS", "tab:green"),
-                               ("early_frees", "early frees", "tab:red")):
+    # Short ticks in a band of their own (bottom, top), so that frequent events do not hide the curves.
+    for key, label, colour, band in (("pages_released", "pages returned to the OS", "tab:green", (0, 0.06)),
+                                     ("early_frees", "early frees", "tab:red", (0.94, 1))):
         marks = [t[i] for i in range(1, len(samples)) if samples[i].get(key, 0) > samples[i - 1].get(key, 0)]
         if marks:
-            ax.vlines(marks, 0, 1, transform=ax.get_xaxis_transform(), colors=colour, alpha=0.25, label=label)
+            ax.vlines(marks, *band, transform=ax.get_xaxis_transform(), colors=colour, alpha=0.6, label=label)
     ax.set_xlabel("seconds")
     ax.set_ylabel("MiB")
     ax.set_title(title)

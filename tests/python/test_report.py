@@ -153,3 +153,28 @@ def test_an_arena_timeline_shows_what_it_holds_and_gives_back(shrinkpython, tmp_
     r = run([shrinkpython, "-c", "pass"], env=clean_env(SHRINKPY_TIMELINE=str(out), SHRINKPY_ALLOCATOR="pymalloc"))
     assert r.returncode == 0
     assert all("committed_bytes" not in s for s in json.loads(out.read_text())["samples"])
+
+
+EARLY_FREE_PROGRAM = """
+import time
+def step(n):
+    rows = [str(i) * 5 for i in range(n)]
+    total = len(rows)
+    time.sleep(0.05)
+    return total
+for _ in range(4):
+    step(100000)
+"""
+
+
+def test_a_timeline_counts_the_early_frees_run(shrinkpython, tmp_path):
+    out = tmp_path / "timeline.json"
+    r = run([shrinkpython, "-c", EARLY_FREE_PROGRAM], env=clean_env(SHRINKPY_TIMELINE=str(out)))
+    assert r.returncode == 0, r.stderr.decode()
+    frees = [s["early_frees"] for s in json.loads(out.read_text())["samples"]]
+    # `rows` is released once per call, after len(rows), before the sleep: a sample sees it.
+    assert frees == sorted(frees) and frees[-1] >= 4 and frees[0] < frees[-1]
+    r = run([shrinkpython, "-c", EARLY_FREE_PROGRAM],
+            env=clean_env(SHRINKPY_TIMELINE=str(out), SHRINKPY_EARLY_FREE="off"))
+    assert r.returncode == 0
+    assert all("early_frees" not in s for s in json.loads(out.read_text())["samples"])
