@@ -39,10 +39,11 @@ def memory_timeline(samples: list[dict], path: str, title: str) -> None:
     plt = _pyplot()
     t = [s["t_ms"] / 1000 for s in samples]
     fig, ax = plt.subplots(figsize=(9, 4.5))
-    ax.plot(t, [s["rss_bytes"] / 2**20 for s in samples], label="RSS", linewidth=1.5)
-    for key, label in (("committed_bytes", "allocator committed"), ("allocated_bytes", "allocator bytes in use")):
+    ax.plot(t, [s["rss_bytes"] / 2**20 for s in samples], label="RSS", linewidth=1.5, color="tab:blue")
+    for key, label, colour in (("committed_bytes", "allocator committed", "tab:orange"),
+                               ("allocated_bytes", "allocator bytes in use", "tab:purple")):
         if any(key in s for s in samples):
-            ax.plot(t, [s.get(key, 0) / 2**20 for s in samples], label=label, linewidth=1)
+            ax.plot(t, [s.get(key, 0) / 2**20 for s in samples], label=label, linewidth=1, color=colour)
     # Short ticks in a band of their own (bottom, top), so that frequent events do not hide the curves.
     for key, label, colour, band in (("pages_released", "pages returned to the OS", "tab:green", (0, 0.06)),
                                      ("early_frees", "early frees", "tab:red", (0.94, 1))):
