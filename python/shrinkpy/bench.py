@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 from dataclasses import asdict, dataclass
@@ -142,19 +143,56 @@ def retained_floor(marked: dict[str, int]) -> int | None:
     return marked["retained"] - empty
 
 
+# Modules a workload cannot do without. A configuration whose interpreter cannot import one that
+# the baseline can (the fully static trimmed interpreter has no numpy, which needs dlopen, and no
+# _sqlite3) does not run that workload: it is reported as not measured, with the import's error.
+NEEDS = {"numpy_pipeline": ("numpy",), "sqlite_ingest": ("sqlite3",)}
+
+
+def _import_error(config: Config, module: str) -> str | None:
+    r = subprocess.run(config.command(["-c", f"import {module}"]), env=config.environment(),
+                       capture_output=True, text=True)
+    if r.returncode == 0:
+        return None
+    lines = r.stderr.strip().splitlines()
+    return lines[-1] if lines else f"exit status {r.returncode}"
+
+
+def unrunnable_pairs(names: list[str], matrix: list[Config]) -> dict[tuple[str, str], str]:
+    """{(workload, configuration): why it is not measured} for the workloads of NEEDS."""
+    out: dict[tuple[str, str], str] = {}
+    errors: dict[tuple[str, str], str | None] = {}
+    for name in names:
+        for module in NEEDS.get(name, ()):
+            for config in matrix:
+                if (config.name, module) not in errors:
+                    errors[(config.name, module)] = _import_error(config, module)
+            if errors[(matrix[0].name, module)] is not None:
+                continue  # the baseline lacks it too: the workload says it was skipped, alike everywhere
+            for config in matrix[1:]:
+                error = errors[(config.name, module)]
+                if error is not None:
+                    out[(name, config.name)] = f"cannot import {module}: {error}"
+    return out
+
+
 def run_matrix(names: list[str], matrix: list[Config], repeat: int, extra_args: list[str],
-               progress=None, suite: str = "workloads") -> tuple[list[Run], dict[str, bytes]]:
+               progress=None, suite: str = "workloads",
+               excluded: dict[tuple[str, str], str] | None = None) -> tuple[list[Run], dict[str, bytes]]:
     """Warm-up once per (workload, configuration), then `repeat` rounds; inside a round every
     workload runs under every configuration in turn, so that drift on a noisy machine spreads
-    evenly. Returns the runs and the baseline's output per workload."""
+    evenly. Pairs in `excluded` do not run. Returns the runs and the baseline's output per workload."""
     argv = commands(suite)
+    excluded = excluded or {}
     runs: list[Run] = []
     reference: dict[str, bytes] = {}
-    total = len(names) * len(matrix) * (repeat + 1)
+    total = (len(names) * len(matrix) - len(excluded)) * (repeat + 1)
     step = 0
     for round_ in range(repeat + 1):
         for name in names:
             for config in matrix:
+                if (name, config.name) in excluded:
+                    continue
                 step += 1
                 if progress:
                     progress(step, total, name, config.name, "warm-up" if round_ == 0 else f"run {round_}/{repeat}")

@@ -99,9 +99,14 @@ def main(args: argparse.Namespace) -> int:
     for name, reason in skipped:
         print(f"shrinkpy bench: skipping {name}: {reason}", file=sys.stderr)
 
+    excluded = bench.unrunnable_pairs(names, matrix)
+    for (name, config), reason in excluded.items():
+        print(f"shrinkpy bench: not measuring {name} under {config}: {reason}", file=sys.stderr)
+    skipped += [(f"{name} under {config}", reason) for (name, config), reason in excluded.items()]
+
     extra = ["--scale", str(args.scale)] if args.scale != 1.0 else []
     runs, _ = bench.run_matrix(names, matrix, max(1, args.repeat), extra, progress=bench.progress_printer,
-                               suite=args.suite)
+                               suite=args.suite, excluded=excluded)
     config_names = [c.name for c in matrix]
     tables = suite.tables or bench.TABLES
     print(bench.format_tables(runs, config_names, names, baseline=baseline, tables=tables))

@@ -22,6 +22,8 @@ from shrinkpy import locate
 _CONTROLLED = ("PYTHONMALLOC", "LD_PRELOAD", "SHRINKPY_ALLOCATOR", "SHRINKPY_REPORT", "SHRINKPY_EARLY_FREE",
                "SHRINKPY_TIMELINE", "SHRINKPY_IMPORTS")
 REPO = Path(__file__).resolve().parents[2]
+# shrinkpython with early freeing and the import pass off: one lever measured alone.
+ONE_LEVER = {"SHRINKPY_EARLY_FREE": "off", "SHRINKPY_IMPORTS": "off"}
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,12 @@ def anchors() -> list[Config]:
 
 
 def shrinkpython(allocator: str | None = None) -> Config:
-    """shrinkpython with `allocator` (or its default when None) and early freeing off: the
-    allocator lever alone."""
+    """shrinkpython with `allocator` (or its default when None), early freeing and the import pass
+    off: the allocator lever alone."""
     if allocator is None:
-        return Config("shrinkpython", "shrinkpython, default allocator", "shrinkpython", {"SHRINKPY_EARLY_FREE": "off"})
+        return Config("shrinkpython", "shrinkpython, default allocator", "shrinkpython", ONE_LEVER)
     return Config(f"shrinkpython-{allocator}", f"shrinkpython, {allocator}", "shrinkpython",
-                  {"SHRINKPY_ALLOCATOR": allocator, "SHRINKPY_EARLY_FREE": "off"})
+                  {"SHRINKPY_ALLOCATOR": allocator, **ONE_LEVER})
 
 
 def trimmed_interpreter(board: str = "host") -> Path:
@@ -81,19 +83,21 @@ def trimmed(board: str = "host") -> Config:
 
 def named() -> dict[str, Config]:
     """Every configuration the benchmark matrix knows, by name."""
-    early = {"SHRINKPY_ALLOCATOR": "arena", "SHRINKPY_EARLY_FREE": "safe"}
+    # The full configurations pull every lever: the arena, early freeing and deferred imports.
+    full = {"SHRINKPY_ALLOCATOR": "arena", "SHRINKPY_EARLY_FREE": "safe", "SHRINKPY_IMPORTS": "defer"}
+    no_imports = {"SHRINKPY_IMPORTS": "off"}
     configs = [
         *anchors(),
         shrinkpython("pymalloc"), shrinkpython("malloc"), shrinkpython("mimalloc"),
         Config("pymalloc+early", "shrinkpython, pymalloc, early freeing (safe)", "shrinkpython",
-               {"SHRINKPY_ALLOCATOR": "pymalloc", "SHRINKPY_EARLY_FREE": "safe"}),
+               {"SHRINKPY_ALLOCATOR": "pymalloc", "SHRINKPY_EARLY_FREE": "safe", **no_imports}),
         Config("pymalloc+aggressive", "shrinkpython, pymalloc, early freeing (aggressive)", "shrinkpython",
-               {"SHRINKPY_ALLOCATOR": "pymalloc", "SHRINKPY_EARLY_FREE": "aggressive"}),
+               {"SHRINKPY_ALLOCATOR": "pymalloc", "SHRINKPY_EARLY_FREE": "aggressive", **no_imports}),
         Config("arena", "shrinkpython, arena allocator", "shrinkpython",
-               {"SHRINKPY_ALLOCATOR": "arena", "SHRINKPY_EARLY_FREE": "off"}),
-        Config("arena+early", "shrinkpython, arena allocator, early freeing", "shrinkpython", early),
-        Config("trimmed+arena+early", "trimmed host interpreter, arena, early freeing",
-               str(trimmed_interpreter()), early),
+               {"SHRINKPY_ALLOCATOR": "arena", **ONE_LEVER}),
+        Config("arena+early", "shrinkpython, arena allocator, early freeing, deferred imports", "shrinkpython", full),
+        Config("trimmed+arena+early", "trimmed host interpreter, arena, early freeing, deferred imports",
+               str(trimmed_interpreter()), full),
         # The deferred-imports benchmark (shrinkpy bench --suite cli): the same shrinkpython but for imports.
         Config("imports-eager", "shrinkpython, imports as written (SHRINKPY_IMPORTS=off)", "shrinkpython",
                {"SHRINKPY_IMPORTS": "off"}),

@@ -13,8 +13,9 @@ import jsonschema
 import pytest
 
 from conftest import REPO, clean_env, run
-from shrinkpy import bench, bench_cli, pyperf_results
+from shrinkpy import bench, bench_cli, configs, pyperf_results
 from shrinkpy.bench import Run
+from shrinkpy.configs import Config
 
 CLI = [sys.executable, "-m", "shrinkpy"]
 SCHEMA = json.loads((REPO / "python" / "shrinkpy" / "bench.schema.json").read_text())
@@ -225,3 +226,14 @@ def test_a_mark_under_the_arena_carries_its_census(shrinkpython, tmp_path):
         assert ("retained.live_pages" in marked) == has_census
         if has_census:
             assert marked["retained.live_pages"] * marked["retained.page_size"] > 5 << 20  # the list's strings
+
+
+def test_a_configuration_that_cannot_import_what_a_workload_needs_does_not_run_it(tmp_path):
+    # As the trimmed interpreter, which has no _sqlite3: sqlite3 shadowed by a module that fails.
+    (tmp_path / "sqlite3.py").write_text("raise ImportError('trimmed out')\n")
+    stock = configs.named()["stock"]
+    lacking = Config("no-sqlite", "python3.11 without sqlite3", "stock", {"PYTHONPATH": str(tmp_path)})
+    excluded = bench.unrunnable_pairs(["graph_search", "sqlite_ingest"], [stock, lacking])
+    assert excluded == {("sqlite_ingest", "no-sqlite"): "cannot import sqlite3: ImportError: trimmed out"}
+    runs, _ = bench.run_matrix(["sqlite_ingest"], [stock, lacking], 1, ["--scale", "0.01"], excluded=excluded)
+    assert {(r.workload, r.config) for r in runs} == {("sqlite_ingest", "stock")} and runs[0].output_ok
