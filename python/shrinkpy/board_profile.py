@@ -38,6 +38,7 @@ class Profile:
     options: dict  # option name -> value or list of preferred values
     keep: tuple[str, ...]
     exclude: dict = field(default_factory=dict)  # module -> why this board never has it
+    core: str = "speed"  # the interpreter's core compiled for "speed" (-O2, PGO) or "size" (-Os): core_optimization.py
 
     @property
     def cross(self) -> bool:
@@ -62,9 +63,16 @@ def load(name: str) -> Profile:
         return Profile(name=name, description=data["description"], triple=data.get("triple", ""),
                        cpu_flags=data.get("cpu_flags", ""), page_size=int(data["page_size"]),
                        ram_mib=int(data["ram_mib"]), options=dict(data.get("options", {})),
-                       keep=tuple(modules.get("keep", ())), exclude=dict(modules.get("exclude", {})))
+                       keep=tuple(modules.get("keep", ())), exclude=dict(modules.get("exclude", {})),
+                       core=_core(data.get("core", "speed")))
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as e:
         raise StepFailed(f"{path}: {type(e).__name__}: {e}") from None
+
+
+def _core(value: str) -> str:
+    if value not in ("speed", "size"):
+        raise ValueError(f"core = {value!r}: speed or size")
+    return value
 
 
 def option_table() -> list[dict]:

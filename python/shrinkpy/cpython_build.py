@@ -1,5 +1,6 @@
-"""Configuring and building CPython for a board: the trimmed build (-Os, no docstrings, no test
-modules, only the kept C modules, each built into libpython through Modules/Setup.local) and, for
+"""Configuring and building CPython for a board: the trimmed build (-Os but for the interpreter's
+core, see core_optimization.py; no docstrings, no test modules, only the kept C modules, each built
+into libpython through Modules/Setup.local) and, for
 cross builds, the native build python of the same version that CPython's cross build runs.
 
 Measured configure lines and their gotchas: shared/research/trimmed-build.md (sections 1.4, 2, 3).
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from shrinkpy.build_cache import cache_dir, locked
 from shrinkpy.build_steps import StepFailed, Steps
+from shrinkpy.core_optimization import CORE_BUILD, optimize_core
 from shrinkpy.cpython_source import cpython_version
 from shrinkpy.stdlib_index import StdlibIndex
 
@@ -32,6 +34,7 @@ class Target:
     triple: str  # GNU triple of the board, e.g. aarch64-linux-gnu; "" for the host
     cpu_flags: str  # e.g. -mcpu=cortex-a76
     sysroot: Path | None = None  # extra libraries for a cross build (cross_sysroot.py)
+    core: str = "speed"  # the board profile's `core`: the interpreter's core at -O2 (+PGO) or left at -Os
 
     @property
     def cross(self) -> bool:
@@ -99,7 +102,8 @@ def build_trimmed(steps: Steps, src: Path, index: StdlibIndex, board: str, targe
     command, env = configure_command(src, index, target, c_modules, python_for_build)
     setup = setup_local(index, c_modules)
     patches = sorted(p.name for p in src.glob(".shrinkpy-*"))  # a changed tree is a new build
-    key = hashlib.sha256("\n".join([*command, repr(sorted(env.items())), setup, *patches]).encode()).hexdigest()[:12]
+    key = hashlib.sha256("\n".join([*command, repr(sorted(env.items())), setup, *patches, CORE_BUILD, target.core]).encode()
+                         ).hexdigest()[:12]
     build = cache_dir() / "cpython" / f"{board}-{key}"
     with locked(f"cpython-{board}-{key}"):
         if _built(build):
@@ -111,5 +115,10 @@ def build_trimmed(steps: Steps, src: Path, index: StdlibIndex, board: str, targe
         steps.say(f"C modules built in: {' '.join(sorted(c_modules)) or '(none beyond the core)'}")
         steps.run("configure", command, cwd=build, env=env, log=f"configure-{board}")
         steps.run("make", ["make", f"-j{jobs()}", "python", "pybuilddir.txt"], cwd=build, log=f"make-{board}")
-        (build / BUILT_MARK).write_text(" ".join(command) + "\n")
+        cflags = next(a for a in command if a.startswith("CFLAGS=")).split("=", 1)[1]
+        ldflags = next(a for a in command if a.startswith("LDFLAGS=")).split("=", 1)[1]
+        core = "core -Os"
+        if target.core == "speed":
+            core = optimize_core(steps, build, cflags, ldflags, not target.cross, jobs(), board)
+        (build / BUILT_MARK).write_text(" ".join(command) + f"\n{core}\n")
     return build

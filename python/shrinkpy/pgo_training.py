@@ -1,0 +1,75 @@
+"""The training run of the trimmed interpreter's profile-guided build (core_optimization.py): a few
+seconds of what Python programs spend their time on (the evaluation loop, calls, attribute and
+global lookups, dicts, lists, str, int and float arithmetic, exceptions, generators, sorting, and
+the pure-Python json and re paths), so that the profile covers the interpreter's hot paths rather
+than one benchmark's. Standard library only, and only modules every board keeps: it runs on the
+build tree's interpreter, whatever C modules the board kept.
+"""
+
+import json
+import re
+
+
+class Task:
+    def __init__(self, ident, priority):
+        self.ident, self.priority, self.count = ident, priority, 0
+
+    def run(self, n):
+        self.count += n
+        return self.count % 7
+
+
+def objects_and_calls(rounds):
+    tasks = [Task(i, i % 5) for i in range(200)]
+    total = 0
+    for _ in range(rounds):
+        for t in tasks:
+            total += t.run(t.priority + 1)
+    return total
+
+
+def numbers(n):
+    x, y, acc = 0.5, 1.5, 0
+    for i in range(n):
+        x = (x * 1.0001 + y) % 97.0
+        acc += (i * i) // 3 - (i << 2) + (i ^ 5)
+    return acc, round(x, 6)
+
+
+def containers(n):
+    d, words = {}, [f"w{i % 97}" for i in range(n)]
+    for w in words:
+        d[w] = d.get(w, 0) + 1
+    pairs = sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))
+    squares = {i: i * i for i in range(n // 10)}
+    nested = [[j for j in range(i % 8)] for i in range(n // 10)]
+    return len(pairs), sum(squares.values()), sum(map(len, nested)), " ".join(words[:50]).upper().count("W")
+
+
+def generators_and_exceptions(n):
+    def gen():
+        for i in range(n):
+            if i % 3:
+                yield i
+    caught = 0
+    for i in gen():
+        try:
+            if i % 11 == 0:
+                raise ValueError(i)
+        except ValueError:
+            caught += 1
+    return caught
+
+
+def text(n):
+    doc = [{"id": i, "name": f"item-{i}", "tags": ["a", "b"][: i % 3], "price": i * 0.25} for i in range(n)]
+    encoded = json.dumps(doc)
+    back = json.loads(encoded)
+    pattern = re.compile(r"item-(\d+)")
+    found = sum(int(m.group(1)) for m in pattern.finditer(encoded))
+    return len(back), found, encoded.replace("item", "x").split(",")[:3]
+
+
+if __name__ == "__main__":
+    print(objects_and_calls(2_000), numbers(1_500_000), containers(1_000_000),
+          generators_and_exceptions(1_000_000), text(20_000))
