@@ -15,6 +15,8 @@ from pathlib import Path
 
 # Built into every interpreter by Modules/config.c.in itself.
 CONFIG_C_MODULES = ("marshal", "_imp", "_ast", "_tokenize", "builtins", "sys", "gc", "_warnings", "_string")
+# Frozen into every interpreter as the import system itself (Python/frozen.c); our embedded modules import them.
+FROZEN_IMPORT_SYSTEM = ("_frozen_importlib", "_frozen_importlib_external")
 
 # C modules a trimmed interpreter never has. The libraries are not linked (statically, for every
 # board), or the module cannot work in a static binary, or it is a test or another platform's module.
@@ -74,7 +76,8 @@ class StdlibIndex:
                 index.packages.add(".".join(parts))
             if parts and all(p.isidentifier() for p in parts):
                 index.python[".".join(parts)] = path
-        index.core = set(CONFIG_C_MODULES) | set(_setup_lines(src / "Modules" / "Setup.bootstrap.in"))
+        index.core = (set(CONFIG_C_MODULES) | set(FROZEN_IMPORT_SYSTEM)
+                      | set(_setup_lines(src / "Modules" / "Setup.bootstrap.in")))
         index.optional = _setup_lines(src / "Modules" / "Setup.stdlib.in")
         return index
 
