@@ -31,7 +31,10 @@ def format_table(rows: list[tuple[configs.Config, list[Measurement]]]) -> str:
 
 
 def compare(script_args: list[str], allocator: str | None, repeat: int) -> int:
-    rows = [(c, []) for c in [*configs.anchors(), configs.shrinkpython(allocator)]]
+    # shrinkpython as it runs by default, and the trimmed host interpreter when it is built.
+    trimmed = configs.trimmed("host")
+    mine = [configs.as_installed(allocator), *([trimmed] if configs.unavailable_reason(trimmed) is None else [])]
+    rows = [(c, []) for c in [*configs.anchors(), *mine]]
     outputs = {}
     # One unmeasured warm-up per configuration (bytecode caches, page cache), then measured runs
     # alternating between configurations, so that drift on a noisy machine hits all of them alike.

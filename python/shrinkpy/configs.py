@@ -62,13 +62,19 @@ def anchors() -> list[Config]:
     ]
 
 
-def shrinkpython(allocator: str | None = None) -> Config:
-    """shrinkpython with `allocator` (or its default when None), early freeing and the import pass
-    off: the allocator lever alone."""
-    if allocator is None:
-        return Config("shrinkpython", "shrinkpython, default allocator", "shrinkpython", ONE_LEVER)
+def shrinkpython(allocator: str) -> Config:
+    """shrinkpython with `allocator`, early freeing and the import pass off: the allocator lever alone."""
     return Config(f"shrinkpython-{allocator}", f"shrinkpython, {allocator}", "shrinkpython",
                   {"SHRINKPY_ALLOCATOR": allocator, **ONE_LEVER})
+
+
+def as_installed(allocator: str | None = None) -> Config:
+    """shrinkpython as a user runs it: every lever at its default (the arena, early freeing,
+    deferred imports), or `allocator` instead of the arena."""
+    env = {"SHRINKPY_ALLOCATOR": allocator} if allocator else {}
+    if allocator is None:
+        return Config("shrinkpython", "shrinkpython, its defaults", "shrinkpython", env)
+    return Config(f"shrinkpython ({allocator})", f"shrinkpython, its defaults but {allocator}", "shrinkpython", env)
 
 
 def trimmed_interpreter(board: str = "host") -> Path:

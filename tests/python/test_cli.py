@@ -52,7 +52,7 @@ def test_compare_flags_a_program_whose_output_differs(tmp_path):
     script.write_text("import os\nprint(os.environ.get('SHRINKPY_ALLOCATOR'))\n")
     r = run([*CLI, "run", "--compare", "--repeat", "1", "--allocator", "malloc", str(script)], env=cli_env())
     assert r.returncode == 1
-    assert b"output differs from stock python3.11 under: shrinkpython-malloc" in r.stderr
+    assert b"output differs from stock python3.11 under: shrinkpython (malloc)" in r.stderr
 
 
 def test_compare_stops_on_a_failing_program(tmp_path):
