@@ -138,12 +138,12 @@ def main(args: argparse.Namespace) -> int:
         from shrinkpy.plot import peak_rss_bars
         peak_rss_bars(bench.medians(runs), config_names, names, args.plot, "Peak RSS per workload (lower is better)")
     if args.readme:
-        body = header + "\n\n" + bench.format_tables(runs, config_names, names, markdown=True, baseline=baseline,
-                                                   tables=tables)
+        body = header + "\n\n"
+        if args.suite == "cli":
+            body += import_bench.summary(runs, names, markdown=True) + "\n\n"
+        body += bench.format_tables(runs, config_names, names, markdown=True, baseline=baseline, tables=tables)
         if targets:
             body += "\n\nTargets of the arena allocator (issue #4):\n\n" + "\n".join(f"- {line}" for line in targets)
-        if args.suite == "cli":
-            body = header + "\n\n" + import_bench.summary(runs, names, markdown=True) + "\n\n" + body
         update_readme(Path(args.readme), body, *readme_markers(args.suite))
     if wrong:
         print("shrinkpy bench: output differs from stock python3.11 for: " +
