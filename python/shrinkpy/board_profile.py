@@ -38,7 +38,7 @@ class Profile:
     options: dict  # option name -> value or list of preferred values
     keep: tuple[str, ...]
     exclude: dict = field(default_factory=dict)  # module -> why this board never has it
-    core: str = "speed"  # the interpreter's core compiled for "speed" (-O2, PGO) or "size" (-Os): core_optimization.py
+    optimize: str = "speed"  # CPython compiled for "speed" (-O2, PGO: speed_build.py) or "size" (-Os)
 
     @property
     def cross(self) -> bool:
@@ -64,14 +64,14 @@ def load(name: str) -> Profile:
                        cpu_flags=data.get("cpu_flags", ""), page_size=int(data["page_size"]),
                        ram_mib=int(data["ram_mib"]), options=dict(data.get("options", {})),
                        keep=tuple(modules.get("keep", ())), exclude=dict(modules.get("exclude", {})),
-                       core=_core(data.get("core", "speed")))
+                       optimize=_optimize(data.get("optimize", "speed")))
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as e:
         raise StepFailed(f"{path}: {type(e).__name__}: {e}") from None
 
 
-def _core(value: str) -> str:
+def _optimize(value: str) -> str:
     if value not in ("speed", "size"):
-        raise ValueError(f"core = {value!r}: speed or size")
+        raise ValueError(f"optimize = {value!r}: speed or size")
     return value
 
 

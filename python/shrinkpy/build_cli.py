@@ -114,12 +114,12 @@ def build(args: argparse.Namespace) -> dict:
     index = StdlibIndex.of(src)
     modules, trimmed = choose_modules(steps, index, profile, roots, app, args.trace_run)
 
-    target = cpython_build.Target(profile.triple, profile.cpu_flags, core=profile.core)
+    target = cpython_build.Target(profile.triple, profile.cpu_flags, optimize=profile.optimize)
     python_for_build = None
     if profile.cross:
         python_for_build = cpython_build.build_python(steps, src)
         from shrinkpy.cross_sysroot import sysroot
-        target = cpython_build.Target(profile.triple, profile.cpu_flags, sysroot(steps), profile.core)
+        target = cpython_build.Target(profile.triple, profile.cpu_flags, sysroot(steps), profile.optimize)
     cpython = cpython_build.build_trimmed(steps, src, index, profile.name, target, sorted(modules.c), python_for_build)
 
     def link(symbol_order: str = "") -> Path:

@@ -1,5 +1,5 @@
-"""Configuring and building CPython for a board: the trimmed build (-Os but for the interpreter's
-core, see core_optimization.py; no docstrings, no test modules, only the kept C modules, each built
+"""Configuring and building CPython for a board: the trimmed build (-Os, then rebuilt for speed
+unless the board says size, see speed_build.py; no docstrings, no test modules, only the kept C modules, each built
 into libpython through Modules/Setup.local) and, for
 cross builds, the native build python of the same version that CPython's cross build runs.
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from shrinkpy.build_cache import cache_dir, locked
 from shrinkpy.build_steps import StepFailed, Steps
-from shrinkpy.core_optimization import CORE_BUILD, optimize_core
+from shrinkpy.speed_build import SPEED_BUILD, build_for_speed
 from shrinkpy.cpython_source import cpython_version
 from shrinkpy.stdlib_index import StdlibIndex
 
@@ -34,7 +34,7 @@ class Target:
     triple: str  # GNU triple of the board, e.g. aarch64-linux-gnu; "" for the host
     cpu_flags: str  # e.g. -mcpu=cortex-a76
     sysroot: Path | None = None  # extra libraries for a cross build (cross_sysroot.py)
-    core: str = "speed"  # the board profile's `core`: the interpreter's core at -O2 (+PGO) or left at -Os
+    optimize: str = "speed"  # the board profile's `optimize`: rebuilt at -O2 (+PGO), speed_build.py, or -Os
 
     @property
     def cross(self) -> bool:
@@ -102,7 +102,7 @@ def build_trimmed(steps: Steps, src: Path, index: StdlibIndex, board: str, targe
     command, env = configure_command(src, index, target, c_modules, python_for_build)
     setup = setup_local(index, c_modules)
     patches = sorted(p.name for p in src.glob(".shrinkpy-*"))  # a changed tree is a new build
-    key = hashlib.sha256("\n".join([*command, repr(sorted(env.items())), setup, *patches, CORE_BUILD, target.core]).encode()
+    key = hashlib.sha256("\n".join([*command, repr(sorted(env.items())), setup, *patches, SPEED_BUILD, target.optimize]).encode()
                          ).hexdigest()[:12]
     build = cache_dir() / "cpython" / f"{board}-{key}"
     with locked(f"cpython-{board}-{key}"):
@@ -117,8 +117,8 @@ def build_trimmed(steps: Steps, src: Path, index: StdlibIndex, board: str, targe
         steps.run("make", ["make", f"-j{jobs()}", "python", "pybuilddir.txt"], cwd=build, log=f"make-{board}")
         cflags = next(a for a in command if a.startswith("CFLAGS=")).split("=", 1)[1]
         ldflags = next(a for a in command if a.startswith("LDFLAGS=")).split("=", 1)[1]
-        core = "core -Os"
-        if target.core == "speed":
-            core = optimize_core(steps, build, cflags, ldflags, not target.cross, jobs(), board)
-        (build / BUILT_MARK).write_text(" ".join(command) + f"\n{core}\n")
+        how = "-Os"
+        if target.optimize == "speed":
+            how = build_for_speed(steps, build, cflags, ldflags, not target.cross, jobs(), board)
+        (build / BUILT_MARK).write_text(" ".join(command) + f"\n{how}\n")
     return build

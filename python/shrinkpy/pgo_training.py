@@ -1,4 +1,4 @@
-"""The training run of the trimmed interpreter's profile-guided build (core_optimization.py): a few
+"""The training run of the trimmed interpreter's profile-guided build (speed_build.py): a few
 seconds of what Python programs spend their time on (the evaluation loop, calls, attribute and
 global lookups, dicts, lists, str, int and float arithmetic, exceptions, generators, sorting, and
 the pure-Python json and re paths), so that the profile covers the interpreter's hot paths rather

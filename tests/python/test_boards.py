@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from shrinkpy import board_profile, core_optimization, cpython_build, dist_pack, module_set, private_apt
+from shrinkpy import board_profile, cpython_build, dist_pack, module_set, private_apt, speed_build
 from shrinkpy.build_steps import StepFailed, Steps
 from shrinkpy.stdlib_index import StdlibIndex
 
@@ -66,20 +66,20 @@ def test_bad_profile_options_are_errors(table):
         board_profile.load("atari")
 
 
-def test_a_profile_compiles_the_core_for_speed_unless_it_says_size(tmp_path, monkeypatch):
+def test_a_profile_builds_for_speed_unless_it_says_size(tmp_path, monkeypatch):
     monkeypatch.setattr(board_profile, "PROFILES", tmp_path)
     facts = 'description = "a board"\npage_size = 4096\nram_mib = 512\n'
     (tmp_path / "plain.toml").write_text(facts)
-    (tmp_path / "small.toml").write_text(facts + 'core = "size"\n')
-    (tmp_path / "fast.toml").write_text(facts + 'core = "fast"\n')
-    assert board_profile.load("plain").core == "speed" and board_profile.load("small").core == "size"
-    with pytest.raises(StepFailed, match="core = 'fast': speed or size"):
+    (tmp_path / "small.toml").write_text(facts + 'optimize = "size"\n')
+    (tmp_path / "fast.toml").write_text(facts + 'optimize = "fast"\n')
+    assert board_profile.load("plain").optimize == "speed" and board_profile.load("small").optimize == "size"
+    with pytest.raises(StepFailed, match="optimize = 'fast': speed or size"):
         board_profile.load("fast")
 
 
 def test_the_profile_training_run_runs_on_python311():
-    # The core's profile comes from this run (core_optimization.py): it must run on any kept module set.
-    r = subprocess.run([sys.executable, str(core_optimization.TRAINING)], capture_output=True, text=True)
+    # The build's profile comes from this run (speed_build.py): it must run on any kept module set.
+    r = subprocess.run([sys.executable, str(speed_build.TRAINING)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
 
 
