@@ -143,10 +143,11 @@ def retained_floor(marked: dict[str, int]) -> int | None:
     return marked["retained"] - empty
 
 
-# Modules a workload cannot do without. A configuration whose interpreter cannot import one that
-# the baseline can (the fully static trimmed interpreter has no numpy, which needs dlopen, and no
-# _sqlite3) does not run that workload: it is reported as not measured, with the import's error.
-NEEDS = {"numpy_pipeline": ("numpy",), "sqlite_ingest": ("sqlite3",)}
+# Modules a workload (of any suite) cannot do without. A configuration whose interpreter cannot
+# import one that the baseline can (the fully static trimmed interpreter has no numpy, which needs
+# dlopen, and no _sqlite3) does not run that workload: it is reported as not measured, with the
+# import's error.
+NEEDS = {"numpy_pipeline": ("numpy",), "signal_steps": ("numpy",), "sqlite_ingest": ("sqlite3",)}
 
 
 def _import_error(config: Config, module: str) -> str | None:

@@ -1,6 +1,6 @@
 """Every workload of every suite prints the same checksum under every configuration that can run
-here (at a small scale, so this stays a test); memory workloads mark the point where they have
-dropped their data."""
+here and can import what the workload needs (at a small scale, so this stays a test); memory
+workloads mark the point where they have dropped their data."""
 
 from __future__ import annotations
 
@@ -21,8 +21,12 @@ EVERY = {f"{suite}/{name}": (suite, path) for suite in bench.SUITES
 @pytest.mark.parametrize("workload", sorted(EVERY))
 def test_same_checksum_under_every_configuration(workload, tmp_path):
     suite, path = EVERY[workload]
+    # Not run where the interpreter lacks what the workload needs (the static trimmed one: numpy, sqlite3).
+    excluded = bench.unrunnable_pairs([path.stem], CONFIGS)
     outputs = {}
     for config in CONFIGS:
+        if (path.stem, config.name) in excluded:
+            continue
         marks = tmp_path / f"{config.name}.marks"
         env = config.environment()
         env["SHRINKPY_BENCH_MARKS"] = str(marks)
