@@ -16,12 +16,16 @@ def _pyplot():
 def peak_rss_bars(medians: dict, config_names: list[str], workload_names: list[str], path: str, title: str) -> None:
     """Grouped bars: peak RSS (MiB) of each workload under each configuration."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(max(8, 1.1 * len(workload_names) * max(1, len(config_names)) / 3), 5))
+    # Wide enough for the bars, not so wide that a page shrinks it to a strip.
+    fig, ax = plt.subplots(figsize=(min(18, max(8, 0.2 * len(workload_names) * max(1, len(config_names)))), 6))
     width = 0.8 / max(1, len(config_names))
     for i, config in enumerate(config_names):
         heights = [(medians.get((w, config)) or {}).get("peak_rss_bytes") or 0 for w in workload_names]
         xs = [n + (i - (len(config_names) - 1) / 2) * width for n in range(len(workload_names))]
         ax.bar(xs, [h / 2**20 for h in heights], width, label=config)
+        for x, h in zip(xs, heights):
+            if not h:  # a pair that was not run (bench.unrunnable_pairs)
+                ax.text(x, 0, "n/a", rotation=90, ha="center", va="bottom", fontsize="x-small")
     ax.set_xticks(range(len(workload_names)))
     ax.set_xticklabels(workload_names, rotation=30, ha="right")
     ax.set_ylabel("peak RSS (MiB, median)")
