@@ -120,7 +120,7 @@ TEST(Options, BadSizesAndCountsWarnAndKeepTheDefault) {
     EXPECT_EQ(o.number(OptionId::max_heap), 0u);
     EXPECT_EQ(o.number(OptionId::arena_pool_blocks), 8u);
     EXPECT_EQ(o.number(OptionId::arena_large), 64u << 10);
-    EXPECT_EQ(o.number(OptionId::arena_retain), 1u << 20);
+    EXPECT_EQ(o.number(OptionId::arena_retain), 256u << 10);
 }
 
 TEST(Options, EmptyChoiceMeansUnset) {
