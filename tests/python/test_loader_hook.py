@@ -39,7 +39,10 @@ def drive(tmp_path, body, scope="user", fail=False, env=None):
     script = tmp_path / "driver.py"
     script.write_text(DRIVER.format(hook=str(HOOK), scope=scope, path=str(tmp_path / "pkg"), fail=fail)
                       + textwrap.dedent(body) + REPORT)
-    r = run(["/usr/bin/python3.11", str(script)], env=env or clean_env(), cwd=tmp_path)
+    # The stdlib's rewritten code is cached in the user's cache: the test's own, so that no earlier
+    # run's cache (same stand-in version, same source) answers instead of the rewriter.
+    env = {**(env or clean_env()), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    r = run(["/usr/bin/python3.11", str(script)], env=env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr.decode()
     return json.loads(r.stdout.decode().splitlines()[-1])
 
