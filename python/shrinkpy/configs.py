@@ -71,10 +71,10 @@ def shrinkpython(allocator: str) -> Config:
 def as_installed(allocator: str | None = None) -> Config:
     """shrinkpython as a user runs it: every lever at its default (the arena, early freeing,
     deferred imports), or `allocator` instead of the arena."""
-    env = {"SHRINKPY_ALLOCATOR": allocator} if allocator else {}
     if allocator is None:
-        return Config("shrinkpython", "shrinkpython, its defaults", "shrinkpython", env)
-    return Config(f"shrinkpython ({allocator})", f"shrinkpython, its defaults but {allocator}", "shrinkpython", env)
+        return Config("shrinkpython", "shrinkpython, its defaults", "shrinkpython")
+    return Config(f"shrinkpython ({allocator})", f"shrinkpython, its defaults but {allocator}", "shrinkpython",
+                  {"SHRINKPY_ALLOCATOR": allocator})
 
 
 def trimmed_interpreter(board: str = "host") -> Path:
@@ -91,14 +91,13 @@ def named() -> dict[str, Config]:
     """Every configuration the benchmark matrix knows, by name."""
     # The full configurations pull every lever: the arena, early freeing and deferred imports.
     full = {"SHRINKPY_ALLOCATOR": "arena", "SHRINKPY_EARLY_FREE": "safe", "SHRINKPY_IMPORTS": "defer"}
-    no_imports = {"SHRINKPY_IMPORTS": "off"}
     configs = [
         *anchors(),
         shrinkpython("pymalloc"), shrinkpython("malloc"), shrinkpython("mimalloc"),
         Config("pymalloc+early", "shrinkpython, pymalloc, early freeing (safe)", "shrinkpython",
-               {"SHRINKPY_ALLOCATOR": "pymalloc", "SHRINKPY_EARLY_FREE": "safe", **no_imports}),
+               {**ONE_LEVER, "SHRINKPY_ALLOCATOR": "pymalloc", "SHRINKPY_EARLY_FREE": "safe"}),
         Config("pymalloc+aggressive", "shrinkpython, pymalloc, early freeing (aggressive)", "shrinkpython",
-               {"SHRINKPY_ALLOCATOR": "pymalloc", "SHRINKPY_EARLY_FREE": "aggressive", **no_imports}),
+               {**ONE_LEVER, "SHRINKPY_ALLOCATOR": "pymalloc", "SHRINKPY_EARLY_FREE": "aggressive"}),
         Config("arena", "shrinkpython, arena allocator", "shrinkpython",
                {"SHRINKPY_ALLOCATOR": "arena", **ONE_LEVER}),
         Config("arena+early", "shrinkpython, arena allocator, early freeing, deferred imports", "shrinkpython", full),

@@ -1,7 +1,6 @@
 """Configuring and building CPython for a board: the trimmed build (-Os, then rebuilt for speed
-unless the board says size, see speed_build.py; no docstrings, no test modules, only the kept C modules, each built
-into libpython through Modules/Setup.local) and, for
-cross builds, the native build python of the same version that CPython's cross build runs.
+unless the board says size, see speed_build.py; no docstrings, no test modules, only the kept C
+modules, each built into libpython through Modules/Setup.local) and, for cross builds, the native build python of the same version that CPython's cross build runs.
 
 Measured configure lines and their gotchas: shared/research/trimmed-build.md (sections 1.4, 2, 3).
 """
@@ -16,8 +15,8 @@ from pathlib import Path
 
 from shrinkpy.build_cache import cache_dir, locked
 from shrinkpy.build_steps import StepFailed, Steps
-from shrinkpy.speed_build import SPEED_BUILD, build_for_speed
 from shrinkpy.cpython_source import cpython_version
+from shrinkpy.speed_build import SPEED_BUILD, build_for_speed
 from shrinkpy.stdlib_index import StdlibIndex
 
 BUILD_TRIPLE = "x86_64-pc-linux-gnu"
@@ -72,12 +71,21 @@ def setup_local(index: StdlibIndex, c_modules: list[str]) -> str:
     return "\n".join(lines)
 
 
-def configure_command(src: Path, index: StdlibIndex, target: Target, c_modules: list[str],
-                      python_for_build: Path | None) -> tuple[list[str], dict[str, str]]:
-    """The configure line of a trimmed build and the environment variables it needs."""
+def compiler_flags(target: Target) -> tuple[str, str]:
+    """CFLAGS and LDFLAGS of a trimmed build (speed_build.py rebuilds with the same, -Os made -O2)."""
     # -ffunction-sections: the start-up code is grouped at link time (text_layout.py).
     cflags = " ".join(f for f in ("-Os", "-fno-pie", "-ffunction-sections", target.cpu_flags) if f)
     ldflags = "-no-pie"
+    if target.cross and target.sysroot is not None:
+        multiarch = target.sysroot / "usr" / "lib" / target.triple
+        ldflags += f" -L{multiarch} -L{target.sysroot}/lib/{target.triple} -Wl,-rpath-link,{multiarch}"
+    return cflags, ldflags
+
+
+def configure_command(src: Path, index: StdlibIndex, target: Target, c_modules: list[str],
+                      python_for_build: Path | None) -> tuple[list[str], dict[str, str]]:
+    """The configure line of a trimmed build and the environment variables it needs."""
+    cflags, ldflags = compiler_flags(target)
     env: dict[str, str] = {}
     args = [str(src / "configure"), "--prefix=/usr/local", "--without-doc-strings", "--disable-test-modules",
             "--without-ensurepip"]
@@ -88,9 +96,7 @@ def configure_command(src: Path, index: StdlibIndex, target: Target, c_modules: 
         # Host .pc files would make configure find x86_64 libraries (research 3, gotcha 2).
         env["PKG_CONFIG_LIBDIR"] = "/nonexistent"
         if target.sysroot is not None:
-            multiarch = target.sysroot / "usr" / "lib" / target.triple
             env["CPPFLAGS"] = f"-I{target.sysroot}/usr/include -I{target.sysroot}/usr/include/{target.triple}"
-            ldflags += f" -L{multiarch} -L{target.sysroot}/lib/{target.triple} -Wl,-rpath-link,{multiarch}"
     args += [f"CFLAGS={cflags}", f"LDFLAGS={ldflags}"]
     args += [f"py_cv_module_{name}=n/a" for name in sorted(index.optional) if name not in c_modules]
     return args, env
@@ -102,8 +108,8 @@ def build_trimmed(steps: Steps, src: Path, index: StdlibIndex, board: str, targe
     command, env = configure_command(src, index, target, c_modules, python_for_build)
     setup = setup_local(index, c_modules)
     patches = sorted(p.name for p in src.glob(".shrinkpy-*"))  # a changed tree is a new build
-    key = hashlib.sha256("\n".join([*command, repr(sorted(env.items())), setup, *patches, SPEED_BUILD, target.optimize]).encode()
-                         ).hexdigest()[:12]
+    parts = [*command, repr(sorted(env.items())), setup, *patches, SPEED_BUILD, target.optimize]
+    key = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
     build = cache_dir() / "cpython" / f"{board}-{key}"
     with locked(f"cpython-{board}-{key}"):
         if _built(build):
@@ -115,10 +121,8 @@ def build_trimmed(steps: Steps, src: Path, index: StdlibIndex, board: str, targe
         steps.say(f"C modules built in: {' '.join(sorted(c_modules)) or '(none beyond the core)'}")
         steps.run("configure", command, cwd=build, env=env, log=f"configure-{board}")
         steps.run("make", ["make", f"-j{jobs()}", "python", "pybuilddir.txt"], cwd=build, log=f"make-{board}")
-        cflags = next(a for a in command if a.startswith("CFLAGS=")).split("=", 1)[1]
-        ldflags = next(a for a in command if a.startswith("LDFLAGS=")).split("=", 1)[1]
         how = "-Os"
         if target.optimize == "speed":
-            how = build_for_speed(steps, build, cflags, ldflags, not target.cross, jobs(), board)
+            how = build_for_speed(steps, build, *compiler_flags(target), not target.cross, jobs(), board)
         (build / BUILT_MARK).write_text(" ".join(command) + f"\n{how}\n")
     return build
