@@ -39,6 +39,7 @@ class Profile:
     keep: tuple[str, ...]
     exclude: dict = field(default_factory=dict)  # module -> why this board never has it
     optimize: str = "speed"  # CPython compiled for "speed" (-O2, PGO: speed_build.py) or "size" (-Os)
+    docstrings: str = "strip"  # the packed stdlib's docstrings: "strip" (docstrings.py) or "keep"
 
     @property
     def cross(self) -> bool:
@@ -64,14 +65,15 @@ def load(name: str) -> Profile:
                        cpu_flags=data.get("cpu_flags", ""), page_size=int(data["page_size"]),
                        ram_mib=int(data["ram_mib"]), options=dict(data.get("options", {})),
                        keep=tuple(modules.get("keep", ())), exclude=dict(modules.get("exclude", {})),
-                       optimize=_optimize(data.get("optimize", "speed")))
+                       optimize=_choice("optimize", data.get("optimize", "speed"), ("speed", "size")),
+                       docstrings=_choice("docstrings", data.get("docstrings", "strip"), ("strip", "keep")))
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as e:
         raise StepFailed(f"{path}: {type(e).__name__}: {e}") from None
 
 
-def _optimize(value: str) -> str:
-    if value not in ("speed", "size"):
-        raise ValueError(f"optimize = {value!r}: speed or size")
+def _choice(key: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{key} = {value!r}: {' or '.join(allowed)}")
     return value
 
 

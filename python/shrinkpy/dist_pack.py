@@ -25,6 +25,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from shrinkpy import docstrings
 from shrinkpy.build_steps import StepFailed
 from shrinkpy.module_set import ModuleSet
 from shrinkpy.stdlib_index import SKIPPED_DIRS, StdlibIndex, unavailable_reason
@@ -90,8 +91,10 @@ def _data_files(index: StdlibIndex, package: str) -> list[Path]:
 
 
 def pack(out: Path, *, board: str, index: StdlibIndex, modules: ModuleSet, trimmed: dict[str, str],
-         interpreter: Path, cpython_build: Path, strip: str, app: str | None, manifest: dict) -> dict:
-    """Writes dist/<board>/ afresh and returns the manifest it wrote."""
+         interpreter: Path, cpython_build: Path, strip: str, app: str | None, manifest: dict,
+         keep_docstrings: bool = False) -> dict:
+    """Writes dist/<board>/ afresh and returns the manifest it wrote; the stdlib's docstrings are
+    left out (docstrings.py) unless `keep_docstrings`."""
     if importlib.util.MAGIC_NUMBER != (3495).to_bytes(2, "little") + b"\r\n":
         raise StepFailed("packing compiles the stdlib with this interpreter, which must be CPython 3.11")
     if out.exists():
@@ -105,7 +108,10 @@ def pack(out: Path, *, board: str, index: StdlibIndex, modules: ModuleSet, trimm
     rows = []
     for name in sorted(modules.python):
         rel = _pyc_path(index, name)
-        size = _compile(index.python[name], lib / rel, str(rel.with_suffix(".py")))
+        if keep_docstrings or docstrings.keeps_docstrings(name):
+            size = _compile(index.python[name], lib / rel, str(rel.with_suffix(".py")))
+        else:
+            size = docstrings.compile_without_docstrings(index.python[name], lib / rel, str(rel.with_suffix(".py")))
         if name in index.packages:
             for data in _data_files(index, name):
                 shutil.copy2(data, lib / rel.parent / data.name)

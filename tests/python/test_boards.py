@@ -66,15 +66,17 @@ def test_bad_profile_options_are_errors(table):
         board_profile.load("atari")
 
 
-def test_a_profile_builds_for_speed_unless_it_says_size(tmp_path, monkeypatch):
+@pytest.mark.parametrize("key, default, other", [("optimize", "speed", "size"), ("docstrings", "strip", "keep")])
+def test_a_profile_choice_has_a_default_and_refuses_other_values(tmp_path, monkeypatch, key, default, other):
+    # optimize: CPython built for speed (-O2, PGO) unless "size"; docstrings: the stdlib's stripped unless "keep".
     monkeypatch.setattr(board_profile, "PROFILES", tmp_path)
     facts = 'description = "a board"\npage_size = 4096\nram_mib = 512\n'
     (tmp_path / "plain.toml").write_text(facts)
-    (tmp_path / "small.toml").write_text(facts + 'optimize = "size"\n')
-    (tmp_path / "fast.toml").write_text(facts + 'optimize = "fast"\n')
-    assert board_profile.load("plain").optimize == "speed" and board_profile.load("small").optimize == "size"
-    with pytest.raises(StepFailed, match="optimize = 'fast': speed or size"):
-        board_profile.load("fast")
+    (tmp_path / "other.toml").write_text(facts + f'{key} = "{other}"\n')
+    (tmp_path / "odd.toml").write_text(facts + f'{key} = "fast"\n')
+    assert getattr(board_profile.load("plain"), key) == default and getattr(board_profile.load("other"), key) == other
+    with pytest.raises(StepFailed, match=f"{key} = 'fast': {default} or {other}"):
+        board_profile.load("odd")
 
 
 def test_the_profile_training_run_runs_on_python311():
