@@ -140,8 +140,9 @@ def build(args: argparse.Namespace) -> dict:
         out, board=profile.name, index=index, modules=modules, trimmed=trimmed, interpreter=interpreter,
         cpython_build=cpython, strip=strip, app=args.app, keep_docstrings=profile.docstrings == "keep", manifest={
             "board": profile.name, "description": profile.description, "triple": profile.triple or "host",
-            "page_size": profile.page_size, "ram_mib": profile.ram_mib, "docstrings": profile.docstrings, "linking": "fully-static" if fully_static
-            else "dynamic", "option_defaults": defaults, "cpython_source": str(src), "cpython_build": str(cpython),
+            "page_size": profile.page_size, "ram_mib": profile.ram_mib, "docstrings": profile.docstrings,
+            "linking": "fully-static" if fully_static else "dynamic", "option_defaults": defaults,
+            "cpython_source": str(src), "cpython_build": str(cpython),
             "configure": shlex.join(command), "app": args.app, "out": str(out),
         })
     qemu = [QEMU, "-L", CROSS_LIBC] if profile.cross else ["qemu-x86_64"]

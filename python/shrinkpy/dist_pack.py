@@ -108,10 +108,9 @@ def pack(out: Path, *, board: str, index: StdlibIndex, modules: ModuleSet, trimm
     rows = []
     for name in sorted(modules.python):
         rel = _pyc_path(index, name)
-        if keep_docstrings or docstrings.keeps_docstrings(name):
-            size = _compile(index.python[name], lib / rel, str(rel.with_suffix(".py")))
-        else:
-            size = docstrings.compile_without_docstrings(index.python[name], lib / rel, str(rel.with_suffix(".py")))
+        keep = keep_docstrings or docstrings.keeps_docstrings(name)
+        compile_pyc = _compile if keep else docstrings.compile_without_docstrings
+        size = compile_pyc(index.python[name], lib / rel, str(rel.with_suffix(".py")))
         if name in index.packages:
             for data in _data_files(index, name):
                 shutil.copy2(data, lib / rel.parent / data.name)
