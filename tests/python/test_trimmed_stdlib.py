@@ -9,7 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from shrinkpy import docstrings
+from shrinkpy import dist_pack, docstrings
 
 SOURCE = textwrap.dedent('''\
     """The module's docstring."""
@@ -54,12 +54,8 @@ def _load(tmp_path, keep: bool):
     source = tmp_path / "mod.py"
     source.write_text(SOURCE)
     pyc = tmp_path / ("kept.pyc" if keep else "stripped.pyc")
-    if keep:
-        import py_compile
-        py_compile.compile(str(source), cfile=str(pyc), doraise=True,
-                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-    else:
-        assert docstrings.compile_without_docstrings(source, pyc, "mod.py") == pyc.stat().st_size
+    compile_pyc = dist_pack._compile if keep else docstrings.compile_without_docstrings  # as pack() chooses
+    assert compile_pyc(source, pyc, "mod.py") == pyc.stat().st_size
     spec = importlib.util.spec_from_file_location(pyc.stem, pyc)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
