@@ -1,7 +1,7 @@
 # Finds Debian's CPython 3.11 (SHRINKPY_PYTHON, normally /usr/bin/python3.11) and defines:
 #   shrinkpy::python_headers   include directories only (for code that never links libpython itself)
 #   shrinkpy::libpython_embed  what an embedding executable links, static or shared (SHRINKPY_LIBPYTHON)
-#   SHRINKPY_PYTHON_VERSION, SHRINKPY_PYTHON_EXT_SUFFIX, SHRINKPY_PYTHON_PURELIB
+#   SHRINKPY_PYTHON_VERSION, SHRINKPY_PYTHON_EXT_SUFFIX, SHRINKPY_PYTHON_PURELIB, SHRINKPY_PYTHON_BINARY
 # Everything comes from the interpreter's own sysconfig, so a pyenv python3.11 on PATH cannot leak in.
 
 if(NOT EXISTS "${SHRINKPY_PYTHON}")
@@ -11,11 +11,12 @@ endif()
 
 execute_process(
   COMMAND "${SHRINKPY_PYTHON}" -I -c [=[
-import sys, sysconfig
+import os, sys, sysconfig
 v = sysconfig.get_config_var
 print(";".join([
     "%d.%d" % sys.version_info[:2], v("INCLUDEPY"), v("LIBPL"), v("LIBRARY"), v("LIBDIR"), v("LDLIBRARY"),
     " ".join([v("LIBS") or "", v("SYSLIBS") or "", v("MODLIBS") or ""]), v("EXT_SUFFIX"),
+    os.readlink("/proc/self/exe"),
 ]))
 ]=]
   OUTPUT_VARIABLE _shrinkpy_py OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _shrinkpy_rc)
@@ -30,6 +31,9 @@ list(GET _shrinkpy_py 4 _libdir)
 list(GET _shrinkpy_py 5 _shared_name)
 list(GET _shrinkpy_py 6 _syslibs)
 list(GET _shrinkpy_py 7 SHRINKPY_PYTHON_EXT_SUFFIX)
+# The executable itself, whatever ran it (a venv's link, or shrinkpython, which runs python3.11): the
+# interpreter shrinkpython's launcher runs (runtime/launcher.cpp).
+list(GET _shrinkpy_py 8 SHRINKPY_PYTHON_BINARY)
 
 if(NOT SHRINKPY_PYTHON_VERSION STREQUAL "3.11")
   message(FATAL_ERROR "shrinkpy targets CPython 3.11; ${SHRINKPY_PYTHON} is ${SHRINKPY_PYTHON_VERSION}")

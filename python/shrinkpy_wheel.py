@@ -2,7 +2,7 @@
 
 setuptools and wheel are not in a fresh venv of Debian's python3.11 and PyPI may be out of reach,
 so this builds the wheel itself: CMake builds the C++ parts (extension modules into shrinkpy/, the
-executables into the wheel's scripts), and the wheel is a zip with the three dist-info files the
+executables into the wheel's scripts, the library shrinkpython preloads into its data), and the wheel is a zip with the three dist-info files the
 wheel format (PEP 427) asks for. Metadata is read from pyproject.toml's [project] table.
 """
 
@@ -25,6 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "python" / "shrinkpy"
 EXECUTABLES = ("shrinkpython", "shrinkpy-measure")
+# What the shrinkpython launcher preloads into python3.11 (runtime/launcher.cpp looks for it in
+# ../lib/shrinkpy from its own directory: the wheel's data scheme puts it there).
+PRELOADED = "libshrinkpython.so"
 RUNTIME_MODULES = ("import_pass.py",)
 CONSOLE_SCRIPTS = {"shrinkpy": "shrinkpy.cli:main"}
 PACKAGE_SUFFIXES = (".py", ".pyi", ".json", ".typed")
@@ -128,6 +131,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
             wheel.add(f"shrinkpy/{name}", (ROOT / "runtime" / name).read_bytes())
         for name in EXECUTABLES:
             wheel.add(f"{dist}.data/scripts/{name}", (build_dir / "runtime" / name).read_bytes(), executable=True)
+        wheel.add(f"{dist}.data/data/lib/shrinkpy/{PRELOADED}", (build_dir / "runtime" / PRELOADED).read_bytes())
         for filename, data in _dist_info_files(project).items():
             wheel.add(f"{dist}.dist-info/{filename}", data)
         wheel.close(f"{dist}.dist-info/RECORD")

@@ -1,5 +1,6 @@
-// shrinkpython: a drop-in python3.11 that installs shrinkpy's allocator before the interpreter
-// starts and reports memory at exit.
+// shrinkpython's main: a drop-in python3.11 that installs shrinkpy's allocator before the
+// interpreter starts and reports memory at exit. static_main.cpp calls it as the program's main (the
+// trimmed interpreters); preload.cpp as the main of Debian's own python3.11 (launcher.cpp).
 //
 // The order is CPython's documented embedding contract (gh-96997):
 //   1. Py_PreInitializeFromBytesArgs: reads -E/-I/-X dev/-X utf8 and PYTHONMALLOC exactly as
@@ -23,6 +24,7 @@
 #include "early_free.hpp"
 #include "exit_report.hpp"
 #include "options.hpp"
+#include "run.hpp"
 #include "shrinkpy/alloc/backend.hpp"
 #include "shrinkpy/alloc/pymem_glue.hpp"
 
@@ -68,6 +70,8 @@ bool apply_gc_threshold(const Options& options) {
     if (done == nullptr) PyErr_Print();
     return done != nullptr;
 }
+
+}  // namespace
 
 int run(int argc, char** argv) {
     std::vector<std::string> warnings;
@@ -125,7 +129,4 @@ int run(int argc, char** argv) {
     return Py_RunMain();
 }
 
-}  // namespace
 }  // namespace shrinkpy::runtime
-
-int main(int argc, char** argv) { return shrinkpy::runtime::run(argc, argv); }

@@ -1,0 +1,58 @@
+// shrinkpython on Debian (SHRINKPY_SHRINKPYTHON=preload): runs Debian's python3.11 with
+// libshrinkpython.so preloaded, which makes run() (run.cpp) its main (preload.cpp says why).
+//
+// argv goes through unchanged, argv[0] included: python3.11 derives sys.executable from it, so
+// sys.executable is this launcher (or the venv's link to it) and the processes a program starts
+// through sys.executable are shrinkpython too. Only the C library is used (linked statically: a
+// launch costs one more exec, about a millisecond, and no dynamic linking).
+#include <limits.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "preload_env.hpp"
+
+namespace {
+
+// The library beside the launcher (the build tree), or in ../lib/shrinkpy (an installed wheel).
+std::string find_library() {
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return {};
+    self[n] = '\0';
+    std::string dir(self, std::strrchr(self, '/') - self);
+    for (const char* relative : {"/libshrinkpython.so", "/../lib/shrinkpy/libshrinkpython.so"}) {
+        std::string path = dir + relative;
+        if (access(path.c_str(), R_OK) == 0) return path;
+    }
+    return {};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace shrinkpy::runtime;
+    (void)argc;
+    std::string library = find_library();
+    if (library.empty()) {
+        std::fprintf(stderr, "shrinkpython: libshrinkpython.so is missing: it belongs beside this launcher or in "
+                             "../lib/shrinkpy (rebuild with `make`, or reinstall shrinkpy)\n");
+        return 2;
+    }
+    const char* user = std::getenv("LD_PRELOAD");
+    std::string restore = user != nullptr ? std::string(kSetPrefix) + user : std::string(kUnset);
+    std::string preload = user != nullptr && *user != '\0' ? library + ":" + user : library;
+    if (setenv(kPreloadRestore, restore.c_str(), 1) != 0 || setenv("LD_PRELOAD", preload.c_str(), 1) != 0) {
+        std::perror("shrinkpython: setenv");
+        return 2;
+    }
+    execv(SHRINKPY_PYTHON, argv);
+    int error = errno;
+    std::fprintf(stderr, "shrinkpython: cannot run %s: %s (shrinkpython needs Debian's python3.11: "
+                         "apt-get install python3.11)\n", SHRINKPY_PYTHON, std::strerror(error));
+    return error == ENOENT ? 127 : 126;
+}
