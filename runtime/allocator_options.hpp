@@ -1,5 +1,5 @@
 // The allocator settings of the options table, as the allocator library takes them. Read by the
-// launcher (main.cpp) and by shrinkpy.install_allocator() (python/src/alloc_module.cpp), so both
+// launcher (run.cpp) and by shrinkpy.install_allocator() (python/src/alloc_module.cpp), so both
 // install exactly what SHRINKPY_ALLOCATOR and SHRINKPY_ARENA_* / SHRINKPY_MAX_HEAP say.
 #pragma once
 
