@@ -39,8 +39,9 @@ int main(int argc, char** argv) {
     (void)argc;
     std::string library = find_library();
     if (library.empty()) {
-        std::fprintf(stderr, "shrinkpython: libshrinkpython.so is missing: it belongs beside this launcher or in "
-                             "../lib/shrinkpy (rebuild with `make`, or reinstall shrinkpy)\n");
+        std::fprintf(stderr,
+                     "shrinkpython: libshrinkpython.so is missing: it belongs beside this launcher or in "
+                     "../lib/shrinkpy (rebuild with `make`, or reinstall shrinkpy)\n");
         return 2;
     }
     const char* user = std::getenv("LD_PRELOAD");
@@ -52,7 +53,9 @@ int main(int argc, char** argv) {
     }
     execv(SHRINKPY_PYTHON, argv);
     int error = errno;
-    std::fprintf(stderr, "shrinkpython: cannot run %s: %s (shrinkpython needs Debian's python3.11: "
-                         "apt-get install python3.11)\n", SHRINKPY_PYTHON, std::strerror(error));
+    std::fprintf(stderr,
+                 "shrinkpython: cannot run %s: %s (shrinkpython needs Debian's python3.11: "
+                 "apt-get install python3.11)\n",
+                 SHRINKPY_PYTHON, std::strerror(error));
     return error == ENOENT ? 127 : 126;
 }

@@ -45,8 +45,8 @@ bool restore_environment() {
 }  // namespace
 
 extern "C" __attribute__((visibility("default"))) int __libc_start_main(Main main, int argc, char** argv,
-                                                                          void (*init)(), void (*fini)(),
-                                                                          void (*rtld_fini)(), void* stack_end) {
+                                                                        void (*init)(), void (*fini)(),
+                                                                        void (*rtld_fini)(), void* stack_end) {
     auto real = reinterpret_cast<StartMain>(dlsym(RTLD_NEXT, "__libc_start_main"));
     if (real == nullptr) {
         std::fprintf(stderr, "shrinkpython: cannot find the C library's __libc_start_main: %s\n", dlerror());
