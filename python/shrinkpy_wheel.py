@@ -2,8 +2,8 @@
 
 setuptools and wheel are not in a fresh venv of Debian's python3.11 and PyPI may be out of reach,
 so this builds the wheel itself: CMake builds the C++ parts (extension modules into shrinkpy/, the
-executables into the wheel's scripts, the library shrinkpython preloads into its data), and the wheel is a zip with the three dist-info files the
-wheel format (PEP 427) asks for. Metadata is read from pyproject.toml's [project] table.
+executables into the wheel's scripts, the library shrinkpython preloads into its data), and the
+wheel is a zip with the three dist-info files the wheel format (PEP 427) asks for. Metadata is read from pyproject.toml's [project] table.
 """
 
 from __future__ import annotations

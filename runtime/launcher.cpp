@@ -34,9 +34,8 @@ std::string find_library() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int, char** argv) {
     using namespace shrinkpy::runtime;
-    (void)argc;
     std::string library = find_library();
     if (library.empty()) {
         std::fprintf(stderr,

@@ -37,7 +37,8 @@ def test_the_interpreter_is_python311_and_sys_executable_the_launcher(launcher, 
 @pytest.mark.parametrize("preload", [None, "", "/nonexistent/libx.so"])
 def test_the_program_sees_the_ld_preload_it_was_given(launcher, preload):
     env = clean_env() if preload is None else clean_env(LD_PRELOAD=preload)
-    code = "import os; print(repr(os.environ.get('LD_PRELOAD')), [k for k in os.environ if k.startswith('SHRINKPY_PRE')])"
+    code = ("import os; print(repr(os.environ.get('LD_PRELOAD')), "
+            "[k for k in os.environ if k.startswith('SHRINKPY_PRE')])")
     r = run([str(launcher), "-c", code], env=env)
     assert r.returncode == 0, r.stderr
     assert r.stdout.decode().strip() == f"{preload!r} []"
