@@ -31,7 +31,7 @@ void LargeBlocks::destroy() {
     root_ = nullptr;
 }
 
-bool LargeBlocks::record(void* p, size_t bytes) {
+bool LargeBlocks::record(void* p, size_t bytes, size_t mapped) {
     uintptr_t page = reinterpret_cast<uintptr_t>(p) >> page_shift_;
     std::atomic<Leaf*>& slot = root_[page >> kLeafBits];
     Leaf* leaf = slot.load(std::memory_order_acquire);
@@ -47,21 +47,22 @@ bool LargeBlocks::record(void* p, size_t bytes) {
             leaf = expected;
         }
     }
-    leaf->sizes[page & (kLeafEntries - 1)].store(bytes, std::memory_order_relaxed);
+    uint64_t entry = uint64_t(mapped >> page_shift_) << 32 | uint64_t(bytes >> page_shift_);
+    leaf->entries[page & (kLeafEntries - 1)].store(entry, std::memory_order_relaxed);
     return true;
 }
 
 void LargeBlocks::erase(void* p) {
     uintptr_t page = reinterpret_cast<uintptr_t>(p) >> page_shift_;
     Leaf* leaf = root_[page >> kLeafBits].load(std::memory_order_acquire);
-    leaf->sizes[page & (kLeafEntries - 1)].store(0, std::memory_order_relaxed);
+    leaf->entries[page & (kLeafEntries - 1)].store(0, std::memory_order_relaxed);
 }
 
 void* LargeBlocks::map(size_t bytes) {
     void* p = nullptr;
     if (os_->map(bytes, &p) != 0) return nullptr;
     // Beyond the table (a kernel handing out 57-bit addresses unasked) or no leaf: not ours to keep.
-    if (beyond_table(reinterpret_cast<uintptr_t>(p)) || !record(p, bytes)) {
+    if (beyond_table(reinterpret_cast<uintptr_t>(p)) || !record(p, bytes, bytes)) {
         os_->unmap(p, bytes);
         return nullptr;
     }
@@ -72,41 +73,69 @@ void* LargeBlocks::map(size_t bytes) {
 }
 
 void* LargeBlocks::remap(void* p, size_t old_bytes, size_t new_bytes) {
-    if (os_->remap(p, old_bytes, new_bytes, nullptr) == 0) {  // in place: same first page, same leaf
-        record(p, new_bytes);
+    size_t mapped = mapped_of(p);
+    if (new_bytes <= old_bytes) {  // shrinking: the end goes back with the headroom
+        if (os_->remap(p, mapped, new_bytes, nullptr) != 0) return nullptr;
+        record(p, new_bytes, new_bytes);
+        bytes_.fetch_sub(old_bytes - new_bytes, std::memory_order_relaxed);
+        return p;
+    }
+    if (new_bytes <= mapped) {  // into the headroom: same first page, same leaf
+        record(p, new_bytes, mapped);
         bytes_.fetch_add(new_bytes - old_bytes, std::memory_order_relaxed);
         return p;
     }
-    // Move the pages onto a fresh mapping registered beforehand, so that nothing can fail after the
-    // move (mremap's own MREMAP_MAYMOVE could land where the registry has no leaf yet).
-    void* dest = map(new_bytes);
-    if (dest == nullptr) return nullptr;
-    if (os_->remap(p, old_bytes, new_bytes, dest) != 0) {
-        unmap(dest, new_bytes);
-        return nullptr;
+    // With headroom, then (an OS that counts address space against memory, a 32-bit process short
+    // of it) without: headroom must never turn a growth that fits into a MemoryError.
+    size_t headroom = new_bytes < kMaxHeadroom ? new_bytes : kMaxHeadroom;
+    size_t with_headroom = new_bytes + headroom >= new_bytes ? new_bytes + headroom : new_bytes;
+    for (size_t new_mapped : {with_headroom, new_bytes}) {
+        if (os_->remap(p, mapped, new_mapped, nullptr) == 0) {  // in place
+            record(p, new_bytes, new_mapped);
+            bytes_.fetch_add(new_bytes - old_bytes, std::memory_order_relaxed);
+            return p;
+        }
+        // Move the pages onto a fresh mapping registered beforehand, so that nothing can fail after
+        // the move (mremap's own MREMAP_MAYMOVE could land where the registry has no leaf yet).
+        void* dest = map(new_mapped);
+        if (dest == nullptr) continue;
+        if (os_->remap(p, mapped, new_mapped, dest) != 0) {
+            unmap(dest, new_mapped);
+            continue;
+        }
+        record(dest, new_bytes, new_mapped);
+        bytes_.fetch_sub(new_mapped - new_bytes, std::memory_order_relaxed);  // map() counted it all
+        erase(p);
+        blocks_.fetch_sub(1, std::memory_order_relaxed);
+        bytes_.fetch_sub(old_bytes, std::memory_order_relaxed);
+        return dest;
     }
-    erase(p);
-    blocks_.fetch_sub(1, std::memory_order_relaxed);
-    bytes_.fetch_sub(old_bytes, std::memory_order_relaxed);
-    return dest;
+    return nullptr;
 }
 
 void LargeBlocks::forget(void* p, size_t bytes) {
+    size_t mapped = mapped_of(p);
+    if (mapped > bytes) {
+        int error = os_->unmap(static_cast<char*>(p) + bytes, mapped - bytes);
+        SHRINKPY_ALLOC_ASSERT(error == 0);
+        (void)error;
+    }
     erase(p);
     blocks_.fetch_sub(1, std::memory_order_relaxed);
     bytes_.fetch_sub(bytes, std::memory_order_relaxed);
 }
 
 bool LargeBlocks::adopt(void* p, size_t bytes) {
-    if (!record(p, bytes)) return false;
+    if (!record(p, bytes, bytes)) return false;
     blocks_.fetch_add(1, std::memory_order_relaxed);
     bytes_.fetch_add(bytes, std::memory_order_relaxed);
     return true;
 }
 
 void LargeBlocks::unmap(void* p, size_t bytes) {
+    size_t mapped = mapped_of(p);
     erase(p);
-    int error = os_->unmap(p, bytes);
+    int error = os_->unmap(p, mapped > bytes ? mapped : bytes);
     SHRINKPY_ALLOC_ASSERT(error == 0);
     (void)error;
     blocks_.fetch_sub(1, std::memory_order_relaxed);

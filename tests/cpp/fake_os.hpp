@@ -148,6 +148,12 @@ public:
         std::lock_guard<std::mutex> g(mutex_);
         return counts_;
     }
+    // The size of the mapping record starting at `p` (0: none).
+    size_t mapped_at(void* p) {
+        std::lock_guard<std::mutex> g(mutex_);
+        auto it = ranges_.find(uintptr_t(p));
+        return it == ranges_.end() || it->second.kind != Kind::mapping ? 0 : it->second.size;
+    }
     // Contract violations seen so far (each also fails the call with EINVAL).
     std::vector<std::string> violations() {
         std::lock_guard<std::mutex> g(mutex_);

@@ -617,6 +617,70 @@ TEST_P(ArenaTest, LargeReallocMovesPagesWithoutLosingThem) {
     EXPECT_EQ(arena_->stats().large_bytes, 0u);
 }
 
+// A large block grown step by step (a list appended to: 1/8 at a time) grows into the headroom its
+// mapping got when it last moved: few system calls for many steps, its contents kept, and no page
+// resident beyond its size. Shrinking and freeing give the headroom back.
+TEST_P(ArenaTest, GrowingLargeBlocksUseHeadroomWithoutSystemCalls) {
+    size_t n = 2 * arena_->config().large_threshold;
+    auto* p = static_cast<uint8_t*>(m(n));
+    std::memset(p, 7, n);
+    size_t size = n;
+    int steps = 0;
+    uint64_t calls = os_->counts().maps + os_->counts().remaps;
+    for (; size < 64 * n; size += size / 8, ++steps) {
+        auto* q = static_cast<uint8_t*>(arena_->realloc(HeapId::gil, p, size + size / 8));
+        ASSERT_NE(q, nullptr);
+        ASSERT_EQ(q[0], 7);
+        ASSERT_EQ(q[size - 1], size == n ? 7 : 9);
+        std::memset(q + size, 9, size / 8);
+        p = q;
+    }
+    uint64_t made = os_->counts().maps + os_->counts().remaps - calls;
+    EXPECT_GT(steps, 30);
+    // A move (remap in place refused, map, remap) per doubling at most, six doublings: not one a step.
+    EXPECT_LE(made, 3u * 7);
+    size_t bytes = arena_->block_size(p);
+    EXPECT_GE(bytes, size);
+    EXPECT_EQ(arena_->stats().large_bytes, bytes);
+    // Resident: the block's pages, none of the headroom beyond.
+    size_t headroom_pages = 8;
+    std::vector<unsigned char> resident(headroom_pages);
+    if (os_->resident(p + bytes, headroom_pages * page(), resident.data()) == 0) {
+        for (unsigned char r : resident) EXPECT_EQ(r & 1, 0);
+    }
+    EXPECT_GT(os_->mapped_at(p), bytes);  // the headroom
+    // Shrunk, the block's mapping ends at its size again.
+    p = static_cast<uint8_t*>(arena_->realloc(HeapId::gil, p, 4 * n));
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(p[n - 1], 7);
+    EXPECT_EQ(arena_->stats().large_bytes, 4 * n);
+    EXPECT_EQ(os_->mapped_at(p), 4 * n);
+    // Grown again (headroom again) and freed: the cache keeps the block's pages, not the headroom.
+    p = static_cast<uint8_t*>(arena_->realloc(HeapId::gil, p, 5 * n));
+    ASSERT_NE(p, nullptr);
+    EXPECT_GT(os_->mapped_at(p), 5 * n);
+    f(p);
+    EXPECT_EQ(arena_->stats().large_cached_bytes, 5 * n);
+    EXPECT_EQ(os_->mapped_at(p), 5 * n);
+}
+
+// Headroom the OS refuses is done without: the growth still succeeds.
+TEST_P(ArenaTest, GrowthWithoutRoomForHeadroomStillSucceeds) {
+    size_t n = 2 * arena_->config().large_threshold;
+    void* neighbour = m(n);  // mapped first, so that the block's end more likely meets a mapping
+    auto* p = static_cast<uint8_t*>(m(n));
+    std::memset(p, 5, n);
+    os_->fail_map_after(0);  // the mapping with headroom fails; the one without succeeds
+    auto* q = static_cast<uint8_t*>(arena_->realloc(HeapId::gil, p, 3 * n));
+    ASSERT_NE(q, nullptr);
+    EXPECT_EQ(q[n - 1], 5);
+    if (q != p) {
+        EXPECT_EQ(os_->mapped_at(q), 3 * n);  // moved: without headroom
+    }
+    f(q);
+    f(neighbour);
+}
+
 // ---- census ----------------------------------------------------------------------------------------
 
 // The census counts the resident pages that hold a byte of a live block (a block straddling two
