@@ -59,6 +59,11 @@ inline constexpr PoolState partial_on(int bucket) { return PoolState(int(PoolSta
 
 inline constexpr uint32_t kNoPage = UINT32_MAX;  // end of a list of page indices
 
+// A pool holds at most kMaxPoolBlocks blocks (SizeClasses::init leaves larger pools out) and spans at
+// most 2^kMaxPoolOrder pages (normalize() sizes arenas so), so that both fit 16-bit counts.
+inline constexpr uint32_t kMaxPoolBlocks = INT16_MAX;
+inline constexpr unsigned kMaxPoolOrder = 15;
+
 // One PoolMeta per OS page of the region, in an array of their own (Region::meta) so that purging a
 // pool's pages loses nothing. The entry of a pool's first page describes the pool.
 //

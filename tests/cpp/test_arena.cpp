@@ -130,6 +130,29 @@ TEST(SizeClasses, PoolOrdersFitTheirBlocksOnEveryPageSize) {
     }
 }
 
+// PoolMeta counts a pool's blocks in 16 bits: however large a pool demand asks for, no class gets
+// one of more than kMaxPoolBlocks blocks, and every class keeps an order its blocks fit.
+TEST(SizeClasses, NoPoolHoldsMoreBlocksThanItsMetadataCounts) {
+    for (size_t page : {4 * kKiB, 16 * kKiB, 64 * kKiB}) {
+        ArenaConfig config;
+        config.arena_bytes = 4 * kMiB;
+        config.large_threshold = kMiB;
+        normalize(config, page);
+        unsigned arena_order = unsigned(__builtin_ctzll(config.arena_bytes / page));
+        static SizeClasses classes;
+        classes.init(page, arena_order, config.large_threshold, UINT32_MAX);
+        for (int i = 0; i < classes.count(); ++i) {
+            const ClassInfo& c = classes[i];
+            ASSERT_LE(c.order_lo, c.order_hi) << c.size;
+            ASSERT_GE(c.capacity[c.order_hi], 1u) << c.size;
+            for (unsigned k = 0; k <= kMaxPoolOrder; ++k) ASSERT_LE(c.capacity[k], kMaxPoolBlocks) << c.size;
+            // The largest pool that is allowed: an arena, or the next order up holds too many.
+            ASSERT_TRUE(c.order_hi == arena_order || (page << (c.order_hi + 1)) / c.size > kMaxPoolBlocks) << c.size;
+        }
+        EXPECT_EQ(classes[0].capacity[classes[0].order_hi], kMaxPoolBlocks / 2 + 1);  // 16-byte blocks: 256 KiB
+    }
+}
+
 TEST(ArenaConfigTest, NormalizeFixesWhatCannotWork) {
     ArenaConfig c;
     c.arena_bytes = 3 * kMiB;
@@ -141,6 +164,12 @@ TEST(ArenaConfigTest, NormalizeFixesWhatCannotWork) {
     EXPECT_EQ(c.pool_blocks, 1u);
     ArenaConfig d;
     EXPECT_TRUE(normalize(d, 4096));
+    if constexpr (sizeof(size_t) > 4) {  // block references reach 64 GiB (PoolMeta)
+        ArenaConfig big;
+        big.reserve_bytes = size_t{64} << 30;
+        EXPECT_FALSE(normalize(big, 4096));
+        EXPECT_EQ(big.reserve_bytes, kMaxReserveBytes);
+    }
     ArenaConfig e;  // 64 KiB pages: arenas of at least 16 pages
     e.arena_bytes = 64 * kKiB;
     normalize(e, 64 * kKiB);
