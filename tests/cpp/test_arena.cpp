@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <random>
 #include <set>
 #include <vector>
@@ -269,7 +270,7 @@ TEST_P(ArenaTest, FreedPoolsGoBackToTheOsBeyondTheRetainedBytes) {
         EXPECT_LT(after.purge_calls * (page() == 4096 ? 4 : 1), after.pages_returned);
         // Whole arenas went back to no-access, and their metadata pages to the OS.
         EXPECT_GT(os_->counts().decommits, 0u);
-        if (page() == 4096) {  // 8 KiB of metadata per arena; larger pages hold many arenas' metadata
+        if (page() == 4096) {  // 4 KiB of metadata per arena; larger pages hold many arenas' metadata
             EXPECT_GT(os_->counts().purged_bytes, after.pages_returned * page());
         }
     }
@@ -455,6 +456,80 @@ TEST_P(ArenaTest, AClassInDemandGetsItsPoolsSideBySide) {
     EXPECT_GT(s.pages_returned, 0u);
     EXPECT_LE(s.purge_calls * (page() == 4096 ? 8 : 2), s.pages_returned) << s.purge_calls << " calls";
     for (void* p : strs) f(p);
+}
+
+// A pool that waited on the purge queue only a moment comes back with its free list (kept in the
+// pool meanwhile: Region::park_free_list), so its blocks go out newest freed first; one that waited
+// longer is carved again, in address order.
+TEST_P(ArenaTest, AQueuedPoolKeepsItsFreeListOnlyWhileHot) {
+    const size_t size = 64;
+    const uint32_t cap = arena_->classes()[arena_->classes().index(size)].capacity[0];
+    Heap& heap = arena_->gil_heap();
+    std::vector<void*> blocks;
+    // Allocates 8 pools' worth, then returns for each pool whether its blocks came out in descending
+    // address order (its old free list) or ascending (carved).
+    auto build = [&] {
+        for (uint32_t i = 0; i < 8 * cap; ++i) blocks.push_back(m(size));
+        std::map<const PoolMeta*, std::vector<uintptr_t>> order;
+        for (void* p : blocks) order[heap.pool_of(p)].push_back(uintptr_t(p));
+        std::set<bool> descending;
+        for (auto& [pool, seq] : order) descending.insert(std::is_sorted(seq.rbegin(), seq.rend()));
+        return descending;
+    };
+    // Frees everything in address order (each free list then starts at the pool's last block), and
+    // every empty pool goes to the purge queue.
+    auto drop = [&] {
+        std::sort(blocks.begin(), blocks.end());
+        for (void* p : blocks) f(p);
+        blocks.clear();
+        heap.give_back_empties();
+        EXPECT_EQ(arena_->stats().queued_bytes, 8 * page());
+    };
+    EXPECT_EQ(build(), std::set<bool>{false});  // fresh pools: carved
+    drop();
+    uint64_t reused = arena_->region().counters().pools_reused;
+    EXPECT_EQ(build(), std::set<bool>{true});  // the fake clock stands still: hot
+    EXPECT_EQ(arena_->region().counters().pools_reused, reused + 8);
+    drop();
+    os_->advance_ms(arena_->config().purge_delay_ms / 2);  // cold, not due
+    EXPECT_EQ(build(), std::set<bool>{false});
+    EXPECT_EQ(arena_->region().counters().pools_reused, reused + 16);
+    for (void* p : blocks) f(p);
+}
+
+// Pools of the most blocks a pool may hold (29127 blocks of 144 bytes in a 4 MiB pool): the
+// 16-bit counts of PoolMeta see every block in and out.
+TEST_P(ArenaTest, PoolsOfTheMostBlocksCountEveryBlock) {
+    ArenaConfig c = small_config();
+    c.arena_bytes = 4 * kMiB;
+    c.pool_blocks = UINT32_MAX;
+    make(c);
+    const size_t size = 144;
+    const int cls = arena_->classes().index(size);
+    const ClassInfo& info = arena_->classes()[cls];
+    const uint32_t cap = info.capacity[info.order_hi];
+    ASSERT_EQ(cap, 4 * kMiB / size);
+    ASSERT_GT(cap, kMaxPoolBlocks / 2);
+    Heap& heap = arena_->gil_heap();
+    std::vector<void*> blocks;
+    std::map<const PoolMeta*, uint32_t> per_pool;
+    auto in_use = [&] { return arena_->stats().classes[cls].blocks_in_use; };
+    while (std::count_if(per_pool.begin(), per_pool.end(), [&](auto& e) { return e.second == cap; }) < 2) {
+        void* p = m(size);
+        ASSERT_NE(p, nullptr);
+        blocks.push_back(p);
+        ++per_pool[heap.pool_of(p)];
+    }
+    EXPECT_EQ(in_use(), blocks.size());
+    ASSERT_EQ(arena_->verify(), nullptr);
+    for (size_t i = 0; i < blocks.size(); i += 2) f(blocks[i]);  // every pool partial
+    EXPECT_EQ(in_use(), blocks.size() / 2);
+    ASSERT_EQ(arena_->verify(), nullptr);
+    for (size_t i = 0; i < blocks.size() / 2; ++i) blocks[2 * i] = m(size);  // and full again
+    EXPECT_EQ(in_use(), blocks.size());
+    ASSERT_EQ(arena_->verify(), nullptr);
+    for (void* p : blocks) f(p);
+    EXPECT_EQ(in_use(), 0u);
 }
 
 TEST_P(ArenaTest, RefillTakesTheFullestPartialPool) {
