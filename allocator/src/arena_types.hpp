@@ -30,6 +30,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "shrinkpy/alloc/arena_config.hpp"
 
@@ -77,6 +78,27 @@ inline constexpr unsigned kBlockRefShift = 4;
 inline constexpr uint64_t kMaxRefSpan = uint64_t{1} << (32 + kBlockRefShift);
 static_assert(kMaxReserveBytes + kMaxReserveBytes / 4096 * 16 < kMaxRefSpan && kMaxReserveBytes / 4096 < kNoPage);
 
+// A page index in three bytes, for the links of PoolMeta: read and written as two plain loads and
+// stores (16 and 8 bits), not as a read-modify-write of a word shared with other fields, which costs
+// instructions on every list operation and stalls a load that follows a narrower store into it.
+class PageLink {
+public:
+    operator uint32_t() const {
+        uint16_t low;
+        std::memcpy(&low, bytes_, sizeof low);
+        return low | uint32_t(bytes_[2]) << 16;
+    }
+    PageLink& operator=(uint32_t page) {
+        uint16_t low = uint16_t(page);
+        std::memcpy(bytes_, &low, sizeof low);
+        bytes_[2] = uint8_t(page >> 16);
+        return *this;
+    }
+
+private:
+    uint8_t bytes_[3];
+};
+
 // One PoolMeta per OS page of the region, in an array of their own (Region::meta) so that purging a
 // pool's pages loses nothing. The entry of a pool's first page describes the pool. 16 bytes: 0.4% of
 // a 4 KiB page (pymalloc's pool header is 48 bytes per 16 KiB pool, 0.3%).
@@ -111,12 +133,12 @@ struct alignas(16) PoolMeta {
         int16_t margin;  // in use: blocks in use minus the low mark (above), -1 at the least
         uint16_t back;   // tail: the number of pages back to the pool's first
     };
-    HeapId heap;  // owner while in use (current, full, partial); none otherwise
     PoolState state;
-    uint64_t size_class : 8;  // of its blocks
-    uint64_t order : 8;       // the pool (or free buddy block) spans 2^order OS pages
-    uint64_t prev : 24;       // page index links of the list the pool is on (bucket, empty pools,
-    uint64_t next : 24;       //   purge queue or buddy free list), kNoPage at the ends
+    uint8_t size_class;  // of its blocks
+    HeapId heap;         // owner while in use (current, full, partial); none otherwise
+    uint8_t order;       // the pool (or free buddy block) spans 2^order OS pages
+    PageLink prev;       // page index links of the list the pool is on (bucket, empty pools, purge
+    PageLink next;       //   queue or buddy free list), kNoPage at the ends
 
     // A block of this pool by its reference, and the reference of one: its distance from this entry
     // in 16-byte units (blocks and entries are 16-byte aligned). The fast paths hold the entry
@@ -132,8 +154,9 @@ struct alignas(16) PoolMeta {
     static PoolMeta first(PoolState state, unsigned order) {
         PoolMeta m{};
         m.state = state;
-        m.order = order;
-        m.prev = m.next = kNoPage;
+        m.order = uint8_t(order);
+        m.prev = kNoPage;
+        m.next = kNoPage;
         return m;
     }
     // A page after the first of a pool, `back` pages from it.

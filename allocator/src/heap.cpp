@@ -41,21 +41,16 @@ void Heap::init(HeapId id, Arena& arena) {
 
 uint32_t Heap::capacity(const PoolMeta* m) const { return (*info_)[m->size_class].capacity[m->order]; }
 
-void Heap::set_state(PoolMeta* m, PoolState state, uint32_t used) {
-    m->state = state;
-    m->margin = int16_t(int32_t(used) - int32_t(low_mark(*m, (*info_)[m->size_class])));
-}
-
 // ---- allocation slow path ------------------------------------------------------------------------
 
 // Links the next blocks of a pool into its free list: those that start before the end of the OS
 // page the first of them starts in, so that untouched pages stay untouched (at least one block).
-// The free list is empty, so the blocks carved so far are the blocks in use (arena_types.hpp).
-void Heap::carve(PoolMeta* m) {
+// `carved`: the blocks carved so far, which are the blocks in use, the free list being empty
+// (arena_types.hpp).
+void Heap::carve(PoolMeta* m, uint32_t carved) {
     uint32_t size = (*info_)[m->size_class].size;
-    uint32_t carved = used(m);
     uint32_t left = capacity(m) - carved;
-    SHRINKPY_ALLOC_ASSERT_INTERNAL(m->free == kNoBlock && carved < capacity(m));
+    SHRINKPY_ALLOC_ASSERT_INTERNAL(m->free == kNoBlock && carved < capacity(m) && carved == used(m));
     char* pool = arena_->region().address_of(m);
     size_t first = size_t(carved) * size;
     size_t page_end = ((first >> page_shift_) + 1) << page_shift_;
@@ -67,20 +62,24 @@ void Heap::carve(PoolMeta* m) {
     m->free = m->ref_of(pool + first);
 }
 
+// The current pool's free list is empty, so its blocks in use are the blocks carved so far.
 void* Heap::refill(int cls) {
     SizeClass& c = classes_[cls];
     PoolMeta* m = c.current;
-    if (m != &sentinel_ && used(m) < capacity(m)) {  // blocks left to carve
-        carve(m);
+    uint32_t carved = m != &sentinel_ ? uint32_t(m->margin + current_low_mark((*info_)[cls])) : 0;
+    if (m != &sentinel_ && carved < capacity(m)) {
+        carve(m, carved);
     } else {
-        if (m != &sentinel_)  // used == capacity: off every list until a block comes back
-            set_state(m, PoolState::full, capacity(m));
+        if (m != &sentinel_) {  // used == capacity: off every list until a block comes back
+            m->state = PoolState::full;
+            m->margin = 0;  // the low mark is the capacity
+        }
         m = next_pool(cls);
         c.current = m != nullptr ? m : &sentinel_;
         uint64_t bit = uint64_t{1} << (cls % 64);
         active_[cls / 64] = m != nullptr ? (active_[cls / 64] | bit) : (active_[cls / 64] & ~bit);
         if (m == nullptr) return nullptr;
-        if (m->free == kNoBlock) carve(m);
+        if (m->free == kNoBlock) carve(m, 0);  // a fresh pool, or one carved again (Region::reuse)
     }
     Block* b = m->block_at(m->free);
     m->free = b->next;
@@ -91,6 +90,7 @@ void* Heap::refill(int cls) {
 
 PoolMeta* Heap::next_pool(int cls) {
     SizeClass& c = classes_[cls];
+    const ClassInfo& info = (*info_)[cls];
     // The fullest partial pool. Pools stay on the bucket they were put on while they lose blocks
     // (the free path does not move them); here they are moved down to where they belong, so the
     // one taken is on the right bucket.
@@ -98,17 +98,17 @@ PoolMeta* Heap::next_pool(int cls) {
         uint32_t page;
         while ((page = c.buckets[b].pop_front(meta_)) != kNoPage) {
             PoolMeta* m = meta_ + page;
-            uint32_t n = used(m);
-            int actual = occupancy(n, capacity(m));
+            uint32_t used = uint32_t(m->margin) + 1;  // partial: the low mark is 1
+            int actual = occupancy(used, info.capacity[m->order]);
             if (actual == b) {
-                set_state(m, PoolState::current, n);
+                m->state = PoolState::current;
+                m->margin = int16_t(int32_t(used) - current_low_mark(info));
                 return m;
             }
             m->state = partial_on(actual);
             c.buckets[actual].push_front(meta_, page);
         }
     }
-    const ClassInfo& info = (*info_)[cls];
     PoolMeta* m;
     uint32_t page = empties_.find_reusable(meta_, cls, c.order, Region::kQueueScan);
     if (page != kNoPage) {  // one of our own recently emptied pools: resident, no lock
@@ -128,7 +128,7 @@ PoolMeta* Heap::next_pool(int cls) {
                 ++c.run_order;
         }
     }
-    set_state(m, PoolState::current, 0);
+    m->margin = int16_t(-current_low_mark(info));  // no block in use yet
     if (++c.pools > c.pools_peak) c.pools_peak = c.pools;
     return m;
 }
@@ -142,7 +142,7 @@ PoolMeta* Heap::take_spare(int cls) {
     if (--c.spare_count == 0) c.spare_page = kNoPage;
     for (uint32_t i = 1; i < span; ++i) meta_[page + i] = PoolMeta::tail(i);
     PoolMeta m = PoolMeta::first(PoolState::current, c.spare_order);
-    m.size_class = uint32_t(cls);
+    m.size_class = uint8_t(cls);
     m.heap = id_;
     meta_[page] = m;
     return meta_ + page;
@@ -174,7 +174,7 @@ PoolMeta* Heap::take_run(int cls) {
     if (run > 0) {
         uint32_t first = uint32_t(m - meta_);
         uint32_t span = uint32_t{1} << order;
-        m->order = order;
+        m->order = uint8_t(order);
         for (uint32_t page = first + span; page < first + (span << run); ++page)
             meta_[page] = PoolMeta::first(PoolState::spare, 0);
         c.spare_page = first + span;
@@ -238,14 +238,16 @@ void Heap::drained(PoolMeta* m) {
     SizeClass& c = classes_[m->size_class];
     uint32_t page = uint32_t(m - meta_);
     if (m->state == PoolState::full) {  // room again: onto the bucket of its occupancy
-        uint32_t n = used(m);
-        if (n == 0) {  // a pool of one block
+        uint32_t cap = capacity(m);
+        uint32_t used = uint32_t(m->margin + int32_t(cap));  // margin -1: one block below the capacity
+        if (used == 0) {                                     // a pool of one block
             release(m);
             if (empty_bytes_ > empty_allowance_) spill(empty_allowance_ / 2);
             return;
         }
-        int b = occupancy(n, capacity(m));
-        set_state(m, partial_on(b), n);
+        int b = occupancy(used, cap);
+        m->state = partial_on(b);
+        m->margin = int16_t(used - 1);  // the low mark is 1
         c.buckets[b].push_front(meta_, page);
         SHRINKPY_ALLOC_ASSERT_EXPENSIVE(verify_pool(*m) == nullptr);
     } else if (is_partial(m->state)) {  // empty
@@ -356,7 +358,7 @@ const char* Heap::verify() const {
         for (int b = 0; b < kBuckets; ++b) {
             for (uint32_t page = c.buckets[b].head; page != kNoPage; page = meta_[page].next) {
                 const PoolMeta& m = meta_[page];
-                if (m.state != partial_on(b) || m.heap != id_ || m.size_class != uint32_t(cls))
+                if (m.state != partial_on(b) || m.heap != id_ || m.size_class != cls)
                     return "an occupancy bucket holds a pool that is not a partial pool of its class";
                 if (occupancy(used(&m), capacity(&m)) > b) return "a partial pool is below its occupancy";
             }
@@ -366,7 +368,7 @@ const char* Heap::verify() const {
         }
         if (c.current != &sentinel_) {
             const PoolMeta& m = *c.current;
-            if (m.state != PoolState::current || m.heap != id_ || m.size_class != uint32_t(cls))
+            if (m.state != PoolState::current || m.heap != id_ || m.size_class != cls)
                 return "a class's current pool is not current";
         }
     }

@@ -62,9 +62,11 @@ struct SizeClass {
 static_assert(sizeof(SizeClass) == 64);
 
 // The low mark of a pool (arena_types.hpp): not stored, it follows from the pool's state and class.
+// The slow paths that move a pool from state to state know both and set its margin directly.
+inline int current_low_mark(const ClassInfo& info) { return info.sticky ? 0 : 1; }
 inline uint32_t low_mark(const PoolMeta& m, const ClassInfo& info) {
     if (m.state == PoolState::full) return info.capacity[m.order];
-    if (m.state == PoolState::current) return info.sticky ? 0 : 1;
+    if (m.state == PoolState::current) return uint32_t(current_low_mark(info));
     return is_partial(m.state) ? 1 : 0;
 }
 // Blocks in use in a pool (0 for an empty pool).
@@ -155,7 +157,7 @@ private:
     bool free_elsewhere(PoolMeta* m, void* p);
     void drained(PoolMeta* m);
     PoolMeta* next_pool(int cls);
-    void carve(PoolMeta* m);
+    void carve(PoolMeta* m, uint32_t carved);
     void release(PoolMeta* m);
     PoolMeta* take_spare(int cls);
     PoolMeta* take_run(int cls);
@@ -166,8 +168,6 @@ private:
     void spill(size_t target_bytes);
     uint32_t capacity(const PoolMeta* m) const;
     uint32_t used(const PoolMeta* m) const { return blocks_used(*m, (*info_)[m->size_class]); }
-    // Makes `m` a pool of `state` with `used` blocks in use (its margin follows).
-    void set_state(PoolMeta* m, PoolState state, uint32_t used);
 
     // Read by every fast path: kept together at the front.
     uintptr_t base_ = 0;  // the region

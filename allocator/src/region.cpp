@@ -175,9 +175,9 @@ void Region::retire_arena(uint32_t arena) {
 // store per block. (With the list emptied, the pool is carved again from its first block:
 // arena_types.hpp.)
 void Region::reuse(PoolMeta* m, HeapId heap, int size_class, bool hot) {
-    if (!hot || m->size_class != uint32_t(size_class)) m->free = kNoBlock;
+    if (!hot || m->size_class != size_class) m->free = kNoBlock;
     m->margin = 0;
-    m->size_class = uint32_t(size_class);
+    m->size_class = uint8_t(size_class);
     m->state = PoolState::current;
     m->heap = heap;
 }
@@ -198,7 +198,7 @@ void Region::unqueue(uint32_t page, HeapId heap, int size_class) {
     counters_.queued_bytes -= pool_bytes(m);
     ++counters_.pools_reused;
     given_since_reuse_ = 0;
-    bool hot = is_hot(*m) && m->size_class == uint32_t(size_class);
+    bool hot = is_hot(*m) && m->size_class == size_class;
     m->free = hot ? reinterpret_cast<const Block*>(address_of(m))->parked : kNoBlock;
     reuse(m, heap, size_class, hot);
 }
