@@ -499,6 +499,21 @@ RegionCounters Region::counters() {
 
 // ---- validation ----------------------------------------------------------------------------------
 
+// A queued pool's free list, parked in its first block (park_free_list): blocks of the pool, each
+// once at most (no more of them than it holds).
+const char* Region::verify_parked_list(const PoolMeta& m) const {
+    const ClassInfo& info = (*classes_)[m.size_class];
+    uint32_t cap = info.capacity[m.order];
+    const char* start = address_of(&m);
+    uint32_t n = 0;
+    for (uint32_t ref = reinterpret_cast<const Block*>(start)->parked; ref != kNoBlock; ref = m.block_at(ref)->next) {
+        const char* a = reinterpret_cast<const char*>(m.block_at(ref));
+        if (++n > cap || a < start || a >= start + size_t(cap) * info.size || (a - start) % info.size != 0)
+            return "a queued pool's parked free list links outside its blocks";
+    }
+    return nullptr;
+}
+
 const char* Region::verify() {
     lock();
     const char* problem = nullptr;
@@ -516,6 +531,8 @@ const char* Region::verify() {
                 problem = "a queued pool has blocks or an owner";
             else if (prev != kNoPage && uint32_t(now - m.queued_ms) < uint32_t(now - meta_[prev].queued_ms))
                 problem = "the purge queue is not oldest last";
+            else
+                problem = verify_parked_list(m);
             queued += pool_bytes(&m);
         }
     }

@@ -191,6 +191,7 @@ private:
     uint32_t find_queued(int size_class, unsigned order) const;
     void park_free_list(PoolMeta* m, uint32_t now);
     void unqueue(uint32_t page, HeapId heap, int size_class);
+    const char* verify_parked_list(const PoolMeta& m) const;
     // Queued within the last kHotMs (a tick of the coarse clock).
     bool is_hot(const PoolMeta& m) const { return uint32_t(uint32_t(os_->now_ms()) - m.queued_ms) <= kHotMs; }
     static constexpr uint32_t kHotMs = 4;
