@@ -59,8 +59,8 @@ constexpr std::array<OptionSpec, kOptionCount> kTable = {{
     {OptionId::arena_large, "arena_large", "SHRINKPY_ARENA_LARGE", OptionKind::bytes, "64K", "bytes", "", false,
      "arena: requests above this get a mapping of their own, unmapped on free (512 bytes to half an arena)"},
     {OptionId::arena_retain, "arena_retain", "SHRINKPY_ARENA_RETAIN", OptionKind::bytes, "256K", "bytes", "", false,
-     "arena: empty pools kept resident for reuse before their pages go back to the OS (MADV_DONTNEED); the "
-     "hysteresis that keeps a loop from refaulting the same pages"},
+     "arena: empty pools kept resident for reuse before their pages go back to the OS (MADV_DONTNEED), unless the "
+     "arena would pass its peak; the hysteresis that keeps a loop from refaulting the same pages"},
     {OptionId::arena_pool_blocks, "arena_pool_blocks", "SHRINKPY_ARENA_POOL_BLOCKS", OptionKind::count, "8", "blocks",
      "", false,
      "arena: under sustained demand, the pools of a medium size class grow until they hold this many blocks"},

@@ -15,16 +15,18 @@
 //               queue, and when it leaves the queue unused its pages go back to the OS.
 //   block       what malloc returns: a slot of a pool (small and medium requests), or a mapping of
 //               its own (large requests, large_blocks.hpp).
-//   size class  a block size. Small: 16 to 512 bytes, 16 apart (pymalloc's classes). Medium: eight
-//               per doubling up to ArenaConfig::large_threshold (size_classes.hpp).
+//   size class  a block size. Small: 16 to 512 bytes, 16 apart (pymalloc's classes). Medium: 64
+//               apart up to 4 KiB, sixteen per doubling above, up to ArenaConfig::large_threshold
+//               (size_classes.hpp).
 //   heap        the size classes of one caller: one heap serves CPython's MEM and OBJ domains
 //               (called with the GIL held: no lock), one serves RAW (any thread, behind a mutex).
 //   metadata    16 bytes per OS page of the region (PoolMeta, below), in an array just below the
 //               region, committed as arenas are: 0.4% of the arena's memory at 4 KiB pages.
 //   purge queue empty pools still resident, most recently emptied first: up to
-//               ArenaConfig::retain_bytes of them for good (the hysteresis that keeps a loop that
-//               fills and empties a pool from returning and refaulting the same pages every time),
-//               the rest for ArenaConfig::purge_delay_ms (region.hpp).
+//               ArenaConfig::retain_bytes of them until the arena grows past its peak (the
+//               hysteresis that keeps a loop that fills and empties a pool from returning and
+//               refaulting the same pages every time), the rest for ArenaConfig::purge_delay_ms
+//               (region.hpp).
 // ====================================================================================================
 #pragma once
 

@@ -10,15 +10,15 @@
 //   3. a fresh arena, committed now.
 // Empty pools come back in batches (give_back) from the heaps, which keep the most recent few
 // themselves (Heap::release). The queue keeps its allowance (what retain_bytes leaves after the
-// heaps' own) for good; pools beyond it are purged (the delayed purge, mimalloc's purge_delay and
-// jemalloc's decay in spirit):
+// heaps' own) unless the arena grows past its peak; pools beyond it are purged (the delayed purge, mimalloc's
+// purge_delay and jemalloc's decay in spirit):
 //   - purge_delay_ms after they were queued (purge_due), checked as pools come and go and, while
 //     the program is quiet, by the purge thread (purge_thread.hpp), so that a program that drops a
 //     structure and soon builds another reuses its resident pages instead of faulting them in
 //     again, and one that goes quiet gives them back;
 //   - when the arena grows instead (take_pool from free space, a large mapping: offset_growth)
-//     past the most it would have held purging at once, by as much, so that the pages kept for
-//     reuse never raise the peak;
+//     past the most it would have held purging at once, by as much, the allowance included, so
+//     that the pages kept for reuse never raise the peak;
 //   - when the program calls gc.collect() (purge_beyond_allowance, from the arena's gc.callbacks
 //     entry): a full collection the program asks for is where it expects memory back after
 //     dropping data (and where the benchmarks' "retained" marks are taken). Full collections
@@ -203,12 +203,8 @@ private:
         while (!large_cache_.empty() && more(large_cache_.oldest())) unmap_cached(large_cache_.pop_oldest());
     }
     static constexpr int kEvictBatch = 256;  // pools purged per batch
-    // Held for reuse beyond what is kept for good: cached large mappings and the queue beyond its
-    // allowance.
-    uint64_t above_allowance() const {
-        return large_cache_.bytes() +
-               (counters_.queued_bytes > queue_allowance_ ? counters_.queued_bytes - queue_allowance_ : 0);
-    }
+    // Held for reuse: cached large mappings and the whole queue (offset_growth).
+    uint64_t held_for_reuse() const { return large_cache_.bytes() + counters_.queued_bytes; }
 
     OsMemory* os_ = nullptr;
     CommitLedger* ledger_ = nullptr;
@@ -247,8 +243,8 @@ public:
     // Growth offset in batches of at least this much, so that it costs few purge calls.
     static constexpr uint64_t kGrowthBatch = 256 * 1024;
     // Empty pools a heap keeps for itself, without taking the region's lock: an eighth of the
-    // retain allowance each; the purge queue keeps the rest for good. (Giving the MEM/OBJ heap three
-    // quarters, so that a loop emptying and refilling up to 768 KiB of pools never takes a lock,
+    // retain allowance each, for good; the purge queue keeps the rest until the arena grows past its peak. (Giving the
+    // MEM/OBJ heap three quarters, so that a loop emptying and refilling up to 768 KiB of pools never takes a lock,
     // measured no faster in bench_alloc, and its empty pools escape the purge thread.)
     static size_t heap_allowance(HeapId, size_t retain_bytes) { return retain_bytes / 8; }
     static size_t queue_allowance(size_t retain_bytes) {

@@ -8,6 +8,13 @@ value is checked against the table's choices before anything is built. The chose
 compiled into the board's interpreter as its defaults (SHRINKPY_BOARD_DEFAULTS), where the
 environment still overrides them. An allocator may be given as a list of preferences: the first
 one the runtime offers is taken (so a profile can prefer the arena allocator before it exists).
+
+How the board's interpreter and stdlib are built is chosen by top-level keys instead, outside
+[options] (the environment cannot change them on the board), each with a default:
+    optimize = "speed"       CPython at -O2 with PGO (speed_build.py); "size" keeps -Os
+    docstrings = "strip"     the packed stdlib without its docstrings (docstrings.py); "keep"
+    debug_ranges = "strip"   the packed stdlib without column positions (pyc_compile.py): lines stay,
+                             co_positions() has no columns for stdlib code; "keep"
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ class Profile:
     exclude: dict = field(default_factory=dict)  # module -> why this board never has it
     optimize: str = "speed"  # CPython compiled for "speed" (-O2, PGO: speed_build.py) or "size" (-Os)
     docstrings: str = "strip"  # the packed stdlib's docstrings: "strip" (docstrings.py) or "keep"
+    debug_ranges: str = "strip"  # the packed stdlib's column positions: "strip" (pyc_compile.py) or "keep"
 
     @property
     def cross(self) -> bool:
@@ -66,7 +74,8 @@ def load(name: str) -> Profile:
                        ram_mib=int(data["ram_mib"]), options=dict(data.get("options", {})),
                        keep=tuple(modules.get("keep", ())), exclude=dict(modules.get("exclude", {})),
                        optimize=_choice("optimize", data.get("optimize", "speed"), ("speed", "size")),
-                       docstrings=_choice("docstrings", data.get("docstrings", "strip"), ("strip", "keep")))
+                       docstrings=_choice("docstrings", data.get("docstrings", "strip"), ("strip", "keep")),
+                       debug_ranges=_choice("debug_ranges", data.get("debug_ranges", "strip"), ("strip", "keep")))
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as e:
         raise StepFailed(f"{path}: {type(e).__name__}: {e}") from None
 

@@ -138,9 +138,11 @@ def build(args: argparse.Namespace) -> dict:
     command, _ = cpython_build.configure_command(src, index, target, sorted(modules.c), python_for_build)
     manifest = dist_pack.pack(
         out, board=profile.name, index=index, modules=modules, trimmed=trimmed, interpreter=interpreter,
-        cpython_build=cpython, strip=strip, app=args.app, keep_docstrings=profile.docstrings == "keep", manifest={
+        cpython_build=cpython, strip=strip, app=args.app, keep_docstrings=profile.docstrings == "keep",
+        keep_debug_ranges=profile.debug_ranges == "keep", manifest={
             "board": profile.name, "description": profile.description, "triple": profile.triple or "host",
             "page_size": profile.page_size, "ram_mib": profile.ram_mib, "docstrings": profile.docstrings,
+            "debug_ranges": profile.debug_ranges,
             "linking": "fully-static" if fully_static else "dynamic", "option_defaults": defaults,
             "cpython_source": str(src), "cpython_build": str(cpython),
             "configure": shlex.join(command), "app": args.app, "out": str(out),

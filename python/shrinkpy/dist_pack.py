@@ -20,7 +20,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import py_compile
 import shutil
 import subprocess
 from pathlib import Path
@@ -28,19 +27,13 @@ from pathlib import Path
 from shrinkpy import docstrings
 from shrinkpy.build_steps import StepFailed
 from shrinkpy.module_set import ModuleSet
+from shrinkpy.pyc_compile import PycJob, compile_all
 from shrinkpy.stdlib_index import SKIPPED_DIRS, StdlibIndex, unavailable_reason
 
 LIB = Path("lib") / "python3.11"
 
 STUB = '''raise ModuleNotFoundError({message!r}, name={name!r})
 '''
-
-
-def _compile(source: Path, target: Path, display_name: str) -> int:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    py_compile.compile(str(source), cfile=str(target), dfile=display_name, doraise=True,
-                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-    return target.stat().st_size
 
 
 def _pyc_path(index: StdlibIndex, name: str) -> Path:
@@ -92,9 +85,10 @@ def _data_files(index: StdlibIndex, package: str) -> list[Path]:
 
 def pack(out: Path, *, board: str, index: StdlibIndex, modules: ModuleSet, trimmed: dict[str, str],
          interpreter: Path, cpython_build: Path, strip: str, app: str | None, manifest: dict,
-         keep_docstrings: bool = False) -> dict:
+         keep_docstrings: bool = False, keep_debug_ranges: bool = False) -> dict:
     """Writes dist/<board>/ afresh and returns the manifest it wrote; the stdlib's docstrings are
-    left out (docstrings.py) unless `keep_docstrings`."""
+    left out (docstrings.py) unless `keep_docstrings`, its column positions (pyc_compile.py) unless
+    `keep_debug_ranges`."""
     if importlib.util.MAGIC_NUMBER != (3495).to_bytes(2, "little") + b"\r\n":
         raise StepFailed("packing compiles the stdlib with this interpreter, which must be CPython 3.11")
     if out.exists():
@@ -105,26 +99,21 @@ def pack(out: Path, *, board: str, index: StdlibIndex, modules: ModuleSet, trimm
     binary = install_interpreter(out, interpreter, strip)
     os.symlink("python3.11", out / "bin" / "python3")
 
-    rows = []
+    rows, jobs = [], []
     for name in sorted(modules.python):
         rel = _pyc_path(index, name)
         keep = keep_docstrings or docstrings.keeps_docstrings(name)
-        compile_pyc = _compile if keep else docstrings.compile_without_docstrings
-        size = compile_pyc(index.python[name], lib / rel, str(rel.with_suffix(".py")))
-        if name in index.packages:
-            for data in _data_files(index, name):
-                shutil.copy2(data, lib / rel.parent / data.name)
-                size += data.stat().st_size
-        rows.append({"name": name, "kind": "package" if name in index.packages else "python", "bytes": size,
-                     "why": modules.python[name]})
-    for name in sorted(modules.c):
-        rows.append({"name": name, "kind": "c", "bytes": c_module_bytes(cpython_build, index, name, strip),
-                     "why": modules.c[name]})
+        jobs.append(PycJob(index.python[name], lib / rel, str(rel.with_suffix(".py")), keep))
+        data_files = _data_files(index, name) if name in index.packages else []
+        for data in data_files:
+            (lib / rel.parent).mkdir(parents=True, exist_ok=True)
+            shutil.copy2(data, lib / rel.parent / data.name)
+        rows.append({"name": name, "kind": "package" if name in index.packages else "python",
+                     "bytes": sum(data.stat().st_size for data in data_files), "why": modules.python[name]})
 
     sysconfigdata = sorted((cpython_build / (cpython_build / "pybuilddir.txt").read_text().strip())
                            .glob("_sysconfigdata_*.py"))
-    for path in sysconfigdata:
-        _compile(path, lib / (path.stem + ".pyc"), path.name)
+    jobs += [PycJob(path, lib / (path.stem + ".pyc"), path.name, True) for path in sysconfigdata]
 
     stubs = lib / "__trimmed__"
     stubs.mkdir()
@@ -132,8 +121,14 @@ def pack(out: Path, *, board: str, index: StdlibIndex, modules: ModuleSet, trimm
         source = stubs / f"{name}.py"
         source.write_text(STUB.format(message=stub_message(name, why, board, app), name=name))
         target = lib / (_pyc_path(index, name) if name in index.python else Path(name + ".pyc"))
-        _compile(source, target, f"<trimmed {name}>")
+        jobs.append(PycJob(source, target, f"<trimmed {name}>", True))
+    sizes = compile_all(jobs, keep_debug_ranges=keep_debug_ranges)
     shutil.rmtree(stubs)
+    for row, size in zip(rows, sizes):  # the modules' jobs come first
+        row["bytes"] += size
+    for name in sorted(modules.c):
+        rows.append({"name": name, "kind": "c", "bytes": c_module_bytes(cpython_build, index, name, strip),
+                     "why": modules.c[name]})
 
     manifest = {**manifest, "binary_bytes": binary.stat().st_size,
                 "stdlib_bytes": sum(r["bytes"] for r in rows if r["kind"] != "c"),

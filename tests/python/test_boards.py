@@ -66,9 +66,11 @@ def test_bad_profile_options_are_errors(table):
         board_profile.load("atari")
 
 
-@pytest.mark.parametrize("key, default, other", [("optimize", "speed", "size"), ("docstrings", "strip", "keep")])
+@pytest.mark.parametrize("key, default, other", [("optimize", "speed", "size"), ("docstrings", "strip", "keep"),
+                                                  ("debug_ranges", "strip", "keep")])
 def test_a_profile_choice_has_a_default_and_refuses_other_values(tmp_path, monkeypatch, key, default, other):
-    # optimize: CPython built for speed (-O2, PGO) unless "size"; docstrings: the stdlib's stripped unless "keep".
+    # optimize: CPython built for speed (-O2, PGO) unless "size"; docstrings and debug_ranges (column
+    # positions): the stdlib's stripped unless "keep".
     monkeypatch.setattr(board_profile, "PROFILES", tmp_path)
     facts = 'description = "a board"\npage_size = 4096\nram_mib = 512\n'
     (tmp_path / "plain.toml").write_text(facts)

@@ -95,6 +95,20 @@ def test_json_re_collections_asyncio(board):
     assert (r.returncode, r.stdout) == (0, '{"a": 3}\n'), r.stderr
 
 
+def test_the_stdlib_has_lines_without_columns_and_code_compiled_on_the_board_has_both(board):
+    # debug_ranges = "strip", the profiles' default (pyc_compile.py).
+    code = ("import json, re, asyncio\n"
+            "def columns(f): return {col is not None for line, _, col, _ in f.__code__.co_positions() if line}\n"
+            "def mine(x): return x[0] + 1\n"
+            "print(columns(json.dumps) | columns(re.compile) | columns(asyncio.run), columns(mine))\n")
+    r = board.run("-c", code)
+    assert (r.returncode, r.stdout) == (0, "{False} {True}\n"), r.stderr
+    assert board.manifest["debug_ranges"] == "strip"
+    # The packed stdlib is sourceless: its frames in a traceback had no source line to mark anyway.
+    r = board.run("-c", "import json; json.loads('{')")
+    assert 'File "json/decoder.py", line ' in r.stderr and "^" not in r.stderr, r.stderr
+
+
 def test_the_allocator_is_ours(board, tmp_path):
     report = tmp_path / "report.json"
     r = board.run("-c", "x = [str(i) for i in range(10000)]", env=clean_env(SHRINKPY_REPORT=str(report)))
