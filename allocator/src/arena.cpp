@@ -252,7 +252,7 @@ ArenaStats Arena::stats() {
         s.pool_bytes += bytes;
         ArenaClassStats& c = s.classes[m.size_class];
         ++c.pools;
-        c.blocks_in_use += m.used;
+        c.blocks_in_use += blocks_used(m, classes_[m.size_class]);
         c.blocks_capacity += classes_[m.size_class].capacity[m.order];
     });
     for (int i = 0; i < s.class_count; ++i) {

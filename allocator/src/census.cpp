@@ -50,7 +50,8 @@ ArenaCensus Arena::census() {
             const PoolMeta& m = meta[first + i];
             uint32_t span =
                 (in_use(m.state) || is_empty_pool(m.state) || m.state == PoolState::free) ? uint32_t{1} << m.order : 1;
-            if (in_use(m.state) && m.used > 0) {  // count blocks and free blocks on each of its pages
+            uint32_t used = in_use(m.state) ? blocks_used(m, classes_[m.size_class]) : 0;
+            if (used > 0) {  // count blocks and free blocks on each of its pages
                 if (span == 1) {
                     s.blocks[i] = 1;  // a one-page pool (every small class): live when any block is
                 } else {
@@ -59,13 +60,13 @@ ArenaCensus Arena::census() {
                     auto pages_of = [&](size_t offset, auto&& count) {
                         for (size_t p = offset / page; p <= (offset + size - 1) / page; ++p) count(i + uint32_t(p));
                     };
-                    for (uint32_t b = 0; b < m.carved; ++b)
-                        pages_of(size_t(b) * size, [&](uint32_t p) { ++s.blocks[p]; });
-                    if (m.used < m.carved) {
-                        for (const Block* f = m.free; f != nullptr; f = f->next) {
-                            pages_of(size_t(reinterpret_cast<const char*>(f) - pool), [&](uint32_t p) { ++s.free[p]; });
-                        }
+                    uint32_t carved = used;  // + the free blocks (arena_types.hpp)
+                    for (uint32_t f = m.free; f != kNoBlock; f = m.block_at(f)->next, ++carved) {
+                        size_t offset = size_t(reinterpret_cast<const char*>(m.block_at(f)) - pool);
+                        pages_of(offset, [&](uint32_t p) { ++s.free[p]; });
                     }
+                    for (uint32_t b = 0; b < carved; ++b)
+                        pages_of(size_t(b) * size, [&](uint32_t p) { ++s.blocks[p]; });
                 }
             }
             i += span;

@@ -30,7 +30,7 @@ void Heap::init(HeapId id, Arena& arena) {
     large_threshold_ = arena.classes().large_threshold();
     arena_ = &arena;
     info_ = &arena.classes();
-    sentinel_ = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, 0, 0, PoolState::current, HeapId::none};
+    sentinel_ = PoolMeta::first(PoolState::current, 0);
     empty_allowance_ = Region::heap_allowance(id, arena.config().retain_bytes);
     for (int i = 0; i < info_->count(); ++i) {
         classes_[i] = SizeClass{};
@@ -45,49 +45,52 @@ uint32_t Heap::capacity(const PoolMeta* m) const { return (*info_)[m->size_class
 
 // Links the next blocks of a pool into its free list: those that start before the end of the OS
 // page the first of them starts in, so that untouched pages stay untouched (at least one block).
-void Heap::carve(PoolMeta* m) {
+// `carved`: the blocks carved so far, which are the blocks in use, the free list being empty
+// (arena_types.hpp).
+void Heap::carve(PoolMeta* m, uint32_t carved) {
     uint32_t size = (*info_)[m->size_class].size;
-    uint32_t left = capacity(m) - m->carved;
-    SHRINKPY_ALLOC_ASSERT_INTERNAL(m->free == nullptr && left > 0);
+    uint32_t left = capacity(m) - carved;
+    SHRINKPY_ALLOC_ASSERT_INTERNAL(m->free == kNoBlock && carved < capacity(m) && carved == used(m));
     char* pool = arena_->region().address_of(m);
-    size_t first = size_t(m->carved) * size;
+    size_t first = size_t(carved) * size;
     size_t page_end = ((first >> page_shift_) + 1) << page_shift_;
     uint32_t n = uint32_t((page_end - first + size - 1) / size);
     if (n > left) n = left;
     char* block = pool + first;
-    for (uint32_t i = 0; i + 1 < n; ++i, block += size)
-        reinterpret_cast<Block*>(block)->next = reinterpret_cast<Block*>(block + size);
-    reinterpret_cast<Block*>(block)->next = nullptr;
-    m->free = reinterpret_cast<Block*>(pool + first);
-    m->carved += n;
+    for (uint32_t i = 0; i + 1 < n; ++i, block += size) reinterpret_cast<Block*>(block)->next = m->ref_of(block + size);
+    reinterpret_cast<Block*>(block)->next = kNoBlock;
+    m->free = m->ref_of(pool + first);
 }
 
+// The current pool's free list is empty, so its blocks in use are the blocks carved so far.
 void* Heap::refill(int cls) {
     SizeClass& c = classes_[cls];
     PoolMeta* m = c.current;
-    if (m != &sentinel_ && m->carved < capacity(m)) {
-        carve(m);
+    uint32_t carved = m != &sentinel_ ? uint32_t(m->margin + current_low_mark((*info_)[cls])) : 0;
+    if (m != &sentinel_ && carved < capacity(m)) {
+        carve(m, carved);
     } else {
         if (m != &sentinel_) {  // used == capacity: off every list until a block comes back
             m->state = PoolState::full;
-            m->low_mark = capacity(m);
+            m->margin = 0;  // the low mark is the capacity
         }
         m = next_pool(cls);
         c.current = m != nullptr ? m : &sentinel_;
         uint64_t bit = uint64_t{1} << (cls % 64);
         active_[cls / 64] = m != nullptr ? (active_[cls / 64] | bit) : (active_[cls / 64] & ~bit);
         if (m == nullptr) return nullptr;
-        if (m->free == nullptr) carve(m);
+        if (m->free == kNoBlock) carve(m, 0);  // a fresh pool, or one carved again (Region::reuse)
     }
-    Block* b = m->free;
+    Block* b = m->block_at(m->free);
     m->free = b->next;
-    ++m->used;
+    ++m->margin;
     SHRINKPY_ALLOC_ASSERT_EXPENSIVE(verify_pool(*m) == nullptr);
     return b;
 }
 
 PoolMeta* Heap::next_pool(int cls) {
     SizeClass& c = classes_[cls];
+    const ClassInfo& info = (*info_)[cls];
     // The fullest partial pool. Pools stay on the bucket they were put on while they lose blocks
     // (the free path does not move them); here they are moved down to where they belong, so the
     // one taken is on the right bucket.
@@ -95,17 +98,17 @@ PoolMeta* Heap::next_pool(int cls) {
         uint32_t page;
         while ((page = c.buckets[b].pop_front(meta_)) != kNoPage) {
             PoolMeta* m = meta_ + page;
-            int actual = occupancy(m->used, capacity(m));
+            uint32_t used = uint32_t(m->margin) + 1;  // partial: the low mark is 1
+            int actual = occupancy(used, info.capacity[m->order]);
             if (actual == b) {
                 m->state = PoolState::current;
-                m->low_mark = (*info_)[cls].sticky ? 0 : 1;
+                m->margin = int16_t(int32_t(used) - current_low_mark(info));
                 return m;
             }
             m->state = partial_on(actual);
             c.buckets[actual].push_front(meta_, page);
         }
     }
-    const ClassInfo& info = (*info_)[cls];
     PoolMeta* m;
     uint32_t page = empties_.find_reusable(meta_, cls, c.order, Region::kQueueScan);
     if (page != kNoPage) {  // one of our own recently emptied pools: resident, no lock
@@ -125,7 +128,7 @@ PoolMeta* Heap::next_pool(int cls) {
                 ++c.run_order;
         }
     }
-    m->low_mark = info.sticky ? 0 : 1;
+    m->margin = int16_t(-current_low_mark(info));  // no block in use yet
     if (++c.pools > c.pools_peak) c.pools_peak = c.pools;
     return m;
 }
@@ -137,10 +140,11 @@ PoolMeta* Heap::take_spare(int cls) {
     uint32_t span = uint32_t{1} << c.spare_order;
     c.spare_page += span;
     if (--c.spare_count == 0) c.spare_page = kNoPage;
-    for (uint32_t i = 1; i < span; ++i) {
-        meta_[page + i] = PoolMeta{nullptr, i, 0, 0, kNoPage, kNoPage, 0, 0, PoolState::tail, HeapId::none};
-    }
-    meta_[page] = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, uint8_t(cls), c.spare_order, PoolState::current, id_};
+    for (uint32_t i = 1; i < span; ++i) meta_[page + i] = PoolMeta::tail(i);
+    PoolMeta m = PoolMeta::first(PoolState::current, c.spare_order);
+    m.size_class = uint8_t(cls);
+    m.heap = id_;
+    meta_[page] = m;
     return meta_ + page;
 }
 
@@ -171,9 +175,8 @@ PoolMeta* Heap::take_run(int cls) {
         uint32_t first = uint32_t(m - meta_);
         uint32_t span = uint32_t{1} << order;
         m->order = uint8_t(order);
-        for (uint32_t page = first + span; page < first + (span << run); ++page) {
-            meta_[page] = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, 0, 0, PoolState::spare, HeapId::none};
-        }
+        for (uint32_t page = first + span; page < first + (span << run); ++page)
+            meta_[page] = PoolMeta::first(PoolState::spare, 0);
         c.spare_page = first + span;
         c.spare_count = (uint32_t{1} << run) - 1;
         c.spare_order = uint8_t(order);
@@ -223,7 +226,7 @@ bool Heap::free_outside(void* p) {
 }
 
 bool Heap::free_elsewhere(PoolMeta* m, void* p) {
-    if (m->state == PoolState::tail) m -= m->used;  // a block past the first page of its pool
+    if (m->state == PoolState::tail) m -= m->back;  // a block past the first page of its pool
     if (m->heap == id_) {
         free_block(m, p);
         return true;
@@ -235,14 +238,16 @@ void Heap::drained(PoolMeta* m) {
     SizeClass& c = classes_[m->size_class];
     uint32_t page = uint32_t(m - meta_);
     if (m->state == PoolState::full) {  // room again: onto the bucket of its occupancy
-        if (m->used == 0) {             // a pool of one block
+        uint32_t cap = capacity(m);
+        uint32_t used = uint32_t(m->margin + int32_t(cap));  // margin -1: one block below the capacity
+        if (used == 0) {                                     // a pool of one block
             release(m);
             if (empty_bytes_ > empty_allowance_) spill(empty_allowance_ / 2);
             return;
         }
-        int b = occupancy(m->used, capacity(m));
+        int b = occupancy(used, cap);
         m->state = partial_on(b);
-        m->low_mark = 1;
+        m->margin = int16_t(used - 1);  // the low mark is 1
         c.buckets[b].push_front(meta_, page);
         SHRINKPY_ALLOC_ASSERT_EXPENSIVE(verify_pool(*m) == nullptr);
     } else if (is_partial(m->state)) {  // empty
@@ -267,6 +272,7 @@ void Heap::release(PoolMeta* m) {
         --c.order;
     m->state = PoolState::cached;
     m->heap = HeapId::none;
+    m->margin = 0;
     empties_.push_front(meta_, uint32_t(m - meta_));
     empty_bytes_ += pool_bytes(m);
 }
@@ -295,8 +301,7 @@ void Heap::sweep() {
     for (int word = 0; word < kMaxSizeClasses / 64; ++word) {
         for (uint64_t bits = active_[word]; bits != 0; bits &= bits - 1) {
             int cls = word * 64 + std::countr_zero(bits);
-            PoolMeta* m = classes_[cls].current;
-            if (m->used == 0) give_up_current(cls);
+            if (used(classes_[cls].current) == 0) give_up_current(cls);
         }
         // Spares of classes that have stopped allocating (no current pool left) go back too.
         for (uint64_t bits = spares_[word] & ~active_[word]; bits != 0; bits &= bits - 1) {
@@ -341,7 +346,7 @@ const char* Heap::verify() const {
     size_t empty = 0;
     for (uint32_t page = empties_.head; page != kNoPage; page = meta_[page].next) {
         const PoolMeta& m = meta_[page];
-        if (m.state != PoolState::cached || m.used != 0 || m.heap != HeapId::none)
+        if (m.state != PoolState::cached || m.margin != 0 || m.heap != HeapId::none)
             return "a heap's empty pool is not empty and queued";
         empty += arena_->region().pool_bytes(&m);
     }
@@ -355,7 +360,7 @@ const char* Heap::verify() const {
                 const PoolMeta& m = meta_[page];
                 if (m.state != partial_on(b) || m.heap != id_ || m.size_class != cls)
                     return "an occupancy bucket holds a pool that is not a partial pool of its class";
-                if (occupancy(m.used, capacity(&m)) > b) return "a partial pool is below its occupancy";
+                if (occupancy(used(&m), capacity(&m)) > b) return "a partial pool is below its occupancy";
             }
         }
         for (uint32_t i = 0; i < (c.spare_count << c.spare_order); ++i) {
@@ -363,8 +368,7 @@ const char* Heap::verify() const {
         }
         if (c.current != &sentinel_) {
             const PoolMeta& m = *c.current;
-            if (m.state != PoolState::current || m.heap != id_ || m.size_class != cls ||
-                m.low_mark != (info.sticky ? 0u : 1u))
+            if (m.state != PoolState::current || m.heap != id_ || m.size_class != cls)
                 return "a class's current pool is not current";
         }
     }
@@ -378,20 +382,27 @@ const char* Heap::verify() const {
 const char* Heap::verify_pool(const PoolMeta& m) const {
     uint32_t cap = capacity(&m);
     uint32_t size = (*info_)[m.size_class].size;
+    int32_t in_use = int32_t(m.margin) + int32_t(low_mark(m, (*info_)[m.size_class]));
+    if (in_use < 0 || uint32_t(in_use) > cap)
+        return "a pool's margin puts its blocks in use below none or above its capacity";
     const char* start = arena_->region().address_of(&m);
     uint32_t free_blocks = 0;
-    for (const Block* b = m.free; b != nullptr && free_blocks <= cap; b = b->next) {
-        const char* a = reinterpret_cast<const char*>(b);
-        if (a < start || a >= start + size_t(m.carved) * size || (a - start) % size != 0)
-            return "a free list links outside its pool's carved blocks";
+    size_t end = 0;  // past the last free block
+    for (uint32_t ref = m.free; ref != kNoBlock && free_blocks <= cap; ref = m.block_at(ref)->next) {
+        const char* a = reinterpret_cast<const char*>(m.block_at(ref));
+        if (a < start || a >= start + size_t(cap) * size || (a - start) % size != 0)
+            return "a free list links outside its pool's blocks";
+        if (size_t(a - start) + size > end) end = size_t(a - start) + size;
         ++free_blocks;
     }
-    if (m.carved > cap || m.used + free_blocks + (cap - m.carved) != cap) return "used + free + uncarved != capacity";
+    uint32_t carved = uint32_t(in_use) + free_blocks;
+    if (carved > cap) return "used + free > capacity";
+    if (end > size_t(carved) * size) return "a free block lies past the carved ones (the first used + free)";
     if (m.state == PoolState::full) {
-        if (m.free != nullptr || m.low_mark != cap) return "a full pool has free blocks or the wrong low mark";
+        if (m.free != kNoBlock || m.margin != 0) return "a full pool has free blocks or blocks to spare";
     } else if (is_partial(m.state)) {
-        if (m.used == 0 || m.used >= cap || m.carved != cap || m.low_mark != 1)
-            return "a partial pool is empty, full, not carved or has the wrong low mark";
+        if (in_use == 0 || uint32_t(in_use) >= cap || carved != cap)
+            return "a partial pool is empty, full or not carved";
     } else if (m.state == PoolState::current) {
         if (classes_[m.size_class].current != &m) return "a current pool is not its class's current pool";
     } else {

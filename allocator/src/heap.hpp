@@ -4,7 +4,10 @@
 // The fast paths mirror pymalloc's (Objects/obmalloc.c, 3.11: pymalloc_alloc, pymalloc_free):
 //   malloc: class from the size, its current pool, pop the pool's free list, count it.
 //   free:   one subtraction and comparison for "in the region", the pool's metadata by page index,
-//           push onto its free list, one comparison against low_mark for everything else.
+//           push onto its free list, count it down: its margin going negative (arena_types.hpp)
+//           is everything else.
+// Free lists link blocks by 32-bit references relative to the pool's metadata entry
+// (PoolMeta::block_at): a shift and an add, with no base address to load.
 // Everything else (a pool running dry, a full pool getting room, a pool emptying, large and foreign
 // blocks) is a slow path out of line. The current pool of a class of small blocks stays current
 // when it empties (ClassInfo::sticky), so allocating and freeing one block at a time never leaves
@@ -43,6 +46,7 @@ inline constexpr unsigned kGrowAfter = 4;
 inline constexpr unsigned kMaxRunOrder = 4;  // runs of at most 16 pools
 inline constexpr size_t kMaxRunBytes = 256 * kKiB;
 
+// One cache line per class, read by the malloc fast path (a 72-byte SizeClass measured slower).
 struct SizeClass {
     PoolMeta* current = nullptr;    // the pool allocations come from; the heap's sentinel when none
     uint8_t order = 0;              // order of the next pool taken from the region
@@ -55,6 +59,20 @@ struct SizeClass {
     uint32_t pools_peak = 0;
     PageList buckets[kBuckets];  // partial pools by occupancy; buckets[kBuckets - 1] is the fullest
 };
+static_assert(sizeof(SizeClass) == 64);
+
+// The low mark of a pool (arena_types.hpp): not stored, it follows from the pool's state and class.
+// The slow paths that move a pool from state to state know both and set its margin directly.
+inline int current_low_mark(const ClassInfo& info) { return info.sticky ? 0 : 1; }
+inline uint32_t low_mark(const PoolMeta& m, const ClassInfo& info) {
+    if (m.state == PoolState::full) return info.capacity[m.order];
+    if (m.state == PoolState::current) return uint32_t(current_low_mark(info));
+    return is_partial(m.state) ? 1 : 0;
+}
+// Blocks in use in a pool (0 for an empty pool).
+inline uint32_t blocks_used(const PoolMeta& m, const ClassInfo& info) {
+    return uint32_t(int32_t(m.margin) + int32_t(low_mark(m, info)));
+}
 
 class Heap {
 public:
@@ -72,11 +90,12 @@ public:
             return malloc_large(n);
         }
         PoolMeta* m = classes_[cls].current;
-        Block* b = m->free;
-        if (b == nullptr) [[unlikely]]
+        uint32_t ref = m->free;
+        if (ref == kNoBlock) [[unlikely]]
             return refill(cls);
+        Block* b = m->block_at(ref);
         m->free = b->next;
-        ++m->used;
+        ++m->margin;
         return b;
     }
 
@@ -95,10 +114,9 @@ public:
 
     // `p` is a block of pool `m`, which this heap owns.
     void free_block(PoolMeta* m, void* p) {
-        Block* b = static_cast<Block*>(p);
-        b->next = m->free;
-        m->free = b;
-        if (--m->used < m->low_mark) [[unlikely]]
+        static_cast<Block*>(p)->next = m->free;
+        m->free = m->ref_of(p);
+        if (--m->margin < 0) [[unlikely]]  // used < low mark
             drained(m);
     }
 
@@ -111,7 +129,7 @@ public:
     // The first page's metadata of the pool holding `p` (in the region).
     PoolMeta* pool_of(const void* p) const {
         PoolMeta* m = meta_ + ((reinterpret_cast<uintptr_t>(p) - base_) >> page_shift_);
-        return m->state == PoolState::tail ? m - m->used : m;
+        return m->state == PoolState::tail ? m - m->back : m;
     }
 
     HeapId id() const { return id_; }
@@ -139,7 +157,7 @@ private:
     bool free_elsewhere(PoolMeta* m, void* p);
     void drained(PoolMeta* m);
     PoolMeta* next_pool(int cls);
-    void carve(PoolMeta* m);
+    void carve(PoolMeta* m, uint32_t carved);
     void release(PoolMeta* m);
     PoolMeta* take_spare(int cls);
     PoolMeta* take_run(int cls);
@@ -149,6 +167,7 @@ private:
     size_t pool_bytes(const PoolMeta* m) const { return size_t{1} << (page_shift_ + m->order); }
     void spill(size_t target_bytes);
     uint32_t capacity(const PoolMeta* m) const;
+    uint32_t used(const PoolMeta* m) const { return blocks_used(*m, (*info_)[m->size_class]); }
 
     // Read by every fast path: kept together at the front.
     uintptr_t base_ = 0;  // the region

@@ -36,12 +36,23 @@ struct PageList {
             meta[m.next].prev = m.prev;
         else
             tail = m.prev;
-        m.prev = m.next = kNoPage;
+        m.prev = kNoPage;
+        m.next = kNoPage;
     }
 
+    // remove() of the head, which has no prev link to read (refill pops a pool from a bucket on
+    // most of its calls when blocks are freed at random).
     uint32_t pop_front(PoolMeta* meta) {
         uint32_t page = head;
-        if (page != kNoPage) remove(meta, page);
+        if (page == kNoPage) return kNoPage;
+        PoolMeta& m = meta[page];
+        SHRINKPY_ALLOC_ASSERT_INTERNAL(m.prev == kNoPage);
+        head = m.next;
+        if (head != kNoPage)
+            meta[head].prev = kNoPage;
+        else
+            tail = kNoPage;
+        m.next = kNoPage;
         return page;
     }
 

@@ -20,32 +20,29 @@ int Region::init(OsMemory& os, const ArenaConfig& config, const SizeClasses& cla
     SHRINKPY_ALLOC_ASSERT(std::has_single_bit(page_) && arena_order_ <= kMaxPoolOrder);
 
     // Ask for less when the address space is short (a 32-bit process, ulimit -v): halve down to 16 arenas.
+    // The metadata array and the region are one reservation, the array first: free lists refer to
+    // blocks by their distance from the pool's entry (PoolMeta::block_at), which must be positive and
+    // fit 32 bits in 16-byte units. Page indices must stay below kNoPage (24-bit links).
     size_t arena = config.arena_bytes;
     int error = ENOMEM;
     for (size_t want = config.reserve_bytes; want >= 16 * arena; want /= 2) {
         size_t pages = want >> page_shift_;
-        if (pages > size_t{UINT32_MAX}) continue;  // page indices are 32-bit
         size_t meta_bytes = (pages * sizeof(PoolMeta) + page_ - 1) & ~(page_ - 1);
-        void* region = nullptr;
+        uint64_t span = uint64_t(meta_bytes) + want;
+        if (pages >= kNoPage || span >= kMaxRefSpan || span > SIZE_MAX) continue;
         void* meta = nullptr;
-        error = os.reserve(want, &region);
+        error = os.reserve(size_t(span), &meta);
         if (error != 0) continue;
-        error = os.reserve(meta_bytes, &meta);
-        if (error != 0) {
-            os.unmap(region, want);
-            continue;
-        }
         // Which arenas are idle (decommitted), and a stack of them: one byte and four per arena.
         size_t arenas = want / arena;
         size_t idle_bytes = (arenas * (1 + sizeof(uint32_t)) + page_ - 1) & ~(page_ - 1);
         void* idle = nullptr;
         error = os.map(idle_bytes, &idle);
         if (error != 0) {
-            os.unmap(region, want);
-            os.unmap(meta, meta_bytes);
+            os.unmap(meta, size_t(span));
             continue;
         }
-        base_ = reinterpret_cast<uintptr_t>(region);
+        base_ = reinterpret_cast<uintptr_t>(meta) + meta_bytes;
         bytes_ = want;
         meta_ = static_cast<PoolMeta*>(meta);
         meta_bytes_ = meta_bytes;
@@ -62,8 +59,7 @@ void Region::destroy() {
     if (base_ == 0) return;
     purge_thread_.stop();
     unmap_cached_while([](const CachedMapping&) { return true; });
-    os_->unmap(reinterpret_cast<void*>(base_), bytes_);
-    os_->unmap(meta_, meta_bytes_);
+    os_->unmap(meta_, meta_bytes_ + bytes_);  // the region with it
     os_->unmap(idle_, idle_bytes_);
     base_ = 0;
 }
@@ -73,7 +69,8 @@ void Region::destroy() {
 bool Region::commit_arena(uint32_t arena) {
     size_t arena_bytes = page_ << arena_order_;
     if (arena >= arenas_touched_) {
-        // Metadata for every arena up to this one: committed once, never given back (32 bytes a page).
+        // Metadata for every arena up to this one: committed once (16 bytes a page); retire_arena
+        // purges the pages of idle arenas.
         size_t need = ((size_t(arena) + 1) << arena_order_) * sizeof(PoolMeta);
         need = (need + page_ - 1) & ~(page_ - 1);
         if (need > meta_committed_) {
@@ -116,7 +113,7 @@ uint32_t Region::buddy_alloc(unsigned order) {
     while (j > order) {  // split, keeping the lower half
         --j;
         uint32_t upper = page + (uint32_t{1} << j);
-        meta_[upper] = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, 0, uint8_t(j), PoolState::free, HeapId::none};
+        meta_[upper] = PoolMeta::first(PoolState::free, j);
         free_lists_[j].push_front(meta_, upper);
     }
     return page;
@@ -135,7 +132,7 @@ void Region::buddy_free(uint32_t page, unsigned order) {
     // One whole free arena stays committed (its pages are purged already), so that a program
     // whose heap hovers around an arena boundary does not commit and decommit it over and over.
     if (order < arena_order_ || free_lists_[arena_order_].empty()) {
-        meta_[page] = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, 0, uint8_t(order), PoolState::free, HeapId::none};
+        meta_[page] = PoolMeta::first(PoolState::free, order);
         free_lists_[order].push_front(meta_, page);
         return;
     }
@@ -144,7 +141,7 @@ void Region::buddy_free(uint32_t page, unsigned order) {
 
 // Every pool of the arena is free: its address range goes back to no-access, which also releases
 // its commit charge (the pages were purged already), and so do its metadata pages once every arena
-// they describe is idle too (with 4 KiB pages: 8 KiB of metadata per 1 MiB arena).
+// they describe is idle too (with 4 KiB pages: 4 KiB of metadata per 1 MiB arena).
 void Region::retire_arena(uint32_t arena) {
     int error = os_->decommit(address_of(arena << arena_order_), page_ << arena_order_);
     SHRINKPY_ALLOC_ASSERT(error == 0);
@@ -175,30 +172,44 @@ void Region::retire_arena(uint32_t arena) {
 // lists built on pools reused with their old free lists took 27% longer than on fresh pools, as
 // long with the lists carved again. One taken back at once (`hot`: a loop emptying and refilling
 // pools) keeps its list when it served the same class: its blocks are in cache, and carving costs a
-// store per block.
+// store per block. (With the list emptied, the pool is carved again from its first block:
+// arena_types.hpp.)
 void Region::reuse(PoolMeta* m, HeapId heap, int size_class, bool hot) {
-    if (!hot || m->size_class != size_class) {
-        m->free = nullptr;
-        m->carved = 0;
-    }
-    m->used = 0;
-    m->low_mark = 0;
+    if (!hot || m->size_class != size_class) m->free = kNoBlock;
+    m->margin = 0;
     m->size_class = uint8_t(size_class);
     m->state = PoolState::current;
     m->heap = heap;
+}
+
+// A queued pool's free list waits in the pool's first block while PoolMeta::free holds the time
+// it was queued. That block is free (the pool is empty) and carved (every pool was carved when it
+// was first taken), and its second word is nobody's.
+void Region::park_free_list(PoolMeta* m, uint32_t now) {
+    reinterpret_cast<Block*>(address_of(m))->parked = m->free;
+    m->queued_ms = now;
+}
+
+// Takes queued pool `page` off the queue for `size_class` of `heap`. Its free list comes back only
+// when reuse() keeps it: the pool's first page is then still in cache.
+void Region::unqueue(uint32_t page, HeapId heap, int size_class) {
+    PoolMeta* m = &meta_[page];
+    queue_[m->order].remove(meta_, page);
+    counters_.queued_bytes -= pool_bytes(m);
+    ++counters_.pools_reused;
+    given_since_reuse_ = 0;
+    bool hot = is_hot(*m) && m->size_class == size_class;
+    m->free = hot ? reinterpret_cast<const Block*>(address_of(m))->parked : kNoBlock;
+    reuse(m, heap, size_class, hot);
 }
 
 PoolMeta* Region::take_pool(HeapId heap, int size_class, unsigned order, bool fresh) {
     lock();
     // 1. The purge queue: the most recent pool of an order the class can use.
     uint32_t page = fresh ? kNoPage : find_queued(size_class, order);
-    bool hot = false, created = page == kNoPage;
-    if (page != kNoPage) {
-        queue_[meta_[page].order].remove(meta_, page);
-        counters_.queued_bytes -= pool_bytes(&meta_[page]);
-        ++counters_.pools_reused;
-        given_since_reuse_ = 0;
-        hot = is_hot(meta_[page]);
+    bool created = page == kNoPage;
+    if (!created) {
+        unqueue(page, heap, size_class);
     } else {
         // 2. and 3. Free arena space, within the cap (purging the queue first if that helps), and
         // what is kept for reuse goes back if the arena would pass its peak (offset_growth).
@@ -217,14 +228,12 @@ PoolMeta* Region::take_pool(HeapId heap, int size_class, unsigned order, bool fr
             unlock();
             return nullptr;
         }
-        for (uint32_t i = 1; i < (uint32_t{1} << order); ++i) {
-            meta_[page + i] = PoolMeta{nullptr, i, 0, 0, kNoPage, kNoPage, 0, 0, PoolState::tail, HeapId::none};
-        }
-        meta_[page] = PoolMeta{nullptr, 0, 0, 0, kNoPage, kNoPage, 0, uint8_t(order), PoolState::queued, HeapId::none};
+        for (uint32_t i = 1; i < (uint32_t{1} << order); ++i) meta_[page + i] = PoolMeta::tail(i);
+        meta_[page] = PoolMeta::first(PoolState::unused, order);
+        reuse(&meta_[page], heap, size_class, /*hot=*/false);
         ++counters_.pools_created;
     }
     PoolMeta* m = &meta_[page];
-    reuse(m, heap, size_class, hot);
     // Only now that the new pool is in use: purging may merge free blocks around it.
     if (created) offset_growth_locked();
     unlock();
@@ -234,17 +243,9 @@ PoolMeta* Region::take_pool(HeapId heap, int size_class, unsigned order, bool fr
 PoolMeta* Region::take_queued(HeapId heap, int size_class, unsigned order) {
     lock();
     uint32_t page = find_queued(size_class, order);
-    PoolMeta* m = nullptr;
-    if (page != kNoPage) {
-        queue_[meta_[page].order].remove(meta_, page);
-        m = &meta_[page];
-        counters_.queued_bytes -= pool_bytes(m);
-        ++counters_.pools_reused;
-        given_since_reuse_ = 0;
-        reuse(m, heap, size_class, is_hot(*m));
-    }
+    if (page != kNoPage) unqueue(page, heap, size_class);
     unlock();
-    return m;
+    return page != kNoPage ? &meta_[page] : nullptr;
 }
 
 // A queued pool for `size_class`: of `order` preferably, else of any order the class's pools may have
@@ -264,9 +265,9 @@ void Region::give_back(const uint32_t* pages, int count) {
     uint32_t now = uint32_t(os_->now_ms());
     for (int i = 0; i < count; ++i) {
         PoolMeta* pool = &meta_[pages[i]];
-        SHRINKPY_ALLOC_ASSERT_INTERNAL(pool->used == 0 && pool->state == PoolState::cached);
+        SHRINKPY_ALLOC_ASSERT_INTERNAL(pool->margin == 0 && pool->state == PoolState::cached);
         pool->state = PoolState::queued;
-        pool->queued_ms = now;
+        park_free_list(pool, now);
         queue_[pool->order].push_front(meta_, pages[i]);
         counters_.queued_bytes += pool_bytes(pool);
         given_since_reuse_ += pool_bytes(pool);
@@ -452,8 +453,8 @@ void Region::evict(uint64_t target_bytes) {
                 // itself. (Tails of pools long gone stay behind in free space: check the span.)
                 uint32_t before = end - 1;
                 if (meta_[before].state == PoolState::tail) {
-                    if (meta_[before].used > before - arena_start) break;
-                    before -= meta_[before].used;
+                    if (meta_[before].back > before - arena_start) break;
+                    before -= meta_[before].back;
                 }
                 if (meta_[before].state != PoolState::queued || before + (uint32_t{1} << meta_[before].order) != end)
                     break;
@@ -501,6 +502,21 @@ RegionCounters Region::counters() {
 
 // ---- validation ----------------------------------------------------------------------------------
 
+// A queued pool's free list, parked in its first block (park_free_list): blocks of the pool, each
+// once at most (no more of them than it holds).
+const char* Region::verify_parked_list(const PoolMeta& m) const {
+    const ClassInfo& info = (*classes_)[m.size_class];
+    uint32_t cap = info.capacity[m.order];
+    const char* start = address_of(&m);
+    uint32_t n = 0;
+    for (uint32_t ref = reinterpret_cast<const Block*>(start)->parked; ref != kNoBlock; ref = m.block_at(ref)->next) {
+        const char* a = reinterpret_cast<const char*>(m.block_at(ref));
+        if (++n > cap || a < start || a >= start + size_t(cap) * info.size || (a - start) % info.size != 0)
+            return "a queued pool's parked free list links outside its blocks";
+    }
+    return nullptr;
+}
+
 const char* Region::verify() {
     lock();
     const char* problem = nullptr;
@@ -514,10 +530,12 @@ const char* Region::verify() {
                 problem = "a pool on the purge queue is not queued, or on the wrong order's list";
             else if (m.prev != prev)
                 problem = "purge queue links disagree";
-            else if (m.used != 0 || m.heap != HeapId::none)
+            else if (m.margin != 0 || m.heap != HeapId::none)
                 problem = "a queued pool has blocks or an owner";
             else if (prev != kNoPage && uint32_t(now - m.queued_ms) < uint32_t(now - meta_[prev].queued_ms))
                 problem = "the purge queue is not oldest last";
+            else
+                problem = verify_parked_list(m);
             queued += pool_bytes(&m);
         }
     }
@@ -558,7 +576,7 @@ const char* Region::verify() {
         }
         if (pool) {
             for (uint32_t i = 1; i < span && !problem; ++i) {
-                if (meta_[page + i].state != PoolState::tail || meta_[page + i].used != i)
+                if (meta_[page + i].state != PoolState::tail || meta_[page + i].back != i)
                     problem = "a pool's tail page does not point back to it";
             }
         }

@@ -111,8 +111,8 @@ public:
     char* address_of(const PoolMeta* m) const { return address_of(page_of(m)); }
     size_t pool_bytes(const PoolMeta* m) const { return page_ << m->order; }
 
-    // A pool for `heap` and `size_class`, in state current with used == 0 and low_mark == 0 (the
-    // heap sets it to 1 for a class that is not sticky): a queued one, of 2^order pages or of
+    // A pool for `heap` and `size_class`, in state current with no block in use and margin 0 (the
+    // heap's low mark makes it -1 for a class that is not sticky): a queued one, of 2^order pages or of
     // another order the class's pools may have (find_queued), else one of 2^order pages from free
     // space. Its free list is kept or carved again as reuse() says. nullptr when the cap or the
     // address space is exhausted. `fresh`: from free arena space only, never a queued pool (a run
@@ -123,10 +123,10 @@ public:
     PoolMeta* take_queued(HeapId heap, int size_class, unsigned order);
     // `count` untouched pools of `order` from `first` on (a class's spares), back to free space.
     void give_back_fresh(uint32_t first, uint32_t count, unsigned order);
-    // Empty pools (used == 0, state cached) back from a heap, onto the purge queue, oldest last.
+    // Empty pools (margin 0, state cached) back from a heap, onto the purge queue, oldest last.
     void give_back(const uint32_t* pages, int count);
     // Makes an empty pool the current pool of `size_class` in `heap`; `hot`: emptied a moment ago,
-    // it keeps its free list when it served that class last (region.cpp says why).
+    // it keeps its free list (PoolMeta::free) when it served that class last (region.cpp says why).
     static void reuse(PoolMeta* pool, HeapId heap, int size_class, bool hot);
     // Purges every queued pool now, and unmaps every cached large mapping.
     void purge_queue();
@@ -189,6 +189,9 @@ private:
     void queue_changed();  // a pool joined the queue: purge what is due, start or wake the thread
     uint32_t oldest_queued() const;
     uint32_t find_queued(int size_class, unsigned order) const;
+    void park_free_list(PoolMeta* m, uint32_t now);
+    void unqueue(uint32_t page, HeapId heap, int size_class);
+    const char* verify_parked_list(const PoolMeta& m) const;
     // Queued within the last kHotMs (a tick of the coarse clock).
     bool is_hot(const PoolMeta& m) const { return uint32_t(uint32_t(os_->now_ms()) - m.queued_ms) <= kHotMs; }
     static constexpr uint32_t kHotMs = 4;
@@ -217,7 +220,8 @@ private:
     uint32_t purge_delay_ms_ = 0;     // ArenaConfig::purge_delay_ms
     uint64_t eager_peak_ = 0;         // high-water mark of the ledger without the slack (offset_growth)
 
-    PoolMeta* meta_ = nullptr;     // one entry per OS page of the region (reserved, committed as arenas are)
+    PoolMeta* meta_ = nullptr;     // one entry per OS page of the region (reserved, committed as arenas are),
+                                   //   just below the region: one reservation of meta_bytes_ + bytes_
     size_t meta_bytes_ = 0;        // reserved
     size_t meta_committed_ = 0;    // committed prefix, bytes
     uint32_t arenas_touched_ = 0;  // arenas [0, arenas_touched_) have been committed at least once

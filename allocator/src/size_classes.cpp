@@ -60,7 +60,9 @@ void SizeClasses::init(size_t page_size, unsigned arena_order, size_t large_thre
         c.size = sizes[i];
         int lo = -1, best = -1;
         double best_waste = 2.0;
-        for (unsigned k = 0; k <= arena_order; ++k) {
+        unsigned top = arena_order;  // the largest pool the class may have: at most kMaxPoolBlocks blocks
+        while (top > 0 && (page_size << top) / c.size > kMaxPoolBlocks) --top;
+        for (unsigned k = 0; k <= top; ++k) {
             size_t pool = page_size << k;
             c.capacity[k] = uint32_t(pool / c.size);
             if (c.capacity[k] == 0) continue;
@@ -70,8 +72,8 @@ void SizeClasses::init(size_t page_size, unsigned arena_order, size_t large_thre
         }
         SHRINKPY_ALLOC_ASSERT(best >= 0);  // normalize() keeps every class within half an arena
         c.order_lo = uint8_t(lo >= 0 ? lo : best);
-        c.order_hi = uint8_t(arena_order);
-        for (unsigned k = c.order_lo; k <= arena_order; ++k) {
+        c.order_hi = uint8_t(top);
+        for (unsigned k = c.order_lo; k <= top; ++k) {
             if (c.capacity[k] >= pool_blocks) {
                 c.order_hi = uint8_t(k);
                 break;
@@ -91,6 +93,7 @@ bool normalize(ArenaConfig& config, size_t page_size) {
     size_t largest = std::min(arena / 2, kMaxLargeThreshold);
     config.large_threshold = std::clamp(round_up(config.large_threshold, kAlignment), kSmallMax, largest);
     if (config.pool_blocks == 0) config.pool_blocks = 1;
+    if (config.reserve_bytes > kMaxReserveBytes) config.reserve_bytes = size_t(kMaxReserveBytes);
     if (config.reserve_bytes < 4 * arena) config.reserve_bytes = 4 * arena;
     config.reserve_bytes -= config.reserve_bytes % arena;
     return config.arena_bytes == wanted.arena_bytes && config.large_threshold == wanted.large_threshold &&

@@ -14,7 +14,8 @@
 //
 // Each class has a range of pool orders (a pool spans 2^order OS pages):
 //   order_lo  the smallest pool with room for a block whose unusable tail is at most 1/8 of it,
-//   order_hi  the smallest pool at or above it with room for pool_blocks blocks.
+//   order_hi  the smallest pool at or above it with room for pool_blocks blocks, but none with more
+//             than kMaxPoolBlocks (a 16-byte class stops at 256 KiB pools: PoolMeta counts in 16 bits).
 // A heap starts each class at order_lo and moves towards order_hi while the class keeps asking for
 // new pools, back when its pools empty (Heap::next_pool, Heap::release). Small classes have
 // order_lo == order_hi == 0 on every page size from 4 KiB up (a page holds eight 512-byte blocks),
@@ -25,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "arena_types.hpp"
 #include "shrinkpy/alloc/arena_config.hpp"
 
 namespace shrinkpy::alloc {
@@ -36,7 +38,6 @@ inline constexpr size_t kMediumStep = 64;  // spacing of the medium classes up t
 inline constexpr size_t kStepMax = 4096;
 inline constexpr unsigned kDoublingSteps = 16;  // classes per doubling above kStepMax
 inline constexpr size_t kMaxLargeThreshold = kMiB;
-inline constexpr unsigned kMaxPoolOrder = 15;
 inline constexpr uint32_t kStickyBlocks = 8;
 inline constexpr size_t kStickyBytes = 16 * kKiB;
 
@@ -52,7 +53,7 @@ struct ClassInfo {
     // pools (at least kStickyBlocks blocks in at most kStickyBytes), whose empty current pools cost
     // little to keep. The others let theirs go at once.
     bool sticky = false;
-    uint32_t capacity[kMaxPoolOrder + 1] = {};  // blocks in a pool of each order (0: does not fit)
+    uint32_t capacity[kMaxPoolOrder + 1] = {};  // blocks in a pool of each order (0: none fit, or too many)
 };
 
 class SizeClasses {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <random>
 #include <set>
 #include <vector>
@@ -130,6 +131,29 @@ TEST(SizeClasses, PoolOrdersFitTheirBlocksOnEveryPageSize) {
     }
 }
 
+// PoolMeta counts a pool's blocks in 16 bits: however large a pool demand asks for, no class gets
+// one of more than kMaxPoolBlocks blocks, and every class keeps an order its blocks fit.
+TEST(SizeClasses, NoPoolHoldsMoreBlocksThanItsMetadataCounts) {
+    for (size_t page : {4 * kKiB, 16 * kKiB, 64 * kKiB}) {
+        ArenaConfig config;
+        config.arena_bytes = 4 * kMiB;
+        config.large_threshold = kMiB;
+        normalize(config, page);
+        unsigned arena_order = unsigned(__builtin_ctzll(config.arena_bytes / page));
+        static SizeClasses classes;
+        classes.init(page, arena_order, config.large_threshold, UINT32_MAX);
+        for (int i = 0; i < classes.count(); ++i) {
+            const ClassInfo& c = classes[i];
+            ASSERT_LE(c.order_lo, c.order_hi) << c.size;
+            ASSERT_GE(c.capacity[c.order_hi], 1u) << c.size;
+            for (unsigned k = 0; k <= kMaxPoolOrder; ++k) ASSERT_LE(c.capacity[k], kMaxPoolBlocks) << c.size;
+            // The largest pool that is allowed: an arena, or the next order up holds too many.
+            ASSERT_TRUE(c.order_hi == arena_order || (page << (c.order_hi + 1)) / c.size > kMaxPoolBlocks) << c.size;
+        }
+        EXPECT_EQ(classes[0].capacity[classes[0].order_hi], kMaxPoolBlocks / 2 + 1);  // 16-byte blocks: 256 KiB
+    }
+}
+
 TEST(ArenaConfigTest, NormalizeFixesWhatCannotWork) {
     ArenaConfig c;
     c.arena_bytes = 3 * kMiB;
@@ -141,6 +165,12 @@ TEST(ArenaConfigTest, NormalizeFixesWhatCannotWork) {
     EXPECT_EQ(c.pool_blocks, 1u);
     ArenaConfig d;
     EXPECT_TRUE(normalize(d, 4096));
+    if constexpr (sizeof(size_t) > 4) {  // block references reach 64 GiB (PoolMeta)
+        ArenaConfig big;
+        big.reserve_bytes = size_t{64} << 30;
+        EXPECT_FALSE(normalize(big, 4096));
+        EXPECT_EQ(big.reserve_bytes, kMaxReserveBytes);
+    }
     ArenaConfig e;  // 64 KiB pages: arenas of at least 16 pages
     e.arena_bytes = 64 * kKiB;
     normalize(e, 64 * kKiB);
@@ -240,7 +270,7 @@ TEST_P(ArenaTest, FreedPoolsGoBackToTheOsBeyondTheRetainedBytes) {
         EXPECT_LT(after.purge_calls * (page() == 4096 ? 4 : 1), after.pages_returned);
         // Whole arenas went back to no-access, and their metadata pages to the OS.
         EXPECT_GT(os_->counts().decommits, 0u);
-        if (page() == 4096) {  // 8 KiB of metadata per arena; larger pages hold many arenas' metadata
+        if (page() == 4096) {  // 4 KiB of metadata per arena; larger pages hold many arenas' metadata
             EXPECT_GT(os_->counts().purged_bytes, after.pages_returned * page());
         }
     }
@@ -432,6 +462,80 @@ TEST_P(ArenaTest, AClassInDemandGetsItsPoolsSideBySide) {
     EXPECT_GT(s.pages_returned, 0u);
     EXPECT_LE(s.purge_calls * (page() == 4096 ? 8 : 2), s.pages_returned) << s.purge_calls << " calls";
     for (void* p : strs) f(p);
+}
+
+// A pool that waited on the purge queue only a moment comes back with its free list (kept in the
+// pool meanwhile: Region::park_free_list), so its blocks go out newest freed first; one that waited
+// longer is carved again, in address order.
+TEST_P(ArenaTest, AQueuedPoolKeepsItsFreeListOnlyWhileHot) {
+    const size_t size = 64;
+    const uint32_t cap = arena_->classes()[arena_->classes().index(size)].capacity[0];
+    Heap& heap = arena_->gil_heap();
+    std::vector<void*> blocks;
+    // Allocates 8 pools' worth, then returns for each pool whether its blocks came out in descending
+    // address order (its old free list) or ascending (carved).
+    auto build = [&] {
+        for (uint32_t i = 0; i < 8 * cap; ++i) blocks.push_back(m(size));
+        std::map<const PoolMeta*, std::vector<uintptr_t>> order;
+        for (void* p : blocks) order[heap.pool_of(p)].push_back(uintptr_t(p));
+        std::set<bool> descending;
+        for (auto& [pool, seq] : order) descending.insert(std::is_sorted(seq.rbegin(), seq.rend()));
+        return descending;
+    };
+    // Frees everything in address order (each free list then starts at the pool's last block), and
+    // every empty pool goes to the purge queue.
+    auto drop = [&] {
+        std::sort(blocks.begin(), blocks.end());
+        for (void* p : blocks) f(p);
+        blocks.clear();
+        heap.give_back_empties();
+        EXPECT_EQ(arena_->stats().queued_bytes, 8 * page());
+    };
+    EXPECT_EQ(build(), std::set<bool>{false});  // fresh pools: carved
+    drop();
+    uint64_t reused = arena_->region().counters().pools_reused;
+    EXPECT_EQ(build(), std::set<bool>{true});  // the fake clock stands still: hot
+    EXPECT_EQ(arena_->region().counters().pools_reused, reused + 8);
+    drop();
+    os_->advance_ms(arena_->config().purge_delay_ms / 2);  // cold, not due
+    EXPECT_EQ(build(), std::set<bool>{false});
+    EXPECT_EQ(arena_->region().counters().pools_reused, reused + 16);
+    for (void* p : blocks) f(p);
+}
+
+// Pools of the most blocks a pool may hold (29127 blocks of 144 bytes in a 4 MiB pool): the
+// 16-bit counts of PoolMeta see every block in and out.
+TEST_P(ArenaTest, PoolsOfTheMostBlocksCountEveryBlock) {
+    ArenaConfig c = small_config();
+    c.arena_bytes = 4 * kMiB;
+    c.pool_blocks = UINT32_MAX;
+    make(c);
+    const size_t size = 144;
+    const int cls = arena_->classes().index(size);
+    const ClassInfo& info = arena_->classes()[cls];
+    const uint32_t cap = info.capacity[info.order_hi];
+    ASSERT_EQ(cap, 4 * kMiB / size);
+    ASSERT_GT(cap, kMaxPoolBlocks / 2);
+    Heap& heap = arena_->gil_heap();
+    std::vector<void*> blocks;
+    std::map<const PoolMeta*, uint32_t> per_pool;
+    auto in_use = [&] { return arena_->stats().classes[cls].blocks_in_use; };
+    while (std::count_if(per_pool.begin(), per_pool.end(), [&](auto& e) { return e.second == cap; }) < 2) {
+        void* p = m(size);
+        ASSERT_NE(p, nullptr);
+        blocks.push_back(p);
+        ++per_pool[heap.pool_of(p)];
+    }
+    EXPECT_EQ(in_use(), blocks.size());
+    ASSERT_EQ(arena_->verify(), nullptr);
+    for (size_t i = 0; i < blocks.size(); i += 2) f(blocks[i]);  // every pool partial
+    EXPECT_EQ(in_use(), blocks.size() / 2);
+    ASSERT_EQ(arena_->verify(), nullptr);
+    for (size_t i = 0; i < blocks.size() / 2; ++i) blocks[2 * i] = m(size);  // and full again
+    EXPECT_EQ(in_use(), blocks.size());
+    ASSERT_EQ(arena_->verify(), nullptr);
+    for (void* p : blocks) f(p);
+    EXPECT_EQ(in_use(), 0u);
 }
 
 TEST_P(ArenaTest, RefillTakesTheFullestPartialPool) {

@@ -12,8 +12,13 @@ inline constexpr size_t kKiB = size_t{1} << 10;
 inline constexpr size_t kMiB = size_t{1} << 20;
 inline constexpr size_t kGiB = size_t{1} << 30;
 
+// The most address space the arena reserves: its metadata refers to blocks by 32-bit distances
+// (allocator/src/arena_types.hpp, PoolMeta).
+inline constexpr uint64_t kMaxReserveBytes = uint64_t{32} << 30;
+
 struct ArenaConfig {
-    // Address space reserved once for every small and medium block (no memory until used).
+    // Address space reserved once for every small and medium block (no memory until used); at most
+    // kMaxReserveBytes.
     size_t reserve_bytes = sizeof(void*) > 4 ? 32 * kGiB : 1 * kGiB;
     // The slice of the reservation committed and decommitted at once; the largest pool.
     size_t arena_bytes = 1 * kMiB;
