@@ -4,7 +4,9 @@
 // the region checks for due pools whenever pools come and go, but a program that drops a structure
 // and then sleeps, blocks on a socket or computes without allocating would keep them for good. This
 // thread sleeps until the oldest of them is due, purges, and sleeps again; with nothing waiting
-// beyond the allowance it sleeps until woken (no timer, no CPU). It is started the first time the
+// beyond the allowance it sleeps until woken (no timer, no CPU). While pools wait, it wakes every
+// Region::kWatchMs to check that the process as a whole (other allocators too) has not passed its
+// peak because of them (Region::offset_process_growth_locked). It is started the first time the
 // queue goes beyond its allowance, so a program that never drops much never has it.
 //
 // It touches only the region (under the region's mutex: the heaps and the GIL are never its

@@ -318,6 +318,7 @@ uint64_t Region::purge_due_locked() {
         uint64_t target = counters_.queued_bytes - bytes;
         evict(target > queue_allowance_ ? target : queue_allowance_);
     }
+    if (wait == kNothingDue) process_peak_ = 0;  // the watch is over (offset_process_growth_locked)
     return wait;
 }
 
@@ -377,6 +378,30 @@ void Region::offset_growth_locked() {
     if (held <= eager_peak_) return;
     uint64_t cut = held - eager_peak_;  // at most the slack
     if (cut < kGrowthBatch) cut = slack < kGrowthBatch ? slack : kGrowthBatch;
+    give_back_slack(cut);
+}
+
+// The same rule for the whole process, sampled by the purge thread: its resident memory may not pass
+// its peak without the slack. A watch starts from the process's peak so far (VmHWM: no slack was
+// watched before) and ends when nothing waits for its delay (purge_due_locked). Between two samples
+// another allocator can grow by what it grows in kWatchMs: by that much the slack still raises the
+// peak. Measured on sqlite_ingest (SQLite's page cache through glibc while the arena held the
+// parsed batch's pools for reuse): 97.2 -> 94.4 MB peak RSS (2 ms: 93.9; pymalloc 92.2, no delay 92.9).
+void Region::offset_process_growth_locked() {
+    uint64_t slack = held_for_reuse();
+    if (slack == 0) return;
+    uint64_t rss = os_->process_resident_bytes();
+    if (rss == 0) return;
+    if (process_peak_ == 0) process_peak_ = os_->process_peak_resident_bytes();
+    uint64_t without = rss > slack ? rss - slack : 0;
+    if (without > process_peak_) process_peak_ = without;
+    if (rss <= process_peak_) return;
+    uint64_t cut = rss - process_peak_;  // at most the slack
+    if (cut < kGrowthBatch) cut = slack < kGrowthBatch ? slack : kGrowthBatch;
+    give_back_slack(cut);
+}
+
+void Region::give_back_slack(uint64_t cut) {
     if (counters_.queued_bytes > 0) {
         uint64_t before = counters_.queued_bytes;
         uint64_t target = before > cut ? before - cut : 0;

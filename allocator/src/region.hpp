@@ -144,6 +144,13 @@ public:
     // The arena has grown (the ledger is charged): if it now holds more than it ever would have held
     // purging at once, what is kept for reuse goes back, so that keeping it never raises the peak.
     void offset_growth();
+    // Called by the purge thread every kWatchMs while pools wait for their delay: when the whole
+    // process's resident memory passes its peak without what the arena holds for reuse (another
+    // allocator growing: the C library's for SQLite, numpy), as much of that goes back. Region
+    // lock held. offset_growth can only see the arena's own growth.
+    void offset_process_growth_locked();
+    // 5 ms: a look costs a read of /proc/self/statm (~5 us), 0.1% of a core while pools wait.
+    static constexpr uint64_t kWatchMs = 5;
     // Lets the purge thread run (started when first needed) so that delayed purges happen while the
     // program is quiet; without it they happen only as pools come and go (tests).
     void enable_purge_thread() { purge_thread_.enable(); }
@@ -196,6 +203,7 @@ private:
     bool is_hot(const PoolMeta& m) const { return uint32_t(uint32_t(os_->now_ms()) - m.queued_ms) <= kHotMs; }
     static constexpr uint32_t kHotMs = 4;
     void offset_growth_locked();
+    void give_back_slack(uint64_t cut);  // the queue's oldest pools, then cached mappings' ends
     void unmap_cached(const CachedMapping& m);
     // Unmaps cached large mappings, oldest first, while `more(oldest)` says so.
     template <typename F>
@@ -219,6 +227,7 @@ private:
     uint64_t given_since_reuse_ = 0;  // bytes queued since a queued pool was last taken back
     uint32_t purge_delay_ms_ = 0;     // ArenaConfig::purge_delay_ms
     uint64_t eager_peak_ = 0;         // high-water mark of the ledger without the slack (offset_growth)
+    uint64_t process_peak_ = 0;       // the same for the process's resident memory, while watched; 0: not watching
 
     PoolMeta* meta_ = nullptr;     // one entry per OS page of the region (reserved, committed as arenas are),
                                    //   just below the region: one reservation of meta_bytes_ + bytes_

@@ -1,6 +1,8 @@
 // The Linux primitives behind OsMemory.
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -113,6 +115,28 @@ public:
         timespec t;
         clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
         return uint64_t(t.tv_sec) * 1000 + uint64_t(t.tv_nsec) / 1000000;
+    }
+
+    // /proc/self/statm's second field, in pages. Opened every time: a descriptor kept open would go
+    // on reading the parent's after a fork.
+    uint64_t process_resident_bytes() override {
+        int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return 0;
+        char buf[128];
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0) return 0;
+        buf[n] = '\0';
+        const char* s = buf;
+        while (*s != '\0' && *s != ' ') ++s;  // past the size field
+        uint64_t pages = 0;
+        for (++s; *s >= '0' && *s <= '9'; ++s) pages = pages * 10 + uint64_t(*s - '0');
+        return pages * page_;
+    }
+
+    uint64_t process_peak_resident_bytes() override {
+        rusage u;
+        return getrusage(RUSAGE_SELF, &u) == 0 ? uint64_t(u.ru_maxrss) * 1024 : 0;  // KiB on Linux
     }
 
 private:

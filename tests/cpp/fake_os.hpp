@@ -142,6 +142,13 @@ public:
 
     // Time stands still unless a test moves it (advance_ms), so purge delays are deterministic.
     uint64_t now_ms() override { return now_ms_.load(std::memory_order_relaxed); }
+    // The process's resident memory as a test sets it (0: unknown, as on a system without /proc).
+    uint64_t process_resident_bytes() override { return process_rss_.load(std::memory_order_relaxed); }
+    uint64_t process_peak_resident_bytes() override { return process_peak_.load(std::memory_order_relaxed); }
+    void set_process_resident(uint64_t now, uint64_t peak) {
+        process_rss_.store(now, std::memory_order_relaxed);
+        process_peak_.store(peak, std::memory_order_relaxed);
+    }
     void advance_ms(uint64_t ms) { now_ms_.fetch_add(ms, std::memory_order_relaxed); }
 
     Counts counts() {
@@ -225,6 +232,8 @@ private:
     int fail_commits_after_ = -1;
     int fail_maps_after_ = -1;
     std::atomic<uint64_t> now_ms_{1000};
+    std::atomic<uint64_t> process_rss_{0};
+    std::atomic<uint64_t> process_peak_{0};
 };
 
 }  // namespace shrinkpy::alloc::testing

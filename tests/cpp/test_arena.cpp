@@ -332,6 +332,37 @@ TEST_P(ArenaTest, GrowthElsewhereGivesTheQueueBack) {
     for (void* p : large) f(p);
 }
 
+// Another allocator in the process growing (here: the fake's resident memory, as /proc says it) while
+// pools wait for their delay: what passes the process's peak goes back from the queue, at the purge
+// thread's next look; growth below the peak leaves the queue alone.
+TEST_P(ArenaTest, GrowthOfTheWholeProcessGivesTheQueueBack) {
+    std::vector<void*> blocks;
+    for (int i = 0; i < 100000; ++i) blocks.push_back(m(48));
+    for (void* p : blocks) f(p);
+    uint64_t queued = arena_->stats().queued_bytes;
+    ASSERT_GT(queued, 4 * Region::kGrowthBatch);
+    uint64_t peak = 100 * kMiB;  // the process's peak: with the blocks, before they were freed
+    auto look = [&](uint64_t rss) {
+        os_->set_process_resident(rss, peak > rss ? peak : rss);
+        arena_->region().lock();
+        arena_->region().offset_process_growth_locked();
+        arena_->region().unlock();
+    };
+    look(peak - 2 * Region::kGrowthBatch);  // the other allocator grows, still below the peak
+    EXPECT_EQ(arena_->stats().queued_bytes, queued);
+    look(peak + 3 * Region::kGrowthBatch);  // past it: as much goes back
+    uint64_t after = arena_->stats().queued_bytes;
+    EXPECT_LE(after, queued - 3 * Region::kGrowthBatch);
+    EXPECT_GE(after, queued - 4 * Region::kGrowthBatch);
+    EXPECT_GT(arena_->stats().pages_returned, 0u);
+    // Unknown resident memory (no /proc): nothing happens.
+    os_->set_process_resident(0, 0);
+    arena_->region().lock();
+    arena_->region().offset_process_growth_locked();
+    arena_->region().unlock();
+    EXPECT_EQ(arena_->stats().queued_bytes, after);
+}
+
 // Past the peak, a cached large mapping gives back its end, as much as the growth needs; its front
 // stays cached and still serves a large request.
 TEST_P(ArenaTest, GrowthPastThePeakCutsCachedMappingsFromTheirEnd) {

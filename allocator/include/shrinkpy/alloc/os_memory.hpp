@@ -67,6 +67,12 @@ public:
     // A monotonic clock in milliseconds (CLOCK_MONOTONIC_COARSE: a few nanoseconds, a few ms of
     // resolution): what the purge delay is measured with. Any origin; wraps never in practice.
     virtual uint64_t now_ms() = 0;
+
+    // The whole process's resident memory now and at its highest (VmRSS and VmHWM), in bytes; 0
+    // when unknown. What other allocators in the process (the C library's, for SQLite's page cache
+    // or numpy's arrays) hold shows only here (Region::offset_process_growth).
+    virtual uint64_t process_resident_bytes() = 0;
+    virtual uint64_t process_peak_resident_bytes() = 0;
 };
 
 // Linux: mmap, mprotect, madvise, mremap, prctl. One instance for the process.
