@@ -370,16 +370,7 @@ void Region::offset_growth() {
 // cached large mappings (their fronts stay cached: a frame freed whole serves the next frame's
 // buffers; unmapping the whole of a 6 MiB mapping for a page of growth would refault it all). Below it nothing needs to
 // go: a program that drops a structure and builds another no larger never raises its peak by reusing the pages.
-void Region::offset_growth_locked() {
-    uint64_t slack = held_for_reuse();
-    uint64_t held = ledger_->current();
-    uint64_t without = held > slack ? held - slack : 0;
-    if (without > eager_peak_) eager_peak_ = without;
-    if (held <= eager_peak_) return;
-    uint64_t cut = held - eager_peak_;  // at most the slack
-    if (cut < kGrowthBatch) cut = slack < kGrowthBatch ? slack : kGrowthBatch;
-    give_back_slack(cut);
-}
+void Region::offset_growth_locked() { hold_to_peak(ledger_->current(), &eager_peak_); }
 
 // The same rule for the whole process, sampled by the purge thread: its resident memory may not pass
 // its peak without the slack. A watch starts from the process's peak so far (VmHWM: no slack was
@@ -388,20 +379,21 @@ void Region::offset_growth_locked() {
 // peak. Measured on sqlite_ingest (SQLite's page cache through glibc while the arena held the
 // parsed batch's pools for reuse): 97.2 -> 94.4 MB peak RSS (2 ms: 93.9; pymalloc 92.2, no delay 92.9).
 void Region::offset_process_growth_locked() {
-    uint64_t slack = held_for_reuse();
-    if (slack == 0) return;
+    if (held_for_reuse() == 0) return;
     uint64_t rss = os_->process_resident_bytes();
     if (rss == 0) return;
     if (process_peak_ == 0) process_peak_ = os_->process_peak_resident_bytes();
-    uint64_t without = rss > slack ? rss - slack : 0;
-    if (without > process_peak_) process_peak_ = without;
-    if (rss <= process_peak_) return;
-    uint64_t cut = rss - process_peak_;  // at most the slack
-    if (cut < kGrowthBatch) cut = slack < kGrowthBatch ? slack : kGrowthBatch;
-    give_back_slack(cut);
+    hold_to_peak(rss, &process_peak_);
 }
 
-void Region::give_back_slack(uint64_t cut) {
+// `held` (with the slack) may not pass `*peak`, the high-water mark of `held` without the slack.
+void Region::hold_to_peak(uint64_t held, uint64_t* peak) {
+    uint64_t slack = held_for_reuse();
+    uint64_t without = held > slack ? held - slack : 0;
+    if (without > *peak) *peak = without;
+    if (held <= *peak) return;
+    uint64_t cut = held - *peak;  // at most the slack
+    if (cut < kGrowthBatch) cut = slack < kGrowthBatch ? slack : kGrowthBatch;
     if (counters_.queued_bytes > 0) {
         uint64_t before = counters_.queued_bytes;
         uint64_t target = before > cut ? before - cut : 0;

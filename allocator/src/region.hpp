@@ -203,7 +203,7 @@ private:
     bool is_hot(const PoolMeta& m) const { return uint32_t(uint32_t(os_->now_ms()) - m.queued_ms) <= kHotMs; }
     static constexpr uint32_t kHotMs = 4;
     void offset_growth_locked();
-    void give_back_slack(uint64_t cut);  // the queue's oldest pools, then cached mappings' ends
+    void hold_to_peak(uint64_t held, uint64_t* peak);  // gives back slack: offset_growth_locked
     void unmap_cached(const CachedMapping& m);
     // Unmaps cached large mappings, oldest first, while `more(oldest)` says so.
     template <typename F>
