@@ -65,7 +65,7 @@ void PurgeThread::run() {
             sleeping_ = false;
             continue;  // woken: purge what is due, or stop
         }
-        // Until it is due, the process's growth is watched (Region::offset_process_growth_locked).
+        // Until it is due, the process's growth is watched (Region::offset_process_growth).
         if (wait_ms > Region::kWatchMs) wait_ms = Region::kWatchMs;
         // The region's clock is the coarse one, a tick behind CLOCK_MONOTONIC: a millisecond more.
         timespec until;
@@ -74,7 +74,11 @@ void PurgeThread::run() {
         until.tv_sec += time_t(ns / 1000000000);
         until.tv_nsec = long(ns % 1000000000);
         pthread_cond_timedwait(&cond_, region_.mutex(), &until);
-        if (!stopping_) region_.offset_process_growth_locked();
+        if (!stopping_) {
+            region_.unlock();
+            region_.offset_process_growth();
+            region_.lock();
+        }
     }
     region_.unlock();
 }

@@ -6,7 +6,7 @@
 // thread sleeps until the oldest of them is due, purges, and sleeps again; with nothing waiting
 // beyond the allowance it sleeps until woken (no timer, no CPU). While pools wait, it wakes every
 // Region::kWatchMs to check that the process as a whole (other allocators too) has not passed its
-// peak because of them (Region::offset_process_growth_locked). It is started the first time the
+// peak because of them (Region::offset_process_growth). It is started the first time the
 // queue goes beyond its allowance, so a program that never drops much never has it.
 //
 // It touches only the region (under the region's mutex: the heaps and the GIL are never its
@@ -38,7 +38,7 @@ public:
 
 private:
     static void* main(void* self);
-    void run();  // region lock held throughout, but while waiting
+    void run();  // region lock held throughout, but while waiting and watching
 
     Region& region_;
     pthread_cond_t cond_ = PTHREAD_COND_INITIALIZER;  // CLOCK_MONOTONIC once started

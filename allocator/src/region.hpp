@@ -147,8 +147,8 @@ public:
     // Called by the purge thread every kWatchMs while pools wait for their delay: when the whole
     // process's resident memory passes its peak without what the arena holds for reuse (another
     // allocator growing: the C library's for SQLite, numpy), as much of that goes back. Region
-    // lock held. offset_growth can only see the arena's own growth.
-    void offset_process_growth_locked();
+    // lock not held. offset_growth can only see the arena's own growth.
+    void offset_process_growth();
     // 5 ms: a look costs a read of /proc/self/statm (~5 us), 0.1% of a core while pools wait.
     static constexpr uint64_t kWatchMs = 5;
     // Lets the purge thread run (started when first needed) so that delayed purges happen while the

@@ -129,6 +129,7 @@ public:
         buf[n] = '\0';
         const char* s = buf;
         while (*s != '\0' && *s != ' ') ++s;  // past the size field
+        if (*s == '\0') return 0;
         uint64_t pages = 0;
         for (++s; *s >= '0' && *s <= '9'; ++s) pages = pages * 10 + uint64_t(*s - '0');
         return pages * page_;

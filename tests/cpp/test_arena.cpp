@@ -344,9 +344,7 @@ TEST_P(ArenaTest, GrowthOfTheWholeProcessGivesTheQueueBack) {
     uint64_t peak = 100 * kMiB;  // the process's peak: with the blocks, before they were freed
     auto look = [&](uint64_t rss) {
         os_->set_process_resident(rss, peak > rss ? peak : rss);
-        arena_->region().lock();
-        arena_->region().offset_process_growth_locked();
-        arena_->region().unlock();
+        arena_->region().offset_process_growth();
     };
     look(peak - 2 * Region::kGrowthBatch);  // the other allocator grows, still below the peak
     EXPECT_EQ(arena_->stats().queued_bytes, queued);
@@ -357,9 +355,7 @@ TEST_P(ArenaTest, GrowthOfTheWholeProcessGivesTheQueueBack) {
     EXPECT_GT(arena_->stats().pages_returned, 0u);
     // Unknown resident memory (no /proc): nothing happens.
     os_->set_process_resident(0, 0);
-    arena_->region().lock();
-    arena_->region().offset_process_growth_locked();
-    arena_->region().unlock();
+    arena_->region().offset_process_growth();
     EXPECT_EQ(arena_->stats().queued_bytes, after);
 }
 
