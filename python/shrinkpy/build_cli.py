@@ -148,11 +148,12 @@ def build(args: argparse.Namespace) -> dict:
             "configure": shlex.join(command), "app": args.app, "out": str(out),
         })
     qemu = [QEMU, "-L", CROSS_LIBC] if profile.cross else ["qemu-x86_64"]
-    group_startup_code(steps, qemu, out, interpreter, link, strip, manifest)
+    readelf = f"{profile.triple}-readelf" if profile.cross else "readelf"
+    group_startup_code(steps, qemu, out, interpreter, link, strip, readelf, manifest)
     runner = [str(out / "bin" / "python3.11")]
     if profile.cross:
         runner = [str(dist_pack.write_qemu_wrapper(out, QEMU, CROSS_LIBC))]
-        check_page_alignment(out / "bin" / "python3.11", profile.page_size, f"{profile.triple}-readelf")
+        check_page_alignment(out / "bin" / "python3.11", profile.page_size, readelf)
     check_start(runner, out)
     steps.say(f"start-up check: {shlex.join(runner)} runs and finds its stdlib in {out}")
     return manifest
@@ -181,7 +182,7 @@ def choose_modules(steps: Steps, index, profile: board_profile.Profile, roots: l
     return modules, trimmed
 
 
-def group_startup_code(steps: Steps, qemu: list[str], out: Path, interpreter: Path, relink, strip: str,
+def group_startup_code(steps: Steps, qemu: list[str], out: Path, interpreter: Path, relink, strip: str, readelf: str,
                        manifest: dict) -> None:
     """Relinks the interpreter with its start-up functions together (text_layout.py) and installs it."""
     from shrinkpy import dist_pack, text_layout
@@ -192,9 +193,12 @@ def group_startup_code(steps: Steps, qemu: list[str], out: Path, interpreter: Pa
         return
     steps.say(f"trace: which functions start-up runs, under {qemu[0]}")
     dist_pack.install_interpreter(out, interpreter, None)  # with symbols, where it finds its stdlib
-    functions = text_layout.first_run_functions(qemu, out / "bin" / "python3.11")
-    dist_pack.install_interpreter(out, relink(text_layout.symbol_order(functions)), strip)
+    traced = out / "bin" / "python3.11"
+    functions = text_layout.first_run_functions(qemu, traced)
+    code = text_layout.with_unseen_relatives(functions, text_layout.function_symbols(readelf, traced))
+    dist_pack.install_interpreter(out, relink(text_layout.symbol_order(code)), strip)
     manifest["startup_functions"] = len(functions)
+    manifest["grouped_functions"] = len(code)
     manifest["binary_bytes"] = (out / "bin" / "python3.11").stat().st_size
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
 

@@ -32,7 +32,7 @@ def build_runtime(steps: Steps, *, board: str, cpython: Path, defaults: dict[str
         build.mkdir(parents=True, exist_ok=True)
         order_path.write_text(symbol_order)
         order_file = str(order_path)
-    flags = f"{cpu_flags} -ffunction-sections".strip()
+    flags = f"{cpu_flags} -ffunction-sections -fdata-sections".strip()
     command = [
         "cmake", "-S", str(REPO), "-B", str(build), "-DCMAKE_BUILD_TYPE=MinSizeRel",
         f"-DSHRINKPY_PYTHON={STOCK_PYTHON}", f"-DSHRINKPY_CPYTHON_BUILD={cpython}",

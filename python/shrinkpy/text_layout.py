@@ -15,17 +15,44 @@ named .text: gold's section-name ordering could not move them; measured 5.2 MB w
 with lld). qemu-user runs the board's own binary, so a cross build gets its own order without the
 board. Runs are traced with the caller's locale and with none, since locale coercion takes other
 paths.
+
+What the trace cannot see is added after the functions it saw (measured on the host board with
+perf's page-fault events, each such function cost a 64 KiB window of its own):
+- the other variants of each string function glibc picks by CPU at start (memmove, strlen, ...:
+  qemu's CPU picks the SSE2 ones, a board's the AVX-512 or SVE ones), grouped by variant so that one
+  CPU's picks sit together;
+- the cold parts GCC splits off the functions it saw (`f.cold`: error paths such as a `tell()` on a
+  pipe, which the traced runs, reading /dev/null, do not take).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from pathlib import Path
 
-# What is traced: a bare start, a start with site, and the imports most programs make.
-TRACED = (["-S", "-I", "-c", "pass"], ["-I", "-c", "pass"], ["-I", "-c", "import json, re, collections, asyncio"])
+# What is traced: a bare start, a start with site, the imports most programs make, and a script;
+# isolated (-I) and not, since without -I start-up also reads PYTHON* variables, computes
+# sys.path[0] and asks site for the user's site directory. Each runs with the caller's environment
+# (without its PYTHON* variables, which may point anywhere), with none (no locale: locale coercion),
+# and with the two variables container images commonly set; and with pipes as its standard streams,
+# as under a service manager or another program (a pipe's tell() fails where /dev/null's does not).
+SCRIPT = "import sys\nprint(len(sys.argv))\n"
+TRACED = (["-S", "-I", "-c", "pass"], ["-I", "-c", "pass"], ["-c", "pass"],
+          ["-c", "import json, re, collections, asyncio"], ["{script}"])
+CONTAINER_VARIABLES = {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+
+# The words that start the variant part of glibc's CPU-specific function names
+# (sysdeps/x86_64/multiarch, sysdeps/aarch64/multiarch, and libm's fma/avx builds):
+# __memmove_avx512_unaligned_erms, __strlen_evex, __memcpy_simd, __ieee754_log_fma. In the order
+# their groups are laid out: what one CPU picks together (AVX-512 machines: evex and avx512;
+# Cortex-A cores: generic, asimd, simd), the common picks first.
+VARIANT_WORDS = ("evex", "avx512", "evex512", "avx2", "avx", "fma", "fma4", "erms", "sse4", "sse42", "ssse3", "sse2",
+                 "generic", "asimd", "simd", "nosimd", "zva64", "mops", "sve", "a64fx", "thunderx", "thunderx2",
+                 "falkor", "kunpeng", "emag")
+_VARIANT = re.compile(r"^(__\w+?)_(" + "|".join(sorted(VARIANT_WORDS, key=len, reverse=True)) + r")(_\w+)?$")
 
 
 def first_run_functions(qemu: list[str], binary: Path) -> list[str]:
@@ -34,15 +61,42 @@ def first_run_functions(qemu: list[str], binary: Path) -> list[str]:
     caller = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "SHRINKPY_"))}
     with tempfile.TemporaryDirectory(prefix="shrinkpy-trace-") as tmp:
         log = Path(tmp) / "in_asm.log"
-        for args, env in [(args, env) for env in (caller, {}) for args in TRACED]:
-            subprocess.run([*qemu, "-d", "in_asm", "-D", str(log), str(binary), *args], check=True,
-                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                           timeout=600)
+        script = Path(tmp) / "script.py"
+        script.write_text(SCRIPT)
+        for args, env in [(args, env) for args in TRACED for env in (caller, {}, {**caller, **CONTAINER_VARIABLES})]:
+            args = [str(script) if a == "{script}" else a for a in args]
+            # In the temporary directory: without -I the current directory is on sys.path.
+            subprocess.run([*qemu, "-d", "in_asm", "-D", str(log), str(binary), *args], check=True, cwd=tmp,
+                           input=b"", capture_output=True, env=env, timeout=600)
             with open(log, errors="replace") as f:
                 for line in f:
                     if line.startswith("IN: ") and len(line) > 5:
                         order.setdefault(line[4:].strip(), None)
     return list(order)
+
+
+def function_symbols(readelf: str, binary: Path) -> list[str]:
+    """The names of the functions in `binary`'s symbol table (readelf reads any target's ELF)."""
+    out = subprocess.run([readelf, "-sW", str(binary)], capture_output=True, text=True, check=True).stdout
+    names = []
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) >= 8 and fields[3] == "FUNC" and fields[6] != "UND":
+            names.append(fields[7].split("@")[0])
+    return names
+
+
+def with_unseen_relatives(functions: list[str], symbols: list[str]) -> list[str]:
+    """`functions` (the traced order) followed by what the trace cannot see: the other CPU variants of
+    the variant functions it saw, grouped by their variant word and then by name, and then the cold
+    parts of every function it saw, in the order it saw them."""
+    seen = set(functions)
+    families = {m.group(1) for m in map(_VARIANT.match, functions) if m}
+    variants = sorted((VARIANT_WORDS.index(m.group(2)), name) for name in symbols
+                      if (m := _VARIANT.match(name)) and m.group(1) in families and name not in seen)
+    present = set(symbols)
+    cold = [f"{name}.cold" for name in functions if f"{name}.cold" in present]
+    return list(dict.fromkeys(functions + [name for _, name in variants] + cold))
 
 
 def symbol_order(functions: list[str]) -> str:

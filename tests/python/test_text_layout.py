@@ -1,0 +1,85 @@
+"""The start-up code layout (text_layout.py): what the qemu trace sees, and what is added for what it
+cannot see (CPU variants of glibc's string functions, GCC's cold parts), on a small C program
+built here and traced under qemu-user like the interpreter."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from shrinkpy import text_layout
+
+# Each function runs only in the situation its name says; main ignores the interpreter's options.
+PROGRAM = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+__attribute__((noinline)) void stdin_is_a_pipe(void) { puts("pipe"); }
+__attribute__((noinline)) void without_locale(void) { puts("no LANG"); }
+__attribute__((noinline)) void unbuffered(void) { puts("unbuffered"); }
+__attribute__((noinline)) void ran_a_script(void) { puts("script"); }
+__attribute__((noinline)) void never_runs(void) { puts("never"); }
+int main(int argc, char **argv) {
+    if (lseek(0, 0, SEEK_CUR) < 0) stdin_is_a_pipe();
+    if (getenv("LANG") == NULL) without_locale();
+    if (getenv("PYTHONUNBUFFERED") != NULL) unbuffered();
+    if (argc == 2 && strlen(argv[1]) > 3 && strcmp(argv[1] + strlen(argv[1]) - 3, ".py") == 0 &&
+        access(argv[1], R_OK) == 0) ran_a_script();
+    if (argc > 100) never_runs();
+    return 0;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def program(tmp_path_factory) -> Path:
+    if shutil.which("gcc") is None:
+        pytest.skip("no gcc")
+    d = tmp_path_factory.mktemp("layout")
+    (d / "p.c").write_text(PROGRAM)
+    subprocess.run(["gcc", "-O1", "-static", "-ffunction-sections", "-o", str(d / "p"), str(d / "p.c")], check=True)
+    return d / "p"
+
+
+def test_the_trace_covers_pipes_no_locale_container_variables_and_scripts(program, monkeypatch):
+    if shutil.which("qemu-x86_64") is None:
+        pytest.skip("no qemu-x86_64 (apt-get install qemu-user)")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("PYTHONUNBUFFERED", raising=False)
+    functions = text_layout.first_run_functions(["qemu-x86_64"], program)
+    assert functions.index("_start") < functions.index("main")
+    for name in ("stdin_is_a_pipe", "without_locale", "unbuffered", "ran_a_script"):
+        assert name in functions
+    assert "never_runs" not in functions
+
+
+def test_function_symbols_reads_the_symbol_table(program):
+    names = text_layout.function_symbols("readelf", program)
+    assert {"main", "never_runs", "_start"} <= set(names)
+    assert "environ" not in names  # an object, not a function
+
+
+def test_variants_and_cold_parts_follow_the_traced_functions():
+    traced = ["_start", "__memmove_sse2_unaligned_erms", "parse", "__strlen_sse2", "__strlen_sse2"]
+    symbols = traced + [
+        "__memmove_avx512_unaligned_erms", "__memmove_evex_unaligned", "__strlen_evex", "__strlen_avx2",
+        "__strchr_evex",  # a family the trace did not run
+        "__memmove_chk",  # no variant word
+        "parse.cold", "unparse.cold", "__libc_start_main", "__ieee754_log_fma",
+    ]
+    order = text_layout.with_unseen_relatives(traced, symbols)
+    assert order == [
+        "_start", "__memmove_sse2_unaligned_erms", "parse", "__strlen_sse2",
+        # grouped by variant word, the AVX-512 machines' picks together, in VARIANT_WORDS' order
+        "__memmove_evex_unaligned", "__strlen_evex", "__memmove_avx512_unaligned_erms", "__strlen_avx2",
+        "parse.cold",
+    ]
+
+
+def test_aarch64_variants_are_recognised():
+    order = text_layout.with_unseen_relatives(["__memcpy_sve"], ["__memcpy_generic", "__memcpy_simd", "__memcpy_a64fx"])
+    assert order == ["__memcpy_sve", "__memcpy_generic", "__memcpy_simd", "__memcpy_a64fx"]
