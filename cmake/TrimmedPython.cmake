@@ -64,17 +64,22 @@ else()
 endif()
 # The order in which start-up runs the functions (python/shrinkpy/text_layout.py): lld lays out the
 # sections holding them in it, so start-up touches few pages of text (Debian's lld).
+# The link before the order is known (the one traced) uses lld as well where it is installed: the same
+# linker keeps the same copy of each C++ template instance, under the name the trace records.
 set(SHRINKPY_SYMBOL_ORDER "" CACHE FILEPATH "A symbol ordering file for the trimmed interpreter's link")
-if(SHRINKPY_SYMBOL_ORDER)
-  find_program(SHRINKPY_LLD ld.lld)
-  if(NOT SHRINKPY_LLD)
-    message(FATAL_ERROR "ld.lld not found: apt-get install lld")
-  endif()
+find_program(SHRINKPY_LLD ld.lld)
+if(SHRINKPY_SYMBOL_ORDER AND NOT SHRINKPY_LLD)
+  message(FATAL_ERROR "ld.lld not found: apt-get install lld")
+endif()
+if(SHRINKPY_LLD)
   # Debian's cross gcc 12 looks for ld.lld only among its own programs (no --ld-path yet): -B gives it one.
   file(MAKE_DIRECTORY "${CMAKE_BINARY_DIR}/lld")
   file(CREATE_LINK "${SHRINKPY_LLD}" "${CMAKE_BINARY_DIR}/lld/ld.lld" SYMBOLIC)
-  target_link_options(shrinkpy_libpython_embed INTERFACE -fuse-ld=lld "-B${CMAKE_BINARY_DIR}/lld/"
-                      "-Wl,--symbol-ordering-file,${SHRINKPY_SYMBOL_ORDER}" -Wl,--no-warn-symbol-ordering)
+  target_link_options(shrinkpy_libpython_embed INTERFACE -fuse-ld=lld "-B${CMAKE_BINARY_DIR}/lld/")
+endif()
+if(SHRINKPY_SYMBOL_ORDER)
+  target_link_options(shrinkpy_libpython_embed INTERFACE "-Wl,--symbol-ordering-file,${SHRINKPY_SYMBOL_ORDER}"
+                      -Wl,--no-warn-symbol-ordering)
 endif()
 add_library(shrinkpy::libpython_embed ALIAS shrinkpy_libpython_embed)
 message(STATUS "shrinkpy: trimmed CPython ${SHRINKPY_PYTHON_VERSION} for ${_host} from ${SHRINKPY_CPYTHON_BUILD}, "

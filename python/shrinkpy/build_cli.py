@@ -194,7 +194,7 @@ def group_startup_code(steps: Steps, qemu: list[str], out: Path, interpreter: Pa
     steps.say(f"trace: which functions start-up runs, under {qemu[0]}")
     dist_pack.install_interpreter(out, interpreter, None)  # with symbols, where it finds its stdlib
     traced = out / "bin" / "python3.11"
-    functions = text_layout.first_run_functions(qemu, traced)
+    functions = text_layout.first_run_functions(qemu, traced, readelf)
     code = text_layout.with_unseen_relatives(functions, text_layout.function_symbols(readelf, traced))
     dist_pack.install_interpreter(out, relink(text_layout.symbol_order(code)), strip)
     manifest["startup_functions"] = len(functions)

@@ -13,20 +13,24 @@ the function it starts in; the first-seen order of those functions is the symbol
 the section holding each symbol, which also covers libc.a (one function an object there, but all
 named .text: gold's section-name ordering could not move them; measured 5.2 MB with gold, 5.0 MB
 with lld). qemu-user runs the board's own binary, so a cross build gets its own order without the
-board. Runs are traced with the caller's locale and with none, since locale coercion takes other
-paths.
+board. The traced binary is linked by lld too, so that both links keep the same copy of each C++
+template instance under the same name.
 
-What the trace cannot see is added after the functions it saw (measured on the host board with
-perf's page-fault events, each such function cost a 64 KiB window of its own):
+What the trace cannot see, found on the host board with perf's page-fault events (each such
+function cost a 64 KiB window of its own; together `-S -I -c pass` went from 4.65 to 4.39 MiB and
+`import json, re, collections, asyncio` from 11.0 to 10.8 MiB):
+- the paths other environments take: see TRACED;
 - the other variants of each string function glibc picks by CPU at start (memmove, strlen, ...:
-  qemu's CPU picks the SSE2 ones, a board's the AVX-512 or SVE ones), grouped by variant so that one
-  CPU's picks sit together;
-- the cold parts GCC splits off the functions it saw (`f.cold`: error paths such as a `tell()` on a
-  pipe, which the traced runs, reading /dev/null, do not take).
+  qemu's CPU picks the AVX2 or SSE2 ones, a board's the AVX-512 or SVE ones): they follow the traced
+  functions, grouped by variant so that one CPU's picks sit together;
+- the cold parts GCC splits off the functions it saw (`f.cold`): they follow as well;
+- assembler functions without a size in the symbol table (crtstuff's frame_dummy), in which qemu
+  names no block: named after the nearest symbol.
 """
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import subprocess
@@ -55,9 +59,9 @@ VARIANT_WORDS = ("evex", "avx512", "evex512", "avx2", "avx", "fma", "fma4", "erm
 _VARIANT = re.compile(r"^(__\w+?)_(" + "|".join(sorted(VARIANT_WORDS, key=len, reverse=True)) + r")(_\w+)?$")
 
 
-def first_run_functions(qemu: list[str], binary: Path) -> list[str]:
+def first_run_functions(qemu: list[str], binary: Path, readelf: str = "readelf") -> list[str]:
     """Functions in the order they first run over the TRACED commands (`binary` must have symbols)."""
-    order: dict[str, None] = {}
+    order: dict[str | int, None] = {}
     caller = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "SHRINKPY_"))}
     with tempfile.TemporaryDirectory(prefix="shrinkpy-trace-") as tmp:
         log = Path(tmp) / "in_asm.log"
@@ -66,24 +70,47 @@ def first_run_functions(qemu: list[str], binary: Path) -> list[str]:
         for args, env in [(args, env) for args in TRACED for env in (caller, {}, {**caller, **CONTAINER_VARIABLES})]:
             args = [str(script) if a == "{script}" else a for a in args]
             # In the temporary directory: without -I the current directory is on sys.path.
-            subprocess.run([*qemu, "-d", "in_asm", "-D", str(log), str(binary), *args], check=True, cwd=tmp,
+            subprocess.run([*qemu, "-d", "in_asm", "-D", str(log), str(binary.resolve()), *args], check=True, cwd=tmp,
                            input=b"", capture_output=True, env=env, timeout=600)
             with open(log, errors="replace") as f:
+                unnamed = False
                 for line in f:
-                    if line.startswith("IN: ") and len(line) > 5:
+                    if unnamed and line.startswith("0x"):
+                        order.setdefault(int(line.split(":")[0], 16), None)
+                    unnamed = line.rstrip("\n") in ("IN:", "IN: ")
+                    if line.startswith("IN: ") and not unnamed:
                         order.setdefault(line[4:].strip(), None)
-    return list(order)
+    return _name_addresses(list(order), function_symbols(readelf, binary, with_addresses=True))
 
 
-def function_symbols(readelf: str, binary: Path) -> list[str]:
-    """The names of the functions in `binary`'s symbol table (readelf reads any target's ELF)."""
+def _name_addresses(order: list[str | int], symbols: list[tuple[int, str]]) -> list[str]:
+    """qemu names a block only inside a symbol with a size: the assembler's functions without one
+    (crtstuff's frame_dummy and __do_global_dtors_aux, which start and exit run) get the nearest
+    symbol at or before their address."""
+    symbols = sorted(symbols)
+    starts = [address for address, _ in symbols]
+    names: dict[str, None] = {}
+    for item in order:
+        if isinstance(item, int):
+            i = bisect.bisect_right(starts, item) - 1
+            if i < 0:
+                continue
+            item = symbols[i][1]
+        names.setdefault(item, None)
+    return list(names)
+
+
+def function_symbols(readelf: str, binary: Path, with_addresses: bool = False) -> list:
+    """The functions in `binary`'s symbol table (readelf reads any target's ELF): their names, or
+    (address, name) pairs."""
     out = subprocess.run([readelf, "-sW", str(binary)], capture_output=True, text=True, check=True).stdout
-    names = []
+    functions = []
     for line in out.splitlines():
         fields = line.split()
         if len(fields) >= 8 and fields[3] == "FUNC" and fields[6] != "UND":
-            names.append(fields[7].split("@")[0])
-    return names
+            name = fields[7].split("@")[0]
+            functions.append((int(fields[1], 16), name) if with_addresses else name)
+    return functions
 
 
 def with_unseen_relatives(functions: list[str], symbols: list[str]) -> list[str]:
