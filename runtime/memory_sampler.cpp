@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -57,19 +58,37 @@ bool field_kib(const char* line, size_t length, const char* field, uint64_t* byt
     return true;
 }
 
-std::optional<uint64_t> sum_private(const char* path) {
-    uint64_t total = 0;
-    bool any = false;
-    bool ok = for_each_line(path, [&](const char* line, size_t length) {
-        uint64_t bytes = 0;
-        if (field_kib(line, length, "Private_Clean:", &bytes) || field_kib(line, length, "Private_Dirty:", &bytes)) {
-            total += bytes;
-            any = true;
+// A mapping's header starts with its lowercase-hex address range "start-end"; field lines with a name.
+bool mapping_header(const char* line, size_t length, uint64_t* start, uint64_t* end) {
+    if (length == 0 || !((line[0] >= '0' && line[0] <= '9') || (line[0] >= 'a' && line[0] <= 'f'))) return false;
+    uint64_t* value = start;
+    *start = *end = 0;
+    for (size_t i = 0; i < length && line[i] != ' '; ++i) {
+        char c = line[i];
+        if (c == '-') {
+            value = end;
+        } else {
+            *value = *value * 16 + uint64_t(c <= '9' ? c - '0' : c - 'a' + 10);
         }
-    });
-    if (!ok || !any) return std::nullopt;
-    return total;
+    }
+    return true;
 }
+
+// smaps is read in chunks, the mmap lock dropped in between: a mapping that merged with one already
+// listed (the arena's pools change protection all the time) comes again from its start. Its pages
+// were counted with the first listing; `Mappings` skips the repeat.
+struct Mappings {
+    uint64_t listed_end = 0;
+    bool skipping = false;
+    // Whether `line` is a header; then `skipping` says whether this mapping was listed already.
+    bool header(const char* line, size_t length) {
+        uint64_t start = 0, end = 0;
+        if (!mapping_header(line, length, &start, &end)) return false;
+        skipping = start < listed_end;
+        listed_end = std::max(listed_end, end);
+        return true;
+    }
+};
 
 // "/proc/self/<file>" or "/proc/<pid>/<file>", without allocating.
 const char* proc_path(char (&buf)[64], pid_t pid, const char* file) {
@@ -92,19 +111,21 @@ std::optional<uint64_t> status_field(pid_t pid, const char* field) {
     return value;
 }
 
-// smaps over all mappings, adding the shared pages of mappings of `exe` (a path) to the private sum.
-std::optional<uint64_t> sum_private_counting_exe(const char* smaps_path, const char* exe) {
+}  // namespace
+
+std::optional<uint64_t> smaps_private_bytes(const char* path, const char* exe) {
     uint64_t total = 0;
     bool any = false;
     bool in_exe = false;
-    size_t exe_len = std::strlen(exe);
-    bool ok = for_each_line(smaps_path, [&](const char* line, size_t length) {
-        // A mapping's header starts with its lowercase-hex address range; field lines with a name.
-        if ((line[0] >= '0' && line[0] <= '9') || (line[0] >= 'a' && line[0] <= 'f')) {
-            in_exe = length >= exe_len && std::strncmp(line + length - exe_len, exe, exe_len) == 0 &&
+    size_t exe_len = exe != nullptr ? std::strlen(exe) : 0;
+    Mappings mappings;
+    bool ok = for_each_line(path, [&](const char* line, size_t length) {
+        if (mappings.header(line, length)) {
+            in_exe = exe != nullptr && length > exe_len && std::strncmp(line + length - exe_len, exe, exe_len) == 0 &&
                      line[length - exe_len - 1] == ' ';
             return;
         }
+        if (mappings.skipping) return;
         uint64_t bytes = 0;
         if (field_kib(line, length, "Private_Clean:", &bytes) || field_kib(line, length, "Private_Dirty:", &bytes) ||
             (in_exe &&
@@ -117,8 +138,6 @@ std::optional<uint64_t> sum_private_counting_exe(const char* smaps_path, const c
     return total;
 }
 
-}  // namespace
-
 std::optional<uint64_t> private_memory_bytes(pid_t pid, bool own_executable_private) {
     char path[64];
     if (own_executable_private) {
@@ -126,14 +145,20 @@ std::optional<uint64_t> private_memory_bytes(pid_t pid, bool own_executable_priv
         ssize_t n = readlink(proc_path(path, pid, "exe"), exe, sizeof exe - 1);
         if (n > 0) {
             exe[n] = '\0';
-            return sum_private_counting_exe(proc_path(path, pid, "smaps"), exe);
+            return smaps_private_bytes(proc_path(path, pid, "smaps"), exe);
         }
     }
-    if (auto rollup = sum_private(proc_path(path, pid, "smaps_rollup"))) return rollup;
-    return sum_private(proc_path(path, pid, "smaps"));
+    if (auto rollup = smaps_private_bytes(proc_path(path, pid, "smaps_rollup"))) return rollup;
+    return smaps_private_bytes(proc_path(path, pid, "smaps"));
 }
 
 std::optional<uint64_t> rss_bytes(pid_t pid) { return status_field(pid, "VmRSS:"); }
+
+uint64_t bounded_by_resident(uint64_t private_bytes, std::optional<uint64_t> rss_before,
+                             std::optional<uint64_t> rss_after) {
+    if (!rss_before && !rss_after) return private_bytes;
+    return std::min(private_bytes, std::max(rss_before.value_or(0), rss_after.value_or(0)));
+}
 
 uint64_t peak_rss_bytes() {
     uint64_t hwm = status_field(0, "VmHWM:").value_or(0);
@@ -159,15 +184,18 @@ void PrivateMemorySampler::stop() {
 }
 
 void PrivateMemorySampler::sample() {
+    std::optional<uint64_t> rss_before = rss_bytes(pid_);
     std::optional<uint64_t> now = private_memory_bytes(pid_, own_executable_private_);
     if (!now) return;
+    std::optional<uint64_t> rss_after = rss_bytes(pid_);
+    *now = bounded_by_resident(*now, rss_before, rss_after);
     samples_.fetch_add(1, std::memory_order_relaxed);
     if (*now > peak_.load(std::memory_order_relaxed)) peak_.store(*now, std::memory_order_relaxed);
     if (timeline_ != nullptr) {
         timespec t{};
         clock_gettime(CLOCK_MONOTONIC, &t);
         int64_t ns = int64_t(t.tv_sec - started_.tv_sec) * 1000000000 + (t.tv_nsec - started_.tv_nsec);
-        TimelineSample s{uint64_t(ns / 1000000), rss_bytes(pid_).value_or(0), *now,
+        TimelineSample s{uint64_t(ns / 1000000), rss_after.value_or(0), *now,
                          allocated_bytes_ ? allocated_bytes_() : 0};
         if (arena_counters_ != nullptr) arena_counters_(&s.committed_bytes, &s.pages_released);
         if (early_frees_ != nullptr) s.early_frees = early_frees_();

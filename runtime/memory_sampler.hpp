@@ -28,8 +28,21 @@ namespace shrinkpy::runtime {
 // a board the program runs alone. Reads the whole smaps then, not smaps_rollup.
 std::optional<uint64_t> private_memory_bytes(pid_t pid = 0, bool own_executable_private = false);
 
+// Private_Clean + Private_Dirty summed over a smaps (or smaps_rollup) file, plus Shared_Clean +
+// Shared_Dirty of the mappings of `exe` when given; a mapping listed again (see
+// memory_sampler.cpp's Mappings) counts once. nullopt when unreadable or without those fields.
+std::optional<uint64_t> smaps_private_bytes(const char* path, const char* exe = nullptr);
+
 // VmRSS of a process now, in bytes; nullopt when unreadable.
 std::optional<uint64_t> rss_bytes(pid_t pid = 0);
+
+// A private-memory sample bounded by the resident set read just before and just after it. smaps is
+// read in chunks, the mmap lock dropped in between, so a mapping that changes between two chunks
+// (the arena's pools change protection, large blocks move with mremap) can be listed twice: one
+// sensor_pipeline run "peaked" at 233 MiB of private memory with 140 MiB resident. Private pages
+// (and the executable's, counted with them) are resident pages, so no sample can exceed VmRSS.
+uint64_t bounded_by_resident(uint64_t private_bytes, std::optional<uint64_t> rss_before,
+                             std::optional<uint64_t> rss_after);
 
 // VmHWM of this process, in bytes; falls back to getrusage's ru_maxrss.
 uint64_t peak_rss_bytes();

@@ -1,6 +1,10 @@
 #include "report.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
 
 #include "memory_sampler.hpp"
 #include "timeline.hpp"
@@ -145,6 +149,38 @@ TEST(Timeline, AnArenasSamplesCarryItsCommittedBytesAndPagesReleased) {
             R"({"t_ms":0,"rss_bytes":1,"private_bytes":2,"allocated_bytes":3,"committed_bytes":4,"pages_released":5})"),
         std::string::npos)
         << arena.to_json(10);
+}
+
+TEST(MemorySampler, ASampleNeverExceedsTheResidentSetAroundIt) {
+    EXPECT_EQ(bounded_by_resident(300, 200, 100), 200u);  // a mapping listed twice, then memory freed
+    EXPECT_EQ(bounded_by_resident(150, 100, 200), 150u);  // grew while smaps was read
+    EXPECT_EQ(bounded_by_resident(150, std::nullopt, 120), 120u);
+    EXPECT_EQ(bounded_by_resident(150, std::nullopt, std::nullopt), 150u);  // no VmRSS: as read
+}
+
+// What a read of smaps gives when a mapping merged with its neighbour between two chunks of the
+// read: the merged mapping again, from the start of the one already listed.
+TEST(MemorySampler, AMappingListedAgainCountsOnce) {
+    char path[] = "/tmp/shrinkpy-smaps-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    const char* smaps =
+        "00400000-00401000 r-xp 00000000 fe:00 12 /usr/bin/python3.11\n"
+        "Rss:                   4 kB\n"
+        "Shared_Clean:          4 kB\n"
+        "Private_Clean:         0 kB\n"
+        "7f0000000000-7f0000100000 rw-p 00000000 00:00 0\n"
+        "Private_Dirty:      1024 kB\n"
+        "7f0000000000-7f0000200000 rw-p 00000000 00:00 0\n"  // merged with the next: listed again
+        "Private_Dirty:      2048 kB\n"
+        "7f0000200000-7f0000300000 rw-p 00000000 00:00 0\n"
+        "Private_Dirty:       512 kB\n"
+        "Private_Clean:         8 kB\n";
+    ASSERT_EQ(write(fd, smaps, std::strlen(smaps)), ssize_t(std::strlen(smaps)));
+    close(fd);
+    EXPECT_EQ(smaps_private_bytes(path), (1024u + 512 + 8) * 1024);
+    EXPECT_EQ(smaps_private_bytes(path, "/usr/bin/python3.11"), (4u + 1024 + 512 + 8) * 1024);
+    unlink(path);
 }
 
 TEST(MemorySampler, CountsItsOwnExecutableAsPrivateWhenAsked) {

@@ -182,14 +182,14 @@ def test_trace_sees_computed_imports(tmp_path):
 def test_trimmed_configure_line(tree):
     src = tree.src
     native, env = cpython_build.configure_command(src, tree, cpython_build.Target("", ""), ["_json"], None)
-    assert "CFLAGS=-Os -fno-pie -ffunction-sections" in native
+    assert "CFLAGS=-Os -fno-pie -ffunction-sections -fdata-sections" in native
     assert {"--without-doc-strings", "--disable-test-modules", "--without-ensurepip"} <= set(native)
     assert "py_cv_module_zlib=n/a" in native and "py_cv_module__json=n/a" not in native
     assert env == {}
     target = cpython_build.Target("aarch64-linux-gnu", "-mcpu=cortex-a76", Path("/sysroot"))
     cross, env = cpython_build.configure_command(src, tree, target, [], Path("/bp/python"))
     assert {"--host=aarch64-linux-gnu", "--with-build-python=/bp/python", "ac_cv_buggy_getaddrinfo=no"} <= set(cross)
-    assert "CFLAGS=-Os -fno-pie -ffunction-sections -mcpu=cortex-a76" in cross
+    assert "CFLAGS=-Os -fno-pie -ffunction-sections -fdata-sections -mcpu=cortex-a76" in cross
     assert any(a.startswith("LDFLAGS=") and "-L/sysroot/usr/lib/aarch64-linux-gnu" in a for a in cross)
     assert env["PKG_CONFIG_LIBDIR"] and "-I/sysroot/usr/include" in env["CPPFLAGS"]
 
