@@ -194,8 +194,9 @@ def group_startup_code(steps: Steps, qemu: list[str], out: Path, interpreter: Pa
     steps.say(f"trace: which functions start-up runs, under {qemu[0]}")
     dist_pack.install_interpreter(out, interpreter, None)  # with symbols, where it finds its stdlib
     traced = out / "bin" / "python3.11"
-    functions = text_layout.first_run_functions(qemu, traced, readelf)
-    code = text_layout.with_unseen_relatives(functions, text_layout.function_symbols(readelf, traced))
+    symbols = text_layout.function_symbols(readelf, traced)
+    functions = text_layout.first_run_functions(qemu, traced, symbols)
+    code = text_layout.with_unseen_relatives(functions, symbols)
     dist_pack.install_interpreter(out, relink(text_layout.symbol_order(code)), strip)
     manifest["startup_functions"] = len(functions)
     manifest["grouped_functions"] = len(code)

@@ -59,8 +59,9 @@ VARIANT_WORDS = ("evex", "avx512", "evex512", "avx2", "avx", "fma", "fma4", "erm
 _VARIANT = re.compile(r"^(__\w+?)_(" + "|".join(sorted(VARIANT_WORDS, key=len, reverse=True)) + r")(_\w+)?$")
 
 
-def first_run_functions(qemu: list[str], binary: Path, readelf: str = "readelf") -> list[str]:
-    """Functions in the order they first run over the TRACED commands (`binary` must have symbols)."""
+def first_run_functions(qemu: list[str], binary: Path, symbols: list[tuple[int, str]]) -> list[str]:
+    """Functions in the order they first run over the TRACED commands; `symbols` are `binary`'s
+    (function_symbols)."""
     order: dict[str | int, None] = {}
     caller = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "SHRINKPY_"))}
     with tempfile.TemporaryDirectory(prefix="shrinkpy-trace-") as tmp:
@@ -80,7 +81,7 @@ def first_run_functions(qemu: list[str], binary: Path, readelf: str = "readelf")
                     unnamed = line.rstrip("\n") in ("IN:", "IN: ")
                     if line.startswith("IN: ") and not unnamed:
                         order.setdefault(line[4:].strip(), None)
-    return _name_addresses(list(order), function_symbols(readelf, binary, with_addresses=True))
+    return _name_addresses(list(order), symbols)
 
 
 def _name_addresses(order: list[str | int], symbols: list[tuple[int, str]]) -> list[str]:
@@ -100,28 +101,26 @@ def _name_addresses(order: list[str | int], symbols: list[tuple[int, str]]) -> l
     return list(names)
 
 
-def function_symbols(readelf: str, binary: Path, with_addresses: bool = False) -> list:
-    """The functions in `binary`'s symbol table (readelf reads any target's ELF): their names, or
-    (address, name) pairs."""
+def function_symbols(readelf: str, binary: Path) -> list[tuple[int, str]]:
+    """The functions in `binary`'s symbol table, as (address, name) (readelf reads any target's ELF)."""
     out = subprocess.run([readelf, "-sW", str(binary)], capture_output=True, text=True, check=True).stdout
     functions = []
     for line in out.splitlines():
         fields = line.split()
         if len(fields) >= 8 and fields[3] == "FUNC" and fields[6] != "UND":
-            name = fields[7].split("@")[0]
-            functions.append((int(fields[1], 16), name) if with_addresses else name)
+            functions.append((int(fields[1], 16), fields[7].split("@")[0]))
     return functions
 
 
-def with_unseen_relatives(functions: list[str], symbols: list[str]) -> list[str]:
+def with_unseen_relatives(functions: list[str], symbols: list[tuple[int, str]]) -> list[str]:
     """`functions` (the traced order) followed by what the trace cannot see: the other CPU variants of
     the variant functions it saw, grouped by their variant word and then by name, and then the cold
-    parts of every function it saw, in the order it saw them."""
+    parts of every function it saw, in the order it saw them. `symbols`: function_symbols."""
     seen = set(functions)
     families = {m.group(1) for m in map(_VARIANT.match, functions) if m}
-    variants = sorted((VARIANT_WORDS.index(m.group(2)), name) for name in symbols
+    variants = sorted((VARIANT_WORDS.index(m.group(2)), name) for _, name in symbols
                       if (m := _VARIANT.match(name)) and m.group(1) in families and name not in seen)
-    present = set(symbols)
+    present = {name for _, name in symbols}
     cold = [f"{name}.cold" for name in functions if f"{name}.cold" in present]
     return list(dict.fromkeys(functions + [name for _, name in variants] + cold))
 

@@ -50,7 +50,8 @@ def test_the_trace_covers_pipes_no_locale_container_variables_and_scripts(progra
         pytest.skip("no qemu-x86_64 (apt-get install qemu-user)")
     monkeypatch.setenv("LANG", "C.UTF-8")
     monkeypatch.delenv("PYTHONUNBUFFERED", raising=False)
-    functions = text_layout.first_run_functions(["qemu-x86_64"], program)
+    symbols = text_layout.function_symbols("readelf", program)
+    functions = text_layout.first_run_functions(["qemu-x86_64"], program, symbols)
     assert functions.index("_start") < functions.index("main")
     for name in ("stdin_is_a_pipe", "without_locale", "unbuffered", "ran_a_script"):
         assert name in functions
@@ -60,20 +61,22 @@ def test_the_trace_covers_pipes_no_locale_container_variables_and_scripts(progra
 
 
 def test_function_symbols_reads_the_symbol_table(program):
-    names = text_layout.function_symbols("readelf", program)
-    assert {"main", "never_runs", "_start"} <= set(names)
-    assert "environ" not in names  # an object, not a function
+    symbols = dict((name, address) for address, name in text_layout.function_symbols("readelf", program))
+    assert {"main", "never_runs", "_start"} <= set(symbols)
+    assert "environ" not in symbols  # an object, not a function
+    nm = subprocess.run(["nm", str(program)], capture_output=True, text=True, check=True).stdout
+    assert f"{symbols['main']:016x} T main" in nm
 
 
 def test_variants_and_cold_parts_follow_the_traced_functions():
     traced = ["_start", "__memmove_sse2_unaligned_erms", "parse", "__strlen_sse2", "__strlen_sse2"]
-    symbols = traced + [
+    names = traced + [
         "__memmove_avx512_unaligned_erms", "__memmove_evex_unaligned", "__strlen_evex", "__strlen_avx2",
         "__strchr_evex",  # a family the trace did not run
         "__memmove_chk",  # no variant word
         "parse.cold", "unparse.cold", "__libc_start_main", "__ieee754_log_fma",
     ]
-    order = text_layout.with_unseen_relatives(traced, symbols)
+    order = text_layout.with_unseen_relatives(traced, [(0x1000 + i, name) for i, name in enumerate(names)])
     assert order == [
         "_start", "__memmove_sse2_unaligned_erms", "parse", "__strlen_sse2",
         # grouped by variant word, the AVX-512 machines' picks together, in VARIANT_WORDS' order
@@ -83,5 +86,6 @@ def test_variants_and_cold_parts_follow_the_traced_functions():
 
 
 def test_aarch64_variants_are_recognised():
-    order = text_layout.with_unseen_relatives(["__memcpy_sve"], ["__memcpy_generic", "__memcpy_simd", "__memcpy_a64fx"])
+    symbols = [(1, "__memcpy_generic"), (2, "__memcpy_simd"), (3, "__memcpy_a64fx")]
+    order = text_layout.with_unseen_relatives(["__memcpy_sve"], symbols)
     assert order == ["__memcpy_sve", "__memcpy_generic", "__memcpy_simd", "__memcpy_a64fx"]
