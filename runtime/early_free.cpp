@@ -47,7 +47,7 @@ bool prepare_early_free(const Options& options, std::vector<std::string>& warnin
     g_enabled = g_imports;
     if (mode == "off") return g_enabled;
     g_settings.mode = mode;
-    g_settings.count_releases = !options.text(OptionId::timeline).empty();
+    g_settings.count_releases = !options.output_path(OptionId::timeline).empty();
     for (const std::string& rule : split_list(options.text(OptionId::early_free_ignore))) {
         if (analyzer::is_policy_rule(rule)) {
             g_settings.ignored.push_back(rule);

@@ -26,10 +26,10 @@ constexpr std::array<OptionSpec, kOptionCount> kTable = {{
      "debug hooks on top of any choice"},
     {OptionId::report, "report", "SHRINKPY_REPORT", OptionKind::text, "", "", "", false,
      "memory report at exit: '-' prints it on stderr, a path writes JSON (schema: report.schema.json); "
-     "empty for none"},
+     "empty or off for none"},
     {OptionId::timeline, "timeline", "SHRINKPY_TIMELINE", OptionKind::text, "", "", "", false,
      "a path: write RSS, private memory and the allocator's bytes in use at every sample as JSON at exit "
-     "(`shrinkpy run --timeline` draws it); empty for none"},
+     "(`shrinkpy run --timeline` draws it); empty or off for none"},
     {OptionId::sample_interval, "sample_interval", "SHRINKPY_SAMPLE_INTERVAL", OptionKind::duration_ms, "10", "ms", "",
      false, "period of the memory sampler thread while a report or a timeline is requested (pyperf uses 10 ms)"},
     {OptionId::gc_threshold, "gc_threshold", "SHRINKPY_GC_THRESHOLD", OptionKind::count, "700", "allocations", "",

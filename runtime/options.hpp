@@ -74,6 +74,12 @@ public:
                         std::optional<std::string>& error);
 
     const std::string& text(OptionId id) const { return values_[size_t(id)]; }
+    // An output path option (report, timeline): empty for none, and "off" too, as every on/off
+    // option here says it (SHRINKPY_EARLY_FREE=off), rather than a file named "off".
+    const std::string& output_path(OptionId id) const {
+        static const std::string none;
+        return text(id) == "off" ? none : text(id);
+    }
     uint64_t number(OptionId id) const;  // for duration_ms, count and bytes options, in the option's unit
     OptionSource source(OptionId id) const { return sources_[size_t(id)]; }
 

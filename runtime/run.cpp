@@ -94,8 +94,8 @@ int run(int argc, char** argv) {
 
     const char* cpython_choice = alloc::cpython_allocator_name();
     bool debug_hooks = cpython_choice != nullptr && std::strstr(cpython_choice, "debug") != nullptr;
-    const std::string& report = options.text(OptionId::report);
-    const std::string& timeline = options.text(OptionId::timeline);
+    const std::string& report = options.output_path(OptionId::report);
+    const std::string& timeline = options.output_path(OptionId::timeline);
     bool observed = !report.empty() || !timeline.empty();
     alloc::AllocatorKind kind = choose_allocator(options, cpython_choice);
     alloc::ArenaConfig arena = arena_config(options);

@@ -95,6 +95,13 @@ def test_report_off_changes_nothing(shrinkpython, stock):
     assert run([shrinkpython, "-c", code]).stderr == run([stock, "-c", code]).stderr == b"err\n"
 
 
+def test_off_means_no_report_and_no_timeline(shrinkpython, stock, tmp_path):
+    code = "import sys; print('out'); print('err', file=sys.stderr)"
+    r = run([shrinkpython, "-c", code], env=clean_env(SHRINKPY_REPORT="off", SHRINKPY_TIMELINE="off"), cwd=tmp_path)
+    assert r.stderr == run([stock, "-c", code]).stderr == b"err\n"
+    assert list(tmp_path.iterdir()) == []  # no file named "off"
+
+
 def test_unwritable_report_path_is_a_clear_error_after_the_program(shrinkpython, tmp_path):
     r = run([shrinkpython, "-c", "print('ran')"], env=clean_env(SHRINKPY_REPORT=str(tmp_path / "no" / "dir.json")))
     assert r.stdout == b"ran\n"
