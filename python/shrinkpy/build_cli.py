@@ -195,10 +195,10 @@ def group_startup_code(steps: Steps, qemu: list[str], out: Path, interpreter: Pa
     dist_pack.install_interpreter(out, interpreter, None)  # with symbols, where it finds its stdlib
     traced = out / "bin" / "python3.11"
     symbols = text_layout.function_symbols(readelf, traced)
-    functions = text_layout.first_run_functions(qemu, traced, symbols)
-    code = text_layout.with_unseen_relatives(functions, symbols)
+    by_command = text_layout.first_run_functions(qemu, traced, symbols)
+    code = text_layout.with_unseen_relatives(by_command, symbols)
     dist_pack.install_interpreter(out, relink(text_layout.symbol_order(code)), strip)
-    manifest["startup_functions"] = len(functions)
+    manifest["startup_functions"] = sum(map(len, by_command))
     manifest["grouped_functions"] = len(code)
     manifest["binary_bytes"] = (out / "bin" / "python3.11").stat().st_size
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")

@@ -21,8 +21,8 @@ function cost a 64 KiB window of its own; together `-S -I -c pass` went from 4.6
 `import json, re, collections, asyncio` from 11.0 to 10.8 MiB):
 - the paths other environments take: see TRACED;
 - the other variants of each string function glibc picks by CPU at start (memmove, strlen, ...:
-  qemu's CPU picks the AVX2 or SSE2 ones, a board's the AVX-512 or SVE ones): they follow the traced
-  functions, grouped by variant so that one CPU's picks sit together;
+  qemu's CPU picks the AVX2 or SSE2 ones, a board's the AVX-512 or SVE ones): they follow the bare
+  start's functions, grouped by variant so that one CPU's picks sit together;
 - the cold parts GCC splits off the functions it saw (`f.cold`): they follow as well;
 - assembler functions without a size in the symbol table (crtstuff's frame_dummy), in which qemu
   names no block: named after the nearest symbol.
@@ -41,8 +41,12 @@ from pathlib import Path
 # isolated (-I) and not, since without -I start-up also reads PYTHON* variables, computes
 # sys.path[0] and asks site for the user's site directory. Each runs with the caller's environment
 # (without its PYTHON* variables, which may point anywhere), with none (no locale: locale coercion),
-# and with the two variables container images commonly set; and with pipes as its standard streams,
-# as under a service manager or another program (a pipe's tell() fails where /dev/null's does not).
+# and with the two variables container images commonly set, its standard streams pipes (as under
+# another program); then with the caller's environment, with /dev/null as its streams (as a
+# service's: io takes other paths, a pipe's tell() fails where /dev/null's does not), and started
+# the two other ways a user starts it, by a relative path and through PATH, since getpath finds the
+# prefix differently for each (measured on the host board, `-S -I -c pass` traced by absolute path
+# only: 4.36 MiB started that way, 4.65 MiB by a relative path, 4.47 MiB through PATH).
 SCRIPT = "import sys\nprint(len(sys.argv))\n"
 TRACED = (["-S", "-I", "-c", "pass"], ["-I", "-c", "pass"], ["-c", "pass"],
           ["-c", "import json, re, collections, asyncio"], ["{script}"])
@@ -59,46 +63,61 @@ VARIANT_WORDS = ("evex", "avx512", "evex512", "avx2", "avx", "fma", "fma4", "erm
 _VARIANT = re.compile(r"^(__\w+?)_(" + "|".join(sorted(VARIANT_WORDS, key=len, reverse=True)) + r")(_\w+)?$")
 
 
-def first_run_functions(qemu: list[str], binary: Path, symbols: list[tuple[int, str]]) -> list[str]:
-    """Functions in the order they first run over the TRACED commands; `symbols` are `binary`'s
-    (function_symbols)."""
+def first_run_functions(qemu: list[str], binary: Path, symbols: list[tuple[int, str]]) -> list[list[str]]:
+    """For each TRACED command, the functions it runs first (none run before), in the order they
+    first run; `symbols` are `binary`'s (function_symbols)."""
     order: dict[str | int, None] = {}
+    ends: list[int] = []  # len(order) after each command
     caller = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "SHRINKPY_"))}
     with tempfile.TemporaryDirectory(prefix="shrinkpy-trace-") as tmp:
         log = Path(tmp) / "in_asm.log"
         script = Path(tmp) / "script.py"
         script.write_text(SCRIPT)
-        for args, env in [(args, env) for args in TRACED for env in (caller, {}, {**caller, **CONTAINER_VARIABLES})]:
-            args = [str(script) if a == "{script}" else a for a in args]
-            # In the temporary directory: without -I the current directory is on sys.path.
-            subprocess.run([*qemu, "-d", "in_asm", "-D", str(log), str(binary.resolve()), *args], check=True, cwd=tmp,
-                           input=b"", capture_output=True, env=env, timeout=600)
-            with open(log, errors="replace") as f:
-                unnamed = False
-                for line in f:
-                    if unnamed and line.startswith("0x"):
-                        order.setdefault(int(line.split(":")[0], 16), None)
-                    unnamed = line.rstrip("\n") in ("IN:", "IN: ")
-                    if line.startswith("IN: ") and not unnamed:
-                        order.setdefault(line[4:].strip(), None)
-    return _name_addresses(list(order), symbols)
+        binary = binary.resolve()
+        pipes = {"input": b"", "capture_output": True}
+        devnull = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        through_path = {**caller, "PATH": os.pathsep.join([str(binary.parent), caller.get("PATH", os.defpath)])}
+        runs = [(str(binary), env, pipes) for env in (caller, {}, {**caller, **CONTAINER_VARIABLES})]
+        runs += [(str(binary), caller, devnull), (os.path.relpath(binary, tmp), caller, pipes),
+                 (binary.name, through_path, pipes)]
+        for command in TRACED:
+            args = [str(script) if a == "{script}" else a for a in command]
+            for argv0, env, stdio in runs:
+                # In the temporary directory: without -I the current directory is on sys.path.
+                subprocess.run([*qemu, "-0", argv0, "-d", "in_asm", "-D", str(log), str(binary), *args], check=True,
+                               cwd=tmp, env=env, timeout=600, **stdio)
+                with open(log, errors="replace") as f:
+                    unnamed = False
+                    for line in f:
+                        if unnamed and line.startswith("0x"):
+                            order.setdefault(int(line.split(":")[0], 16), None)
+                        unnamed = line.rstrip("\n") in ("IN:", "IN: ")
+                        if line.startswith("IN: ") and not unnamed:
+                            order.setdefault(line[4:].strip(), None)
+            ends.append(len(order))
+    items, seen = list(order), set()
+    by_command = [_name_addresses(items[start:end], symbols, seen) for start, end in zip([0, *ends], ends)]
+    return by_command
 
 
-def _name_addresses(order: list[str | int], symbols: list[tuple[int, str]]) -> list[str]:
-    """qemu names a block only inside a symbol with a size: the assembler's functions without one
-    (crtstuff's frame_dummy and __do_global_dtors_aux, which start and exit run) get the nearest
-    symbol at or before their address."""
+def _name_addresses(items: list[str | int], symbols: list[tuple[int, str]], seen: set[str]) -> list[str]:
+    """`items` named, each name once over every call with the same `seen`. qemu names a block only
+    inside a symbol with a size: the assembler's functions without one (crtstuff's frame_dummy and
+    __do_global_dtors_aux, which start and exit run) get the nearest symbol at or before their
+    address."""
     symbols = sorted(symbols)
     starts = [address for address, _ in symbols]
-    names: dict[str, None] = {}
-    for item in order:
+    names = []
+    for item in items:
         if isinstance(item, int):
             i = bisect.bisect_right(starts, item) - 1
             if i < 0:
                 continue
             item = symbols[i][1]
-        names.setdefault(item, None)
-    return list(names)
+        if item not in seen:
+            seen.add(item)
+            names.append(item)
+    return names
 
 
 def function_symbols(readelf: str, binary: Path) -> list[tuple[int, str]]:
@@ -112,17 +131,21 @@ def function_symbols(readelf: str, binary: Path) -> list[tuple[int, str]]:
     return functions
 
 
-def with_unseen_relatives(functions: list[str], symbols: list[tuple[int, str]]) -> list[str]:
-    """`functions` (the traced order) followed by what the trace cannot see: the other CPU variants of
-    the variant functions it saw, grouped by their variant word and then by name, and then the cold
-    parts of every function it saw, in the order it saw them. `symbols`: function_symbols."""
+def with_unseen_relatives(by_command: list[list[str]], symbols: list[tuple[int, str]]) -> list[str]:
+    """The traced functions (first_run_functions) with what the trace cannot see: the other CPU
+    variants of the variant functions it saw, grouped by their variant word and then by name, right
+    after the first command's functions (every start runs some: the picks of a CPU then share a window
+    with the bare start's code); and at the end the cold parts of every function it saw, in the order
+    it saw them. `symbols`: function_symbols."""
+    functions = [name for command in by_command for name in command]
     seen = set(functions)
     families = {m.group(1) for m in map(_VARIANT.match, functions) if m}
     variants = sorted((VARIANT_WORDS.index(m.group(2)), name) for _, name in symbols
                       if (m := _VARIANT.match(name)) and m.group(1) in families and name not in seen)
     present = {name for _, name in symbols}
     cold = [f"{name}.cold" for name in functions if f"{name}.cold" in present]
-    return list(dict.fromkeys(functions + [name for _, name in variants] + cold))
+    first, rest = by_command[0] if by_command else [], functions[len(by_command[0]) if by_command else 0:]
+    return list(dict.fromkeys(first + [name for _, name in variants] + rest + cold))
 
 
 def symbol_order(functions: list[str]) -> str:

@@ -23,7 +23,11 @@ __attribute__((noinline)) void without_locale(void) { puts("no LANG"); }
 __attribute__((noinline)) void unbuffered(void) { puts("unbuffered"); }
 __attribute__((noinline)) void ran_a_script(void) { puts("script"); }
 __attribute__((noinline)) void never_runs(void) { puts("never"); }
+__attribute__((noinline)) void started_relative(void) { puts("relative"); }
+__attribute__((noinline)) void started_through_path(void) { puts("PATH"); }
 int main(int argc, char **argv) {
+    if (strchr(argv[0], '/') == NULL) started_through_path();
+    else if (argv[0][0] != '/') started_relative();
     if (lseek(0, 0, SEEK_CUR) < 0) stdin_is_a_pipe();
     if (getenv("LANG") == NULL) without_locale();
     if (getenv("PYTHONUNBUFFERED") != NULL) unbuffered();
@@ -45,16 +49,20 @@ def program(tmp_path_factory) -> Path:
     return d / "p"
 
 
-def test_the_trace_covers_pipes_no_locale_container_variables_and_scripts(program, monkeypatch):
+def test_the_trace_covers_pipes_no_locale_container_variables_paths_and_scripts(program, monkeypatch):
     if shutil.which("qemu-x86_64") is None:
         pytest.skip("no qemu-x86_64 (apt-get install qemu-user)")
     monkeypatch.setenv("LANG", "C.UTF-8")
     monkeypatch.delenv("PYTHONUNBUFFERED", raising=False)
     symbols = text_layout.function_symbols("readelf", program)
-    functions = text_layout.first_run_functions(["qemu-x86_64"], program, symbols)
-    assert functions.index("_start") < functions.index("main")
-    for name in ("stdin_is_a_pipe", "without_locale", "unbuffered", "ran_a_script"):
-        assert name in functions
+    by_command = text_layout.first_run_functions(["qemu-x86_64"], program, symbols)
+    assert len(by_command) == len(text_layout.TRACED)
+    first, functions = by_command[0], [name for command in by_command for name in command]
+    assert first.index("_start") < first.index("main")
+    for name in ("stdin_is_a_pipe", "without_locale", "unbuffered", "started_relative", "started_through_path"):
+        assert name in first  # the bare start is run every way
+    assert "ran_a_script" in by_command[-1]  # only the script's command runs it
+    assert len(functions) == len(set(functions))
     assert "never_runs" not in functions
     # crtstuff's functions have no size in the symbol table; qemu names no block in them
     assert "frame_dummy" in functions
@@ -68,9 +76,9 @@ def test_function_symbols_reads_the_symbol_table(program):
     assert f"{symbols['main']:016x} T main" in nm
 
 
-def test_variants_and_cold_parts_follow_the_traced_functions():
-    traced = ["_start", "__memmove_sse2_unaligned_erms", "parse", "__strlen_sse2", "__strlen_sse2"]
-    names = traced + [
+def test_variants_follow_the_first_command_and_cold_parts_come_last():
+    traced = [["_start", "__memmove_sse2_unaligned_erms", "parse", "__strlen_sse2"], ["import_json"]]
+    names = traced[0] + traced[1] + [
         "__memmove_avx512_unaligned_erms", "__memmove_evex_unaligned", "__strlen_evex", "__strlen_avx2",
         "__strchr_evex",  # a family the trace did not run
         "__memmove_chk",  # no variant word
@@ -81,11 +89,12 @@ def test_variants_and_cold_parts_follow_the_traced_functions():
         "_start", "__memmove_sse2_unaligned_erms", "parse", "__strlen_sse2",
         # grouped by variant word, the AVX-512 machines' picks together, in VARIANT_WORDS' order
         "__memmove_evex_unaligned", "__strlen_evex", "__memmove_avx512_unaligned_erms", "__strlen_avx2",
+        "import_json",
         "parse.cold",
     ]
 
 
 def test_aarch64_variants_are_recognised():
     symbols = [(1, "__memcpy_generic"), (2, "__memcpy_simd"), (3, "__memcpy_a64fx")]
-    order = text_layout.with_unseen_relatives(["__memcpy_sve"], symbols)
+    order = text_layout.with_unseen_relatives([["__memcpy_sve"]], symbols)
     assert order == ["__memcpy_sve", "__memcpy_generic", "__memcpy_simd", "__memcpy_a64fx"]
