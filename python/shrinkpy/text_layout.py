@@ -17,8 +17,8 @@ board. The traced binary is linked by lld too, so that both links keep the same 
 template instance under the same name.
 
 What the trace cannot see, found on the host board with perf's page-fault events (each such
-function cost a 64 KiB window of its own; together `-S -I -c pass` went from 4.65 to 4.29 MiB and
-`import json, re, collections, asyncio` from 11.0 to 10.6 MiB):
+function cost a 64 KiB window of its own; together `-S -I -c pass` went from 4.67 to 4.29 MiB and
+`import json, re, collections, asyncio` from 11.2 to 10.6 MiB):
 - the paths other environments take: see TRACED;
 - the other variants of each string function glibc picks by CPU at start (memmove, strlen, ...:
   qemu's CPU picks the AVX2 or SSE2 ones, a board's the AVX-512 or SVE ones): they follow the bare
