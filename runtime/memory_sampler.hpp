@@ -39,7 +39,7 @@ std::optional<uint64_t> rss_bytes(pid_t pid = 0);
 // A private-memory sample bounded by the resident set read just before and just after it. smaps is
 // read in chunks, the mmap lock dropped in between, so a mapping that changes between two chunks
 // (the arena's pools change protection, large blocks move with mremap) can be listed twice: one
-// sensor_pipeline run "peaked" at 233 MiB of private memory with 140 MiB resident. Private pages
+// sensor_pipeline run "peaked" at 252 MiB of private memory with a peak RSS of 140 MiB. Private pages
 // (and the executable's, counted with them) are resident pages, so no sample can exceed VmRSS.
 uint64_t bounded_by_resident(uint64_t private_bytes, std::optional<uint64_t> rss_before,
                              std::optional<uint64_t> rss_after);

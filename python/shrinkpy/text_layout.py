@@ -95,17 +95,15 @@ def first_run_functions(qemu: list[str], binary: Path, symbols: list[tuple[int, 
                         if line.startswith("IN: ") and not unnamed:
                             order.setdefault(line[4:].strip(), None)
             ends.append(len(order))
-    items, seen = list(order), set()
-    by_command = [_name_addresses(items[start:end], symbols, seen) for start, end in zip([0, *ends], ends)]
-    return by_command
+    items, seen, symbols = list(order), set(), sorted(symbols)
+    return [_name_addresses(items[start:end], symbols, seen) for start, end in zip([0, *ends], ends)]
 
 
 def _name_addresses(items: list[str | int], symbols: list[tuple[int, str]], seen: set[str]) -> list[str]:
-    """`items` named, each name once over every call with the same `seen`. qemu names a block only
-    inside a symbol with a size: the assembler's functions without one (crtstuff's frame_dummy and
-    __do_global_dtors_aux, which start and exit run) get the nearest symbol at or before their
-    address."""
-    symbols = sorted(symbols)
+    """`items` named, each name once over every call with the same `seen`; `symbols` sorted. qemu
+    names a block only inside a symbol with a size: the assembler's functions without one
+    (crtstuff's frame_dummy and __do_global_dtors_aux, which start and exit run) get the nearest
+    symbol at or before their address."""
     starts = [address for address, _ in symbols]
     names = []
     for item in items:
@@ -144,8 +142,8 @@ def with_unseen_relatives(by_command: list[list[str]], symbols: list[tuple[int, 
                       if (m := _VARIANT.match(name)) and m.group(1) in families and name not in seen)
     present = {name for _, name in symbols}
     cold = [f"{name}.cold" for name in functions if f"{name}.cold" in present]
-    first, rest = by_command[0] if by_command else [], functions[len(by_command[0]) if by_command else 0:]
-    return list(dict.fromkeys(first + [name for _, name in variants] + rest + cold))
+    first = by_command[0] if by_command else []
+    return list(dict.fromkeys(first + [name for _, name in variants] + functions[len(first):] + cold))
 
 
 def symbol_order(functions: list[str]) -> str:
