@@ -237,3 +237,16 @@ def test_a_configuration_that_cannot_import_what_a_workload_needs_does_not_run_i
     assert excluded == {("sqlite_ingest", "no-sqlite"): "cannot import sqlite3: ImportError: trimmed out"}
     runs, _ = bench.run_matrix(["sqlite_ingest"], [stock, lacking], 1, ["--scale", "0.01"], excluded=excluded)
     assert {(r.workload, r.config) for r in runs} == {("sqlite_ingest", "stock")} and runs[0].output_ok
+
+
+def test_targets_table_puts_the_untrimmed_shrinkpython_beside_as_a_ratio_to_python311():
+    from shrinkpy import targets_cli
+
+    mib = 2**20
+    rows = [("`-c pass`", 8 * mib, 4 * mib, 0.5, 0.6, 0.45, True, 10 * mib),
+            ("demo", 100 * mib, 90 * mib, 0.9, 0.7, None, False, None)]
+    lines = targets_cli.format_table(rows, "host", 5).splitlines()
+    assert lines[2].endswith("| same output | shrinkpython, not trimmed |")
+    assert lines[4] == "| `-c pass` | 8.0 MiB | 4.0 MiB | 0.50x | <= 0.6x (goal 0.45x) | yes | yes | 10.0 MiB (1.25x) |"
+    # Where shrinkpython is not built, its column says so instead of a number.
+    assert lines[5] == "| demo | 100.0 MiB | 90.0 MiB | 0.90x | <= 0.7x | no | NO | - |"
