@@ -7,14 +7,16 @@ BUILD       ?= build
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-# What building needs, what testing adds, what the demo and benchmarks add.
+# What building needs, what testing adds, what the demo and benchmarks add. lld and qemu-user: the
+# start-up code layout of libshrinkpython.so and of the trimmed interpreter (traced under qemu-user).
 PACKAGES_BUILD = cmake make g++ python3.11 libpython3.11-dev python3.11-venv libmimalloc2.0 libmimalloc-dev \
-                 pybind11-dev libgtest-dev libgmock-dev libbenchmark-dev python3-setuptools python3-pip python3-wheel
+                 pybind11-dev libgtest-dev libgmock-dev libbenchmark-dev python3-setuptools python3-pip python3-wheel \
+                 lld qemu-user
 PACKAGES_TEST  = python3-pytest python3-jsonschema libpython3.11-testsuite clang-format git
 PACKAGES_DEMO  = python3-numpy python3-matplotlib
-# `shrinkpy build` (boards/): CPython's build needs, lld and qemu-user (start-up code layout, traced under
-# qemu); the host board is built by `make test`. Cross builds add the aarch64 toolchain (`make test-cross`).
-PACKAGES_BOARD = gcc make binutils zlib1g-dev lld qemu-user
+# `shrinkpy build` (boards/): CPython's build needs (with PACKAGES_BUILD's lld and qemu-user); the host
+# board is built by `make test`. Cross builds add the aarch64 toolchain (`make test-cross`).
+PACKAGES_BOARD = gcc make binutils zlib1g-dev
 PACKAGES_CROSS = gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
 BOARD         ?= host
 

@@ -96,10 +96,10 @@ def first_run_functions(qemu: list[str], binary: Path, symbols: list[tuple[int, 
                             order.setdefault(line[4:].strip(), None)
             ends.append(len(order))
     items, seen, symbols = list(order), set(), sorted(symbols)
-    return [_name_addresses(items[start:end], symbols, seen) for start, end in zip([0, *ends], ends)]
+    return [name_addresses(items[start:end], symbols, seen) for start, end in zip([0, *ends], ends)]
 
 
-def _name_addresses(items: list[str | int], symbols: list[tuple[int, str]], seen: set[str]) -> list[str]:
+def name_addresses(items: list[str | int], symbols: list[tuple[int, str]], seen: set[str]) -> list[str]:
     """`items` named, each name once over every call with the same `seen`; `symbols` sorted. qemu
     names a block only inside a symbol with a size: the assembler's functions without one
     (crtstuff's frame_dummy and __do_global_dtors_aux, which start and exit run) get the nearest
