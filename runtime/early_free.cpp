@@ -9,6 +9,7 @@
 #include "embedded_modules.hpp"
 #include "import_pass_module.hpp"
 #include "main_code_swap.hpp"
+#include "method_call.hpp"
 #include "report.hpp"
 #include "shrinkpy/analyzer/release_plan.hpp"
 
@@ -83,15 +84,20 @@ void start_early_free() {
     PyObject* rewrite = module != nullptr ? PyObject_GetAttrString(module, "rewrite") : Py_NewRef(Py_None);
     PyObject* record = module != nullptr ? PyObject_GetAttrString(module, "record") : Py_NewRef(Py_None);
     PyObject* settings = module != nullptr
-                             ? PyObject_CallMethod(module, "settings", nullptr)
+                             ? call_method(module, "settings")
                              : Py_BuildValue("{s:s,s:s,s:O}", "cache_key", "off", "version", "0", "cache", Py_True);
+    PyObject* scope = PyUnicode_FromString(g_settings.scope.c_str());
     PyObject* installed = nullptr;
-    if (main_module != nullptr && rewrite != nullptr && record != nullptr && settings != nullptr) {
-        installed = PyObject_CallMethod(
-            hook, "install", "OOsOOOOO", rewrite, record, g_settings.scope.c_str(),
-            PyDict_GetItemString(settings, "cache_key"), PyDict_GetItemString(settings, "version"), main_module,
-            PyDict_GetItemString(settings, "cache"), imports != nullptr ? imports : Py_None);
+    if (main_module != nullptr && rewrite != nullptr && record != nullptr && settings != nullptr && scope != nullptr) {
+        PyObject* cache_key = PyDict_GetItemString(settings, "cache_key");  // borrowed, as the rest
+        PyObject* version = PyDict_GetItemString(settings, "version");
+        PyObject* cache = PyDict_GetItemString(settings, "cache");
+        installed = cache_key != nullptr && version != nullptr && cache != nullptr
+                        ? call_method(hook, "install", rewrite, record, scope, cache_key, version, main_module, cache,
+                                      imports != nullptr ? imports : Py_None)
+                        : nullptr;
     }
+    Py_XDECREF(scope);
     Py_XDECREF(rewrite);
     Py_XDECREF(record);
     Py_XDECREF(settings);

@@ -7,6 +7,7 @@
 #include "code_bridge.hpp"
 #include "embedded_modules.hpp"
 #include "import_bridge.hpp"
+#include "method_call.hpp"
 #include "report.hpp"
 #include "shrinkpy/analyzer/import_rewrite.hpp"
 #include "shrinkpy/analyzer/module_effects.hpp"
@@ -143,15 +144,15 @@ PyObject* start_import_pass() {
     Ref pass_module(deferred_imports ? import_embedded("_shrinkpy_import_pass") : nullptr);
     Ref on_defer(pass_module ? PyObject_GetAttrString(module.get(), "deferred") : nullptr);
     Ref on_load(on_defer ? PyObject_GetAttrString(module.get(), "loaded") : nullptr);
-    Ref installed(on_load ? PyObject_CallMethod(deferred_imports.get(), "install", "OO", on_defer.get(), on_load.get())
-                          : nullptr);
+    Ref installed(on_load ? call_method(deferred_imports.get(), "install", on_defer.get(), on_load.get()) : nullptr);
     Ref rewrite(installed ? PyObject_GetAttrString(module.get(), "rewrite_imports") : nullptr);
     Ref effects(rewrite ? PyObject_GetAttrString(module.get(), "import_effects") : nullptr);
     Ref eager(effects ? string_tuple(g_eager_modules) : nullptr);
+    Ref mode(eager ? PyUnicode_FromString(g_mode.c_str()) : nullptr);
     // is_user_path is the loader hook's to set: it knows where the standard library and site-packages are.
-    Ref pass(eager ? PyObject_CallMethod(pass_module.get(), "ImportPass", "OOsOO", rewrite.get(), effects.get(),
-                                         g_mode.c_str(), Py_None, eager.get())
-                   : nullptr);
+    Ref pass(mode ? call_method(pass_module.get(), "ImportPass", rewrite.get(), effects.get(), mode.get(), Py_None,
+                                eager.get())
+                  : nullptr);
     Ref record(pass ? PyObject_GetAttrString(module.get(), "record") : nullptr);
     if (!record || PyObject_SetAttrString(pass.get(), "record", record.get()) != 0) {
         std::fprintf(stderr, "shrinkpython: warning: the import pass is off: it does not start\n");

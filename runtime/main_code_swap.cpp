@@ -27,8 +27,9 @@ PyObject* swap_main_code(PyThreadState* tstate, _PyInterpreterFrame* frame, int 
         return _PyEval_EvalFrameDefault(tstate, frame, throwflag);
     uninstall();
     PyObject* original = reinterpret_cast<PyObject*>(frame->f_code);
-    PyObject* code = PyObject_CallFunction(g_rewrite_main, "OOOO", original, frame->f_code->co_filename, g_source,
-                                           g_module_level ? Py_True : Py_False);
+    // Not PyObject_CallFunction (a format string): method_call.hpp says why.
+    PyObject* code = PyObject_CallFunctionObjArgs(g_rewrite_main, original, frame->f_code->co_filename, g_source,
+                                                  g_module_level ? Py_True : Py_False, nullptr);
     Py_CLEAR(g_rewrite_main);
     Py_CLEAR(g_source);
     if (code == nullptr || !PyCode_Check(code)) {

@@ -52,6 +52,17 @@ void warn_about_adjustments(const alloc::ArenaConfig& given) {
                  used.arena_bytes, used.large_threshold, used.reserve_bytes, unsigned(used.pool_blocks));
 }
 
+// The allocator CPython chose at pre-initialization, or nullptr for its default (pymalloc, no debug
+// hooks, in Debian's release build): only PYTHONMALLOC, PYTHONDEVMODE and -X dev change it
+// (Python/preconfig.c), so CPython is asked only when one of them could be there.
+// _PyMem_GetCurrentAllocatorName lies in 64 KiB of python3.11's text that its own start-up never
+// runs: asking costs that much RSS at every start.
+const char* cpython_allocator_choice(int argc, char** argv) {
+    bool maybe = std::getenv("PYTHONMALLOC") != nullptr || std::getenv("PYTHONDEVMODE") != nullptr;
+    for (int i = 1; i < argc && !maybe; ++i) maybe = std::strstr(argv[i], "dev") != nullptr;
+    return maybe ? alloc::cpython_allocator_name() : nullptr;
+}
+
 // SHRINKPY_GC_THRESHOLD, when it differs from CPython's default: gc.set_threshold(n), keeping the
 // older generations' thresholds. 3.11 has no C API for it, so through the gc module (built in).
 bool apply_gc_threshold(const Options& options) {
@@ -92,7 +103,7 @@ int run(int argc, char** argv) {
     PyStatus status = Py_PreInitializeFromBytesArgs(&preconfig, argc, argv);
     if (PyStatus_Exception(status)) Py_ExitStatusException(status);
 
-    const char* cpython_choice = alloc::cpython_allocator_name();
+    const char* cpython_choice = cpython_allocator_choice(argc, argv);
     bool debug_hooks = cpython_choice != nullptr && std::strstr(cpython_choice, "debug") != nullptr;
     const std::string& report = options.output_path(OptionId::report);
     const std::string& timeline = options.output_path(OptionId::timeline);

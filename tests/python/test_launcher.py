@@ -108,6 +108,16 @@ def test_pythonmalloc_debug_puts_cpythons_debug_hooks_on_top(allocator, shrinkpy
     assert f"allocator              {allocator} + CPython debug hooks".encode() in ok.stderr
 
 
+@pytest.mark.parametrize("argv, env", [(["-X", "dev"], {}), (["-Xdev"], {}), ([], {"PYTHONDEVMODE": "1"})])
+def test_dev_mode_puts_cpythons_debug_hooks_on_top(argv, env, shrinkpython):
+    """shrinkpython asks CPython which allocator it chose only when PYTHONMALLOC or dev mode could be
+    set (run.cpp, cpython_allocator_choice): every way to ask for dev mode must be seen."""
+    r = run([shrinkpython, *argv, "-c", "pass"], env=clean_env(SHRINKPY_REPORT="-", **env))
+    assert b"allocator              arena + CPython debug hooks\n" in r.stderr
+    r = run([shrinkpython, "-c", "pass"], env=clean_env(SHRINKPY_REPORT="-"))
+    assert b"allocator              arena\n" in r.stderr
+
+
 def test_pythonmalloc_malloc_is_kept_when_no_allocator_is_chosen(shrinkpython):
     r = run([shrinkpython, "-c", "import _testcapi; print(_testcapi.pymem_getallocatorsname())"],
             env=clean_env(PYTHONMALLOC="malloc"))
