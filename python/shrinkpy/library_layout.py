@@ -6,8 +6,10 @@ second link (runtime/CMakeLists.txt).
 
 Why it matters: every start runs a few hundred of the library's functions (options, the allocator,
 the loader hook, with the rewriter on the program's own modules), spread over its whole text, and
-fault-around maps 64 KiB of text around each of them. Measured (-Os, default options, peak RSS):
-`-c pass` 10 100 -> 9 864 KiB, `import json, re, collections, asyncio` 20 384 -> 20 128 KiB.
+fault-around maps 64 KiB of text around each of them. Measured (peak RSS, medians of 7, library
+copies made with `dd bs=4096`), with the defaults: `-c pass` 10 216 -> 9 904 KiB,
+`import json, re, collections, asyncio` 20 404 -> 20 204 KiB; the levers off under pymalloc:
+`-c pass` 9 352 -> 9 144 KiB.
 
 How: qemu-user names a translated block only by the main program's symbols, so the library's
 blocks are logged unnamed, by address; with -strace the same log (-D) holds the library's mapping:
@@ -65,7 +67,7 @@ def first_run_functions(qemu: str, python: Path, library: Path, symbols: list[tu
     # -E: these reach python3.11 only; LD_PRELOAD in qemu's own environment would load the library
     # into qemu. "unset": what the launcher sets when the user had no LD_PRELOAD of their own.
     guest = ["-E", f"LD_PRELOAD={library.resolve()}", "-E", "SHRINKPY_PRELOAD_RESTORE=unset"]
-    by_command, seen = [], set()
+    by_command, seen, symbols = [], set(), sorted(symbols)
     with tempfile.TemporaryDirectory(prefix="shrinkpy-trace-") as tmp:
         log_path = Path(tmp) / "in_asm.log"
         script = Path(tmp) / "script.py"
@@ -81,7 +83,7 @@ def first_run_functions(qemu: str, python: Path, library: Path, symbols: list[tu
                 base = load_base(log, library)
                 if base is None:
                     raise RuntimeError(f"{library.name} is not in {python}'s trace (not preloaded?)")
-                by_command.append(text_layout.name_addresses(_block_offsets(log, base, span), sorted(symbols), seen))
+                by_command.append(text_layout.name_addresses(_block_offsets(log, base, span), symbols, seen))
     return by_command
 
 
