@@ -88,15 +88,9 @@ def first_run_functions(qemu: str, python: Path, library: Path, symbols: list[tu
 
 
 def _block_offsets(log: list[str], base: int, span: int) -> list[int]:
-    """The first address of each unnamed block that lies in the library, as an offset from its base."""
-    offsets, unnamed = [], False
-    for line in log:
-        if unnamed and line.startswith("0x"):
-            offset = int(line.split(":")[0], 16) - base
-            if 0 <= offset < span:
-                offsets.append(offset)
-        unnamed = line in ("IN:", "IN: ")
-    return offsets
+    """The library's blocks (qemu names none of them), as offsets from its base."""
+    addresses = (block for block in text_layout.translated_blocks(log) if isinstance(block, int))
+    return [a - base for a in addresses if 0 <= a - base < span]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -35,6 +35,7 @@ import os
 import re
 import subprocess
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 # What is traced: a bare start, a start with site, the imports most programs make, and a script;
@@ -87,16 +88,22 @@ def first_run_functions(qemu: list[str], binary: Path, symbols: list[tuple[int, 
                 subprocess.run([*qemu, "-0", argv0, "-d", "in_asm", "-D", str(log), str(binary), *args], check=True,
                                cwd=tmp, env=env, timeout=600, **stdio)
                 with open(log, errors="replace") as f:
-                    unnamed = False
-                    for line in f:
-                        if unnamed and line.startswith("0x"):
-                            order.setdefault(int(line.split(":")[0], 16), None)
-                        unnamed = line.rstrip("\n") in ("IN:", "IN: ")
-                        if line.startswith("IN: ") and not unnamed:
-                            order.setdefault(line[4:].strip(), None)
+                    order.update(dict.fromkeys(translated_blocks(f)))
             ends.append(len(order))
     items, seen, symbols = list(order), set(), sorted(symbols)
     return [name_addresses(items[start:end], symbols, seen) for start, end in zip([0, *ends], ends)]
+
+
+def translated_blocks(log: Iterable[str]) -> Iterator[str | int]:
+    """Each block in a qemu `-d in_asm` log: the name of the function it starts in, or, where qemu
+    names none (no symbol with a size there, or a library it did not load), its first address."""
+    unnamed = False
+    for line in log:
+        if unnamed and line.startswith("0x"):
+            yield int(line.split(":")[0], 16)
+        unnamed = line.rstrip("\n") in ("IN:", "IN: ")
+        if line.startswith("IN: ") and not unnamed:
+            yield line[4:].strip()
 
 
 def name_addresses(items: list[str | int], symbols: list[tuple[int, str]], seen: set[str]) -> list[str]:
