@@ -24,7 +24,7 @@ BOARD         ?= host
 DEV_ENV = PYTHONPATH=$(CURDIR)/python SHRINKPY_BIN_DIR=$(CURDIR)/$(BUILD)/runtime
 
 .PHONY: all deps deps-test deps-demo deps-board deps-cross build demo test test-cross board targets bench bench-quick \
-        bench-analyzer bench-early bench-imports bench-spikes size-mix format lint clean
+        bench-analyzer bench-alloc bench-early bench-imports bench-spikes size-mix format lint clean
 
 all: build
 
@@ -107,6 +107,13 @@ bench-analyzer: build
 bench-spikes: deps-demo build
 	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --suite spikes --repeat 5 \
 	    --readme README.md --json $(BUILD)/bench-spikes.json
+
+# The arena's allocation throughput against pymalloc, glibc malloc and mimalloc (issue #4's target:
+# small-object throughput at least 0.95x pymalloc's), about a minute; rewrites README.md's
+# bench-alloc section.
+bench-alloc: deps-demo build
+	$(DEV_ENV) $(PYTHON) -m shrinkpy.alloc_throughput --binary $(BUILD)/benchmarks/bench_alloc --readme README.md \
+	    --json $(BUILD)/bench-alloc.json
 
 # The request sizes bench_alloc replays as its "python mix", recorded from the workloads.
 SIZE_MIX_WORKLOADS = json_to_csv text_index log_analyser sensor_pipeline graph_search service_spikes

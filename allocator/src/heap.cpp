@@ -234,6 +234,33 @@ bool Heap::free_elsewhere(PoolMeta* m, void* p) {
     return arena_->free_foreign_pool(m, p, id_);
 }
 
+// A full pool just got a block back, so it is as full as a partial pool can be: the one refill would
+// pick first. When its class has nothing left to allocate from (its current pool used up, or
+// none), it becomes the current pool at once, and the used-up one goes full, off every list, as
+// refill would leave it. pymalloc does the same (a pool freed into goes to the front of usedpools),
+// and it saves the bucket's push and pop and the refill: when a program holds many blocks and
+// replaces them at random, that is most of the slow paths.
+inline bool Heap::take_over_current(PoolMeta* m, uint32_t used) {
+    const int cls = m->size_class;
+    SizeClass& c = classes_[cls];
+    PoolMeta* current = c.current;
+    if (current->free != kNoBlock) return false;
+    const ClassInfo& info = (*info_)[cls];
+    if (current == &sentinel_) {
+        active_[cls / 64] |= uint64_t{1} << (cls % 64);
+    } else {
+        // Blocks not carved yet: not used up.
+        if (uint32_t(current->margin + current_low_mark(info)) < info.capacity[current->order]) return false;
+        current->state = PoolState::full;
+        current->margin = 0;
+    }
+    m->state = PoolState::current;
+    m->margin = int16_t(int32_t(used) - current_low_mark(info));
+    c.current = m;
+    SHRINKPY_ALLOC_ASSERT_EXPENSIVE(verify_pool(*m) == nullptr);
+    return true;
+}
+
 void Heap::drained(PoolMeta* m) {
     SizeClass& c = classes_[m->size_class];
     uint32_t page = uint32_t(m - meta_);
@@ -245,6 +272,7 @@ void Heap::drained(PoolMeta* m) {
             if (empty_bytes_ > empty_allowance_) spill(empty_allowance_ / 2);
             return;
         }
+        if (take_over_current(m, used)) return;
         int b = occupancy(used, cap);
         m->state = partial_on(b);
         m->margin = int16_t(used - 1);  // the low mark is 1

@@ -15,7 +15,9 @@
 //
 // Which pool a class allocates from next (refill): the fullest partially used pool first (four
 // occupancy buckets, fullest first; a pool moves down a bucket only when refill looks at it), so
-// that the emptier ones drain and can be purged; then one of
+// that the emptier ones drain and can be purged; a full pool that gets a block back while its
+// class's current pool is used up is the fullest there can be, and takes over at once
+// (take_over_current); then one of
 // the heap's own recently emptied pools (up to its share of the retain allowance, kept without any
 // lock: a loop that empties and refills a pool costs what it costs pymalloc); then a pool from the
 // region (region.hpp). What a class takes adapts to demand: each class starts with pools of its
@@ -156,6 +158,7 @@ private:
     bool free_outside(void* p);
     bool free_elsewhere(PoolMeta* m, void* p);
     void drained(PoolMeta* m);
+    bool take_over_current(PoolMeta* m, uint32_t used);
     PoolMeta* next_pool(int cls);
     void carve(PoolMeta* m, uint32_t carved);
     void release(PoolMeta* m);

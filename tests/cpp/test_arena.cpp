@@ -451,14 +451,15 @@ TEST_P(ArenaTest, RetainZeroPurgesEveryEmptyPool) {
     c.retain_bytes = 0;
     make(c);
     std::vector<void*> blocks;
-    for (size_t i = 0; i < 10 * page() / 32; ++i) blocks.push_back(m(32));
+    // Ten full pools, and the current one with a block in use, which empties last.
+    for (size_t i = 0; i < 10 * page() / 32 + 1; ++i) blocks.push_back(m(32));
     for (void* p : blocks) f(p);
     wait_out_the_delay();
     ArenaStats s = arena_->stats();
     EXPECT_EQ(s.queued_bytes, 0u);
     bool sticky = page() <= kStickyBytes;
     EXPECT_EQ(s.committed_bytes - s.reserved_bytes, sticky ? page() : 0u);  // the current pool, if kept
-    EXPECT_EQ(s.pages_returned, sticky ? 9u : 10u);
+    EXPECT_EQ(s.pages_returned, sticky ? 10u : 11u);
 }
 
 // ---- pools -----------------------------------------------------------------------------------------
@@ -568,10 +569,10 @@ TEST_P(ArenaTest, PoolsOfTheMostBlocksCountEveryBlock) {
 TEST_P(ArenaTest, RefillTakesTheFullestPartialPool) {
     const size_t size = 256;
     const uint32_t cap = arena_->classes()[arena_->classes().index(size)].capacity[0];
-    // Five full pools.
+    // Four full pools, and a fifth, the current one, with one block in use.
     std::vector<std::vector<void*>> pools(5);
     for (auto& pool : pools) {
-        for (uint32_t i = 0; i < cap; ++i) pool.push_back(m(size));
+        for (uint32_t i = 0; i < (&pool == &pools[4] ? 1 : cap); ++i) pool.push_back(m(size));
     }
     Heap& heap = arena_->gil_heap();
     ASSERT_NE(heap.pool_of(pools[0][0]), heap.pool_of(pools[4][0]));
@@ -581,13 +582,43 @@ TEST_P(ArenaTest, RefillTakesTheFullestPartialPool) {
         for (uint32_t i = keep[k]; i < cap; ++i) f(pools[k][i]);
         pools[k].resize(keep[k]);
     }
-    // The current pool (4) is full: the next block comes from the fullest partial pool.
+    // Once the current pool is used up, the next block comes from the fullest partial pool.
+    while (pools[4].size() < cap) pools[4].push_back(m(size));
+    ASSERT_EQ(heap.pool_of(pools[4].back()), heap.pool_of(pools[4][0]));
     void* next = m(size);
     EXPECT_EQ(heap.pool_of(next), heap.pool_of(pools[2][0]));
     f(next);
     for (auto& pool : pools) {
         for (void* p : pool) f(p);
     }
+}
+
+TEST_P(ArenaTest, APoolFreedIntoTakesOverAUsedUpCurrentPool) {
+    const size_t size = 256;
+    const uint32_t cap = arena_->classes()[arena_->classes().index(size)].capacity[0];
+    // Three full pools: the current one (the last) is used up.
+    std::vector<void*> blocks;
+    for (uint32_t i = 0; i < 3 * cap; ++i) blocks.push_back(m(size));
+    Heap& heap = arena_->gil_heap();
+    PoolMeta* first = heap.pool_of(blocks[0]);
+    PoolMeta* last = heap.pool_of(blocks.back());
+    ASSERT_NE(first, last);
+    // A block back in the first pool: it becomes the current pool, and the next block is that one.
+    f(blocks[1]);
+    EXPECT_EQ(first->state, PoolState::current);
+    EXPECT_EQ(last->state, PoolState::full);
+    EXPECT_EQ(m(size), blocks[1]);
+    ASSERT_EQ(arena_->verify(), nullptr);
+    // While the current pool has free blocks, a full pool freed into waits on a bucket instead.
+    f(blocks[1]);
+    f(blocks[cap + 1]);
+    EXPECT_EQ(first->state, PoolState::current);
+    EXPECT_TRUE(is_partial(heap.pool_of(blocks[cap])->state));
+    EXPECT_EQ(m(size), blocks[1]);
+    ASSERT_EQ(arena_->verify(), nullptr);
+    blocks[cap + 1] = m(size);
+    for (void* p : blocks) f(p);
+    EXPECT_EQ(arena_->stats().classes[arena_->classes().index(size)].blocks_in_use, 0u);
 }
 
 TEST_P(ArenaTest, MediumPoolsGrowWithDemandAndShrinkWhenItGoes) {
