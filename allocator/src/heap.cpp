@@ -36,6 +36,9 @@ void Heap::init(HeapId id, Arena& arena) {
         classes_[i] = SizeClass{};
         classes_[i].current = &sentinel_;
         classes_[i].order = (*info_)[i].order_lo;
+        classes_[i].capacity_lo = uint16_t((*info_)[i].capacity[(*info_)[i].order_lo]);
+        classes_[i].order_lo = (*info_)[i].order_lo;
+        classes_[i].current_low = uint8_t(current_low_mark((*info_)[i]));
     }
 }
 
@@ -66,8 +69,8 @@ void Heap::carve(PoolMeta* m, uint32_t carved) {
 void* Heap::refill(int cls) {
     SizeClass& c = classes_[cls];
     PoolMeta* m = c.current;
-    uint32_t carved = m != &sentinel_ ? uint32_t(m->margin + current_low_mark((*info_)[cls])) : 0;
-    if (m != &sentinel_ && carved < capacity(m)) {
+    uint32_t carved = m != &sentinel_ ? uint32_t(m->margin + c.current_low) : 0;
+    if (m != &sentinel_ && carved < capacity_in(c, m)) {
         carve(m, carved);
     } else {
         if (m != &sentinel_) {  // used == capacity: off every list until a block comes back
@@ -99,10 +102,10 @@ PoolMeta* Heap::next_pool(int cls) {
         while ((page = c.buckets[b].pop_front(meta_)) != kNoPage) {
             PoolMeta* m = meta_ + page;
             uint32_t used = uint32_t(m->margin) + 1;  // partial: the low mark is 1
-            int actual = occupancy(used, info.capacity[m->order]);
+            int actual = occupancy(used, capacity_in(c, m));
             if (actual == b) {
                 m->state = PoolState::current;
-                m->margin = int16_t(int32_t(used) - current_low_mark(info));
+                m->margin = int16_t(int32_t(used) - c.current_low);
                 return m;
             }
             m->state = partial_on(actual);
@@ -245,17 +248,16 @@ inline bool Heap::take_over_current(PoolMeta* m, uint32_t used) {
     SizeClass& c = classes_[cls];
     PoolMeta* current = c.current;
     if (current->free != kNoBlock) return false;
-    const ClassInfo& info = (*info_)[cls];
     if (current == &sentinel_) {
         active_[cls / 64] |= uint64_t{1} << (cls % 64);
     } else {
         // Blocks not carved yet: not used up.
-        if (uint32_t(current->margin + current_low_mark(info)) < info.capacity[current->order]) return false;
+        if (uint32_t(current->margin + c.current_low) < capacity_in(c, current)) return false;
         current->state = PoolState::full;
         current->margin = 0;
     }
     m->state = PoolState::current;
-    m->margin = int16_t(int32_t(used) - current_low_mark(info));
+    m->margin = int16_t(int32_t(used) - c.current_low);
     c.current = m;
     SHRINKPY_ALLOC_ASSERT_EXPENSIVE(verify_pool(*m) == nullptr);
     return true;
@@ -265,7 +267,7 @@ void Heap::drained(PoolMeta* m) {
     SizeClass& c = classes_[m->size_class];
     uint32_t page = uint32_t(m - meta_);
     if (m->state == PoolState::full) {  // room again: onto the bucket of its occupancy
-        uint32_t cap = capacity(m);
+        uint32_t cap = capacity_in(c, m);
         uint32_t used = uint32_t(m->margin + int32_t(cap));  // margin -1: one block below the capacity
         if (used == 0) {                                     // a pool of one block
             release(m);

@@ -60,6 +60,11 @@ struct SizeClass {
     uint32_t pools = 0;  // pools in use (current, partial, full)
     uint32_t pools_peak = 0;
     PageList buckets[kBuckets];  // partial pools by occupancy; buckets[kBuckets - 1] is the fullest
+    // From the class's ClassInfo, for the slow paths that run once a pool fills or gets room again
+    // (most operations when blocks are replaced at random): its line is not then in the cache.
+    uint16_t capacity_lo = 0;  // blocks in a pool of order_lo (every pool of a small class)
+    uint8_t order_lo = 0;
+    uint8_t current_low = 0;  // current_low_mark
 };
 static_assert(sizeof(SizeClass) == 64);
 
@@ -171,6 +176,10 @@ private:
     void spill(size_t target_bytes);
     uint32_t capacity(const PoolMeta* m) const;
     uint32_t used(const PoolMeta* m) const { return blocks_used(*m, (*info_)[m->size_class]); }
+    // capacity(m) for a pool of class c, without the class table when the pool is of its order_lo.
+    uint32_t capacity_in(const SizeClass& c, const PoolMeta* m) const {
+        return m->order == c.order_lo ? c.capacity_lo : capacity(m);
+    }
 
     // Read by every fast path: kept together at the front.
     uintptr_t base_ = 0;  // the region
