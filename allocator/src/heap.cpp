@@ -131,7 +131,7 @@ PoolMeta* Heap::next_pool(int cls) {
                 ++c.run_order;
         }
     }
-    m->margin = int16_t(-current_low_mark(info));  // no block in use yet
+    m->margin = int16_t(-c.current_low);  // no block in use yet
     if (++c.pools > c.pools_peak) c.pools_peak = c.pools;
     return m;
 }

@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import math
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -62,7 +62,7 @@ def target(med: dict[tuple[str, str], float]) -> tuple[float, str, float]:
     ratios = {p: med[(p, "arena")] / med[(p, BASELINE)] for p in patterns(med) if is_small(p)}
     if not ratios:
         raise SystemExit("shrinkpy: bench_alloc reported no small-object pattern under pymalloc and the arena")
-    geomean = math.exp(sum(math.log(r) for r in ratios.values()) / len(ratios))
+    geomean = statistics.geometric_mean(ratios.values())
     lowest = min(ratios, key=ratios.get)
     return geomean, lowest, ratios[lowest]
 
@@ -72,7 +72,8 @@ def verdict(ratio: float) -> str:
 
 
 def markdown(med: dict[tuple[str, str], float], command: str, repeat: int, when: str) -> str:
-    allocators = [a for a in ALLOCATORS if any((p, a) in med for p in patterns(med))]
+    measured = patterns(med)
+    allocators = [a for a in ALLOCATORS if any((p, a) in med for p in measured)]
     lines = [
         f"Measured by `{command}` on {when}, {machine()}; medians of {repeat} repetitions, allocators "
         f"interleaved at random; millions of operations (a malloc or a free) per second, and the ratio "
@@ -81,7 +82,7 @@ def markdown(med: dict[tuple[str, str], float], command: str, repeat: int, when:
         "| pattern | " + " | ".join(allocators) + " |",
         "|---|" + "---|" * len(allocators),
     ]
-    for p in patterns(med):
+    for p in measured:
         cells = []
         for a in allocators:
             value = med.get((p, a))
