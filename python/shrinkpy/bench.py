@@ -10,12 +10,14 @@ and its output, which must equal stock python3.11's (every workload prints a che
 
 Suites (SUITES) name the workloads and the configurations measured together, each with its own
 README section; `spikes` is the arena allocator's (issue #4): the spike workloads under arena,
-pymalloc, glibc malloc and mimalloc, and whether the arena meets its targets (spike_targets).
+pymalloc, glibc malloc and mimalloc, and whether the arena meets its targets (spike_targets);
+the `workloads` matrix is judged by issue #8's targets for the full configuration (workload_targets).
+A target's verdict comes with the spread of the paired runs (round_spread), so that a reader can
+tell a miss from this machine's run-to-run noise.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import statistics
 import subprocess
@@ -241,7 +243,7 @@ def geometric_means(rat: dict, config_names: list[str], workload_names: list[str
         for metric in METRICS:
             values = [rat[(w, config)][metric] for w in workload_names
                       if (w, config) in rat and rat[(w, config)][metric]]
-            row[metric] = math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
+            row[metric] = statistics.geometric_mean(values) if values else None
         out[config] = row
     return out
 
@@ -315,7 +317,36 @@ def _geomean(med: dict, config: str, metric: str, workload_names: list[str], bas
     values = [med[(w, config)][metric] / med[(w, baseline)][base_metric] for w in workload_names
               if (w, config) in med and (w, baseline) in med and med[(w, config)][metric] is not None
               and med[(w, baseline)][base_metric]]
-    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
+    return statistics.geometric_mean(values) if values else None
+
+
+def round_spread(runs: list[Run], config: str, metric: str, workload_names: list[str],
+                 baseline: str = BASELINE) -> tuple[float, float] | None:
+    """(lowest, highest) over the rounds of the geometric mean of the round's paired ratios of
+    `config` to `baseline` over the workloads (a single workload: its paired ratios), or None with
+    fewer than two rounds. run_matrix runs a round's configurations side by side, so a paired ratio
+    compares runs that met the same moment of a noisy machine. With n rounds the median paired ratio
+    lies between the two with probability 1 - 2**(1 - n) (94% for 5): a target between them is
+    within the machine's run-to-run noise. Rounds missing a workload (not run, no value) are left out."""
+    values = {(r.workload, r.config, r.index): getattr(r, metric) for r in runs}
+    per_round = []
+    for index in sorted({r.index for r in runs}):
+        pairs = [(values.get((w, config, index)), values.get((w, baseline, index))) for w in workload_names]
+        if pairs and all(ours is not None and base for ours, base in pairs):
+            per_round.append(statistics.geometric_mean([ours / base for ours, base in pairs]))
+    return (min(per_round), max(per_round)) if len(per_round) >= 2 else None
+
+
+def verdict(value: float | None, limit: float, spread: tuple[float, float] | None = None) -> str:
+    """Whether `value`, which must stay at most `limit`, does ("met", "missed by N%"); with the
+    paired runs' spread (round_spread), their range, and whether they fall on both sides of the limit."""
+    if value is None:
+        return "-"
+    said = "met" if value <= limit else f"missed by {value / limit - 1:.1%}"
+    if spread:
+        low, high = spread
+        said += f"; paired runs {low:.2f}-{high:.2f}x" + (", on both sides of the target" if low <= limit < high else "")
+    return said
 
 
 def spike_targets(runs: list[Run], workload_names: list[str], config: str = "arena",
@@ -330,10 +361,6 @@ def spike_targets(runs: list[Run], workload_names: list[str], config: str = "are
     retained target is reachable at all, and how close the arena comes to it."""
     med = medians(runs)
     lines = []
-
-    def verdict(value, limit):
-        return "-" if value is None else ("met" if value <= limit else f"missed by {value / limit - 1:.1%}")
-
     for baseline in ("stock", "shrinkpython-pymalloc"):
         if not any(c == baseline for _, c in med):
             continue
@@ -348,8 +375,9 @@ def spike_targets(runs: list[Run], workload_names: list[str], config: str = "are
                          f"{_fmt(geo / floor if geo else None)} of it)")
         for metric, label, limit in (("peak_rss_bytes", "peak RSS", 1.0), ("wall_seconds", "wall time", 1.05)):
             worst, where = _worst(med, config, metric, workload_names, baseline)
+            spread = round_spread(runs, config, metric, [where], baseline) if where else None
             lines.append(f"{label} vs {baseline}: highest {_fmt(worst)} on {where} "
-                         f"(target <= {limit:.2f}: {verdict(worst, limit)})")
+                         f"(target <= {limit:.2f}: {verdict(worst, limit, spread)})")
     for baseline in ("stock-malloc", "stock-mimalloc"):
         geo = _geomean(med, config, "retained_bytes", workload_names, baseline)
         lines.append(f"retained RSS vs {baseline}: geometric mean {_fmt(geo)} (target <= 0.35: {verdict(geo, 0.35)})")
@@ -359,6 +387,34 @@ def spike_targets(runs: list[Run], workload_names: list[str], config: str = "are
         lines.append(f"{dropped}: RSS after the drop {grown:+.1f} MiB from before the spike "
                      f"(target <= 2 MiB: {'met' if grown <= 2 else 'missed'})")
     return lines
+
+
+def workload_targets(runs: list[Run], workload_names: list[str], config: str = "trimmed+arena+early",
+                     baseline: str = BASELINE) -> list[str]:
+    """One line per target of issue #8 for the full configuration, with the measured value and
+    whether it is met: peak RSS at most 0.6x stock's (geometric mean) at no more than 1.0x its wall
+    time; then the three workloads with the highest peak ratio. Nothing when either configuration
+    was not measured."""
+    med = medians(runs)
+    if not any(c == config for _, c in med) or not any(c == baseline for _, c in med):
+        return []
+    lines = []
+    for metric, label, limit in (("peak_rss_bytes", "peak RSS", 0.6), ("wall_seconds", "wall time", 1.0)):
+        geo = _geomean(med, config, metric, workload_names, baseline)
+        measured = [w for w in workload_names if (w, config) in med]
+        spread = round_spread(runs, config, metric, measured, baseline)
+        lines.append(f"{config} {label} vs {baseline}: geometric mean {_fmt(geo)} "
+                     f"(target <= {limit:.2f}: {verdict(geo, limit, spread)})")
+    peaks = sorted(((med[(w, config)]["peak_rss_bytes"] / med[(w, baseline)]["peak_rss_bytes"], w)
+                    for w in workload_names if (w, config) in med and (w, baseline) in med), reverse=True)
+    if peaks:
+        lines.append("highest peak RSS ratios: " + ", ".join(f"{w} {r:.2f}x" for r, w in peaks[:3]))
+    return lines
+
+
+# The targets each suite is judged by: (what they are of, the function that states them).
+SUITE_TARGETS = {"spikes": ("the arena allocator (issue #4)", spike_targets),
+                 "workloads": ("the full configuration (issue #8)", workload_targets)}
 
 
 def _fmt(ratio: float | None) -> str:

@@ -110,9 +110,10 @@ def main(args: argparse.Namespace) -> int:
     config_names = [c.name for c in matrix]
     tables = suite.tables or bench.TABLES
     print(bench.format_tables(runs, config_names, names, baseline=baseline, tables=tables))
-    targets = bench.spike_targets(runs, names) if args.suite == "spikes" else []
+    judged, judge = bench.SUITE_TARGETS.get(args.suite, ("", None))
+    targets = judge(runs, names) if judge else []
     if targets:
-        print("\ntargets of the arena allocator (issue #4):\n" + "\n".join(f"  {line}" for line in targets))
+        print(f"\ntargets of {judged}:\n" + "\n".join(f"  {line}" for line in targets))
     if args.suite == "cli":
         print("\n" + import_bench.summary(runs, names))
     wrong = sorted({(r.workload, r.config) for r in runs if not r.output_ok})
@@ -143,7 +144,7 @@ def main(args: argparse.Namespace) -> int:
             body += import_bench.summary(runs, names, markdown=True) + "\n\n"
         body += bench.format_tables(runs, config_names, names, markdown=True, baseline=baseline, tables=tables)
         if targets:
-            body += "\n\nTargets of the arena allocator (issue #4):\n\n" + "\n".join(f"- {line}" for line in targets)
+            body += f"\n\nTargets of {judged}:\n\n" + "\n".join(f"- {line}" for line in targets)
         update_readme(Path(args.readme), body, *readme_markers(args.suite))
     if wrong:
         print("shrinkpy bench: output differs from stock python3.11 for: " +

@@ -14,7 +14,7 @@ tool's start-up), geometric means over the light and the heavy paths, and the ta
 from __future__ import annotations
 
 import importlib.util
-import math
+import statistics
 
 from shrinkpy import bench, configs
 
@@ -61,7 +61,7 @@ def is_light(workload: str) -> bool:
 
 
 def _geomean(values: list[float]) -> float | None:
-    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
+    return statistics.geometric_mean(values) if values else None
 
 
 def summary(runs: list[bench.Run], workloads: list[str], markdown: bool = False) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import math
 import statistics
 from dataclasses import dataclass
 
@@ -52,5 +51,5 @@ def compare(base: dict[str, BenchmarkResult], other: dict[str, BenchmarkResult])
         if base[name].unit != other[name].unit:
             raise ValueError(f"{name}: unit {base[name].unit} vs {other[name].unit}")
     ratios = {name: other[name].mean / base[name].mean for name in common}
-    geo = math.exp(statistics.fmean(math.log(r) for r in ratios.values())) if ratios else None
+    geo = statistics.geometric_mean(ratios.values()) if ratios else None
     return ratios, geo

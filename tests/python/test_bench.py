@@ -187,6 +187,36 @@ def test_spike_targets_say_what_is_met_and_by_how_much_what_is_not():
     assert "spike_dict_dropped: RSS after the drop +1.0 MiB from before the spike (target <= 2 MiB: met)" in text
 
 
+def test_paired_runs_give_the_spread_a_target_is_judged_against():
+    # Round by round, arena/stock over a and b: round 1 sqrt(1.2 * 0.9), round 2 sqrt(0.8 * 1.0),
+    # round 3 sqrt(1.5 * 1.1); round 4 lacks b's stock run and does not count.
+    walls = {("a", "stock"): [1.0, 1.0, 1.0, 1.0], ("a", "arena"): [1.2, 0.8, 1.5, 1.0],
+             ("b", "stock"): [2.0, 2.0, 2.0], ("b", "arena"): [1.8, 2.0, 2.2, 2.0]}
+    runs = [fake(w, c, i + 1, 100, wall) for (w, c), values in walls.items() for i, wall in enumerate(values)]
+    low, high = bench.round_spread(runs, "arena", "wall_seconds", ["a", "b"])
+    assert (low, high) == (pytest.approx(math.sqrt(0.8)), pytest.approx(math.sqrt(1.5 * 1.1)))
+    assert bench.round_spread(runs, "arena", "wall_seconds", ["a"]) == (pytest.approx(0.8), pytest.approx(1.5))
+    assert bench.round_spread(runs[:1] + runs[4:5], "arena", "wall_seconds", ["a"]) is None  # one round
+    assert bench.verdict(1.1, 1.05) == "missed by 4.8%"
+    assert bench.verdict(1.1, 1.05, (0.9, 1.3)) == "missed by 4.8%; paired runs 0.90-1.30x, on both sides of the target"
+    assert bench.verdict(1.0, 1.05, (0.9, 1.0)) == "met; paired runs 0.90-1.00x"
+    assert bench.verdict(None, 1.0, (0.9, 1.0)) == "-"
+
+
+def test_workload_targets_judge_the_full_configuration():
+    full = "trimmed+arena+early"
+    runs = [fake("a", "stock", i, 100, 1.0) for i in (1, 2)] + [fake("b", "stock", i, 200, 2.0) for i in (1, 2)]
+    runs += [fake("a", full, 1, 50, 0.9), fake("a", full, 2, 50, 1.1), fake("b", full, 1, 140, 2.0),
+             fake("b", full, 2, 140, 2.0)]
+    text = "\n".join(bench.workload_targets(runs, ["a", "b"]))
+    assert f"{full} peak RSS vs stock: geometric mean {math.sqrt(0.5 * 0.7):.2f}x (target <= 0.60: met; paired runs 0.59-0.59x)" in text
+    assert f"{full} wall time vs stock: geometric mean 1.00x (target <= 1.00: met; paired runs " \
+           f"{math.sqrt(0.9):.2f}-{math.sqrt(1.1):.2f}x, on both sides of the target)" in text
+    assert text.endswith("highest peak RSS ratios: b 0.70x, a 0.50x")
+    assert bench.workload_targets(runs, ["a", "b"], config="arena") == []  # not measured: nothing to judge
+    assert bench.SUITE_TARGETS["workloads"][1] is bench.workload_targets
+
+
 def test_a_suite_rewrites_its_own_readme_section(tmp_path):
     readme = tmp_path / "README.md"
     begin, end = bench_cli.readme_markers("spikes")
