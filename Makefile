@@ -13,7 +13,7 @@ PACKAGES_BUILD = cmake make g++ python3.11 libpython3.11-dev python3.11-venv lib
                  pybind11-dev libgtest-dev libgmock-dev libbenchmark-dev python3-setuptools python3-pip python3-wheel \
                  lld qemu-user
 PACKAGES_TEST  = python3-pytest python3-jsonschema libpython3.11-testsuite clang-format git
-PACKAGES_DEMO  = python3-numpy python3-matplotlib
+PACKAGES_DEMO  = python3-numpy python3-matplotlib valgrind
 # `shrinkpy build` (boards/): CPython's build needs (with PACKAGES_BUILD's lld and qemu-user); the host
 # board is built by `make test`. Cross builds add the aarch64 toolchain (`make test-cross`).
 PACKAGES_BOARD = gcc make binutils zlib1g-dev
@@ -24,7 +24,7 @@ BOARD         ?= host
 DEV_ENV = PYTHONPATH=$(CURDIR)/python SHRINKPY_BIN_DIR=$(CURDIR)/$(BUILD)/runtime
 
 .PHONY: all deps deps-test deps-demo deps-board deps-cross build demo test test-cross board targets bench bench-quick \
-        bench-analyzer bench-alloc bench-early bench-imports bench-spikes size-mix format lint clean
+        bench-analyzer bench-alloc bench-early bench-imports bench-instructions bench-spikes size-mix format lint clean
 
 all: build
 
@@ -77,6 +77,13 @@ bench: deps-demo build
 	$(MAKE) board BOARD=host
 	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --readme README.md \
 	    --json $(BUILD)/bench.json --plot $(BUILD)/bench.png
+
+# The matrix's instructions, one valgrind run per pair (about 4 minutes here): a count that does not move
+# between runs, for differences this machine's wall times hide; rewrites README.md's bench-instructions section.
+bench-instructions: deps-demo build
+	$(MAKE) board BOARD=host
+	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --instructions --readme README.md \
+	    --json $(BUILD)/bench-instructions.json
 
 # A two-minute subset: smaller inputs, one run per pair.
 bench-quick: deps-demo build

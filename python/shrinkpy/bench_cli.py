@@ -26,13 +26,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"comma-separated configurations (default for the workloads suite: {DEFAULT_CONFIGS}); "
                              "'stock' is always measured first, as the reference for every output")
     parser.add_argument("--repeat", type=int, default=3, metavar="N", help="measured runs per pair (default 3)")
-    parser.add_argument("--scale", type=float, default=1.0, help="workload size factor (default 1.0)")
+    parser.add_argument("--scale", type=float, default=None,
+                        help="workload size factor (default 1.0; with --instructions 0.2)")
     parser.add_argument("--json", metavar="FILE", help="write every run and the summary as JSON")
     parser.add_argument("--plot", metavar="PNG", help="bar chart of peak RSS per workload and configuration")
     parser.add_argument("--readme", metavar="FILE",
                         help=f"replace the results between {README_BEGIN} and {README_END} "
                              "(another suite's between <!-- bench-SUITE:begin --> and <!-- bench-SUITE:end -->)")
     parser.add_argument("--list", action="store_true", help="list workloads and configurations, then stop")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count the instructions each workload executes under each configuration, one run each "
+                             "under valgrind, instead of measuring memory and time (python/shrinkpy/instructions.py)")
     parser.add_argument("--pyperformance", action="store_true", help="run pyperformance per configuration instead")
     parser.add_argument("-b", "--benchmarks", help="with --pyperformance: pyperformance's -b list")
     parser.add_argument("--metrics", default="memory,time", help="with --pyperformance: memory, time or both")
@@ -74,9 +78,12 @@ def command_line() -> str:
 def main(args: argparse.Namespace) -> int:
     if args.pyperformance:
         return pyperformance_main(args)
+    if args.instructions:
+        return instructions_main(args)
     from shrinkpy import bench, import_bench
 
-    if args.suite == "cli" and args.scale != 1.0:
+    scale = 1.0 if args.scale is None else args.scale
+    if args.suite == "cli" and scale != 1.0:
         print("shrinkpy bench: --scale does not apply to --suite cli", file=sys.stderr)
         return 2
     suite = bench.SUITES[args.suite]
@@ -104,7 +111,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"shrinkpy bench: not measuring {name} under {config}: {reason}", file=sys.stderr)
     skipped += [(f"{name} under {config}", reason) for (name, config), reason in excluded.items()]
 
-    extra = ["--scale", str(args.scale)] if args.scale != 1.0 else []
+    extra = ["--scale", str(scale)] if scale != 1.0 else []
     runs, _ = bench.run_matrix(names, matrix, max(1, args.repeat), extra, progress=bench.progress_printer,
                                suite=args.suite, excluded=excluded)
     config_names = [c.name for c in matrix]
@@ -130,7 +137,7 @@ def main(args: argparse.Namespace) -> int:
                    "geometric_means": bench.geometric_means(bench.ratios(med, baseline), config_names, names),
                    "medians": [{"workload": w, "config": c, **row} for (w, c), row in med.items()]}
         doc = {"schema": "shrinkpy-bench/1", "date": datetime.datetime.now().isoformat(timespec="seconds"),
-               "machine": machine(), "command": command_line(), "scale": args.scale, "repeat": args.repeat,
+               "machine": machine(), "command": command_line(), "scale": scale, "repeat": args.repeat,
                "configs": [{"name": c.name, "description": c.description, "env": c.env} for c in matrix],
                "skipped": [{"name": n, "reason": r} for n, r in skipped],
                "workloads": names, "runs": [asdict(r) for r in runs], "summary": summary}
@@ -167,6 +174,51 @@ def update_readme(path: Path, body: str, begin: str = README_BEGIN, end: str = R
     before, rest = text.split(begin, 1)
     _, after = rest.split(end, 1)
     path.write_text(f"{before}{begin}\n{body}\n{end}{after}")
+
+
+def instructions_main(args: argparse.Namespace) -> int:
+    from shrinkpy import bench, instructions
+
+    if args.suite != "workloads":
+        print("shrinkpy bench: --instructions runs the workloads suite only", file=sys.stderr)
+        return 2
+    if instructions.available():
+        print(f"shrinkpy bench: {instructions.available()}", file=sys.stderr)
+        return 2
+    matrix, skipped = resolve_configs(args.configs or instructions.DEFAULT_CONFIGS)
+    available = bench.commands()
+    names = args.workloads or list(available)
+    missing = [n for n in names if n not in available]
+    if missing:
+        print(f"shrinkpy bench: no workload {', '.join(missing)}; known: {', '.join(available)}", file=sys.stderr)
+        return 2
+    excluded = bench.unrunnable_pairs(names, matrix)
+    skipped += [(f"{name} under {config}", reason) for (name, config), reason in excluded.items()]
+    for name, reason in skipped:
+        print(f"shrinkpy bench: not counting {name}: {reason}", file=sys.stderr)
+    scale = instructions.DEFAULT_SCALE if args.scale is None else args.scale
+    counts = instructions.run_matrix(names, matrix, ["--scale", str(scale)], progress=bench.progress_printer,
+                                     excluded=excluded)
+    config_names = [c.name for c in matrix]
+    print(instructions.table(counts, config_names, names))
+    if args.readme:
+        body = (f"Measured by `{command_line()}` on {datetime.date.today().isoformat()}, {machine()}; "
+                f"instructions executed (valgrind's cachegrind), one run per pair at --scale {scale}, "
+                "ratios to Debian's python3.11 (pymalloc) in the same run.")
+        if skipped:
+            body += " Not counted: " + "; ".join(f"{name} ({reason})" for name, reason in skipped) + "."
+        body += "\n\n" + instructions.table(counts, config_names, names, markdown=True)
+        update_readme(Path(args.readme), body, *instructions.README_MARKERS)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"date": datetime.date.today().isoformat(), "machine": machine(),
+                                               "command": command_line(), "scale": scale,
+                                               "counts": [asdict(c) for c in counts]}, indent=2) + "\n")
+    wrong = sorted((c.workload, c.config) for c in counts if not c.output_ok)
+    if wrong:
+        print("shrinkpy bench: failed or output differs from stock python3.11 for: " +
+              ", ".join(f"{w} under {c}" for w, c in wrong), file=sys.stderr)
+        return 1
+    return 0
 
 
 def pyperformance_main(args: argparse.Namespace) -> int:
