@@ -75,6 +75,15 @@ def command_line() -> str:
     return "shrinkpy bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 1 else "shrinkpy bench"
 
 
+def selected_workloads(asked: list[str], available: dict) -> list[str] | None:
+    """The workloads asked for (all of `available` when none), or None, said why, when one is unknown."""
+    missing = [n for n in asked if n not in available]
+    if missing:
+        print(f"shrinkpy bench: no workload {', '.join(missing)}; known: {', '.join(available)}", file=sys.stderr)
+        return None
+    return asked or list(available)
+
+
 def main(args: argparse.Namespace) -> int:
     if args.pyperformance:
         return pyperformance_main(args)
@@ -98,10 +107,8 @@ def main(args: argparse.Namespace) -> int:
         for name, reason in skipped:
             print(f"  unavailable: {name}: {reason}")
         return 0
-    names = args.workloads or list(available)
-    missing = [n for n in names if n not in available]
-    if missing:
-        print(f"shrinkpy bench: no workload {', '.join(missing)}; known: {', '.join(available)}", file=sys.stderr)
+    names = selected_workloads(args.workloads, available)
+    if names is None:
         return 2
     for name, reason in skipped:
         print(f"shrinkpy bench: skipping {name}: {reason}", file=sys.stderr)
@@ -182,15 +189,14 @@ def instructions_main(args: argparse.Namespace) -> int:
     if args.suite != "workloads":
         print("shrinkpy bench: --instructions runs the workloads suite only", file=sys.stderr)
         return 2
-    if instructions.available():
-        print(f"shrinkpy bench: {instructions.available()}", file=sys.stderr)
+    unavailable = instructions.available()
+    if unavailable:
+        print(f"shrinkpy bench: {unavailable}", file=sys.stderr)
         return 2
     matrix, skipped = resolve_configs(args.configs or instructions.DEFAULT_CONFIGS)
     available = bench.commands()
-    names = args.workloads or list(available)
-    missing = [n for n in names if n not in available]
-    if missing:
-        print(f"shrinkpy bench: no workload {', '.join(missing)}; known: {', '.join(available)}", file=sys.stderr)
+    names = selected_workloads(args.workloads, available)
+    if names is None:
         return 2
     excluded = bench.unrunnable_pairs(names, matrix)
     skipped += [(f"{name} under {config}", reason) for (name, config), reason in excluded.items()]
