@@ -78,7 +78,7 @@ bench: deps-demo build
 	env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) -m shrinkpy bench --readme README.md \
 	    --json $(BUILD)/bench.json --plot $(BUILD)/bench.png
 
-# The matrix's instructions, one valgrind run per pair (about 4 minutes here): a count that does not move
+# The matrix's instructions, one valgrind run per pair (about 6 minutes here): a count that does not move
 # between runs, for differences this machine's wall times hide; rewrites README.md's bench-instructions section.
 bench-instructions: deps-demo build
 	$(MAKE) board BOARD=host
