@@ -282,16 +282,22 @@ def format_tables(runs: list[Run], config_names: list[str], workload_names: list
             rows.append(cells)
         rows.append(["geometric mean", *[f"{geo[c][metric]:.2f}x" if geo[c][metric] else "-" for c in config_names]])
         if markdown:
-            lines = [f"**{title}** (median, ratio to {baseline})", "",
-                     "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-            lines += ["| " + " | ".join(r) + " |" for r in rows]
+            lines = [f"**{title}** (median, ratio to {baseline})", "", *grid(header, rows, markdown)]
         else:
-            widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-            lines = [f"{title} (median, ratio to {baseline})"]
-            lines += ["  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(r))
-                      for r in [header, *rows]]
+            lines = [f"{title} (median, ratio to {baseline})", *grid(header, rows, markdown)]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+def grid(header: list[str], rows: list[list[str]], markdown: bool = False) -> list[str]:
+    """The lines of a table: a markdown table, or columns padded for a terminal (the first, the row's
+    name, to the left; the values to the right)."""
+    if markdown:
+        return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+                *("| " + " | ".join(r) + " |" for r in rows)]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return ["  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(r))
+            for r in [header, *rows]]
 
 
 # --- the arena's targets (issue #4) ------------------------------------------------------------

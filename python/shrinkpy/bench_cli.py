@@ -193,7 +193,7 @@ def instructions_main(args: argparse.Namespace) -> int:
     if unavailable:
         print(f"shrinkpy bench: {unavailable}", file=sys.stderr)
         return 2
-    matrix, skipped = resolve_configs(args.configs or instructions.DEFAULT_CONFIGS)
+    matrix, skipped = resolve_configs(args.configs or DEFAULT_CONFIGS)
     available = bench.commands()
     names = selected_workloads(args.workloads, available)
     if names is None:

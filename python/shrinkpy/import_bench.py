@@ -101,12 +101,8 @@ def summary(runs: list[bench.Run], workloads: list[str], markdown: bool = False)
         f"slowest path {slowest}: {ratios[slowest][1]:.3f}x eager's wall time (target: no workload slower, at most "
         f"{TARGET_ANY_WALL:.2f}x): {'met' if ratios[slowest][1] <= TARGET_ANY_WALL else 'NOT met'}")
     header = ["path", "peak RSS eager", "deferred", "ratio", "wall eager", "deferred", "ratio"]
+    lines = bench.grid(header, rows, markdown)
     if markdown:
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(r) + " |" for r in rows]
         return "\n".join(lines + [""] + [f"- {v}" for v in verdicts])
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(r))
-             for r in [header, *rows]]
     return "\n".join([f"deferred imports ({DEFER}) against imports as written ({EAGER}), medians"] + lines +
                      [""] + verdicts)

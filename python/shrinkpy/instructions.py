@@ -20,6 +20,7 @@ it returns them one madvise at a time (allocator/src/system_os_memory.cpp), as o
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import os
 import re
 import shutil
@@ -34,7 +35,6 @@ from shrinkpy.configs import Config
 
 VALGRIND = ("valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null")
 INSTALL_HINT = "valgrind is not installed: apt-get install valgrind (or `make deps-demo`)"
-DEFAULT_CONFIGS = "stock,stock-malloc,stock-mimalloc,arena,arena+early,trimmed+arena+early"
 DEFAULT_SCALE = 0.2  # valgrind runs a program about 30x slower; the workloads at a fifth of their size
 README_MARKERS = ("<!-- bench-instructions:begin -->", "<!-- bench-instructions:end -->")
 
@@ -47,6 +47,7 @@ class Count:
     output_ok: bool
 
 
+@functools.cache  # one readelf per interpreter, not one per run
 def dynamic_loader(executable: str = locate.STOCK_PYTHON) -> str:
     """The program interpreter `executable` asks for (its PT_INTERP), as readelf prints it."""
     out = subprocess.run(["readelf", "-l", executable], capture_output=True, text=True, check=True).stdout
@@ -140,12 +141,7 @@ def table(counts: list[Count], config_names: list[str], workload_names: list[str
                   if by_pair.get((w, config)) and by_pair.get((w, baseline))]
         means.append(f"{statistics.geometric_mean(ratios):.2f}x" if ratios else "-")
     rows.append(means)
-    header = ["workload", *config_names]
-    if markdown:
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        return "\n".join([*lines, *("| " + " | ".join(r) + " |" for r in rows)])
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    return "\n".join("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in [header, *rows])
+    return "\n".join(bench.grid(["workload", *config_names], rows, markdown))
 
 
 def available() -> str | None:
