@@ -82,6 +82,19 @@ bool apply_gc_threshold(const Options& options) {
     return done != nullptr;
 }
 
+// A heap cap too small for the interpreter's own start-up makes CPython stop with a fatal error that
+// does not name the cap (at SHRINKPY_MAX_HEAP=2M: "init_import_site: Failed to import the site
+// module"): say what happened before CPython does.
+void explain_start_under_cap(const Options& options) {
+    alloc::ArenaStats stats;
+    if (!alloc::arena_stats(&stats) || stats.max_heap_bytes == 0 || stats.cap_failures == 0) return;
+    std::fprintf(stderr,
+                 "shrinkpython: the interpreter could not start within SHRINKPY_MAX_HEAP=%s: %llu request%s "
+                 "refused with %.1f MiB held; python3.11 needs a few MiB to start: raise the cap or unset it\n",
+                 options.text(OptionId::max_heap).c_str(), (unsigned long long)stats.cap_failures,
+                 stats.cap_failures == 1 ? " was" : "s were", double(stats.committed_bytes) / double(alloc::kMiB));
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -133,7 +146,10 @@ int run(int argc, char** argv) {
     status = PyConfig_SetBytesArgv(&config, argc, argv);
     if (!PyStatus_Exception(status)) status = Py_InitializeFromConfig(&config);
     PyConfig_Clear(&config);
-    if (PyStatus_Exception(status)) Py_ExitStatusException(status);
+    if (PyStatus_Exception(status)) {
+        explain_start_under_cap(options);
+        Py_ExitStatusException(status);
+    }
     if (!apply_gc_threshold(options)) return 2;
     if (kind == alloc::AllocatorKind::arena) alloc::watch_full_collections();
     start_early_free();

@@ -49,6 +49,18 @@ def test_an_uncaught_memory_error_under_the_cap_is_a_normal_traceback(shrinkpyth
     assert r.stderr.decode().rstrip().endswith("MemoryError")
 
 
+def test_a_cap_too_small_to_start_is_named_before_cpythons_fatal_error(shrinkpython):
+    r = run([shrinkpython, "-c", "print('started')"], env=clean_env(SHRINKPY_MAX_HEAP="1M"))
+    assert r.returncode != 0
+    assert r.stdout == b""
+    err = r.stderr.decode()
+    assert err.startswith("shrinkpython: the interpreter could not start within SHRINKPY_MAX_HEAP=1M: "), err
+    assert "Fatal Python error" in err
+    # A cap the interpreter starts under stays silent until the program itself reaches it.
+    r = run([shrinkpython, "-c", "print('started')"], env=clean_env(SHRINKPY_MAX_HEAP="64M"))
+    assert (r.returncode, r.stdout, r.stderr) == (0, b"started\n", b"")
+
+
 def test_settings_reach_the_arena(shrinkpython):
     code = "import shrinkpy, json; print(json.dumps(shrinkpy.allocator_stats()['arena']))"
     r = run([shrinkpython, "-c", code], env=clean_env(PYTHONPATH=PYTHONPATH, SHRINKPY_ARENA_LARGE="16K",
