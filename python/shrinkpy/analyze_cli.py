@@ -68,12 +68,19 @@ def main(args) -> int:
     if args.file is None:
         print("shrinkpy analyze: give a FILE.py (or --rules)", file=sys.stderr)
         return 2
-    with open(args.file, "rb") as f:
-        source = f.read()
+    try:
+        with open(args.file, "rb") as f:
+            source = f.read()
+    except OSError as e:
+        print(f"shrinkpy analyze: {args.file}: {e.strerror or e}", file=sys.stderr)
+        return 2
     try:
         module = compile(source, args.file, "exec", dont_inherit=True)
     except SyntaxError as e:
         print(f"shrinkpy analyze: {args.file}: {e}", file=sys.stderr)
+        return 2
+    except ValueError as e:  # null bytes: a .pyc or another binary file
+        print(f"shrinkpy analyze: {args.file}: not Python source ({e}); give the .py file", file=sys.stderr)
         return 2
     if args.imports:
         from shrinkpy import import_report

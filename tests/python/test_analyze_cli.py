@@ -81,6 +81,16 @@ def test_syntax_error(tmp_path):
     assert r.returncode == 2 and "bad.py" in r.stderr
 
 
+def test_a_binary_file_or_a_missing_one_is_a_clear_error(tmp_path):
+    pyc = tmp_path / "prog.pyc"
+    pyc.write_bytes(b"\xa7\r\r\n" + bytes(12) + b"\xe3garbage")  # 3.11's magic, then no source
+    r = shrinkpy(str(pyc), cwd=tmp_path)
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr.startswith(f"shrinkpy analyze: {pyc}: not Python source") and "Traceback" not in r.stderr
+    r = shrinkpy(str(tmp_path / "missing.py"), cwd=tmp_path)
+    assert (r.returncode, r.stderr) == (2, f"shrinkpy analyze: {tmp_path / 'missing.py'}: No such file or directory\n")
+
+
 def test_imports_measure_ranks_every_import_of_a_benchmark_cli(tmp_path):
     cli = REPO / "benchmarks" / "cli" / "devicectl.py"
     r = shrinkpy("--imports", "--measure", "--json", str(cli), cwd=tmp_path)
