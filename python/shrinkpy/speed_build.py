@@ -12,6 +12,16 @@ _sre), for 0.02 MiB. Tried and left out: Parser/ at -O2 (it runs only without by
 -fprofile-partial-training (0.2 MiB more at start, no faster). The rest of the gap was our
 allocator at -Os (allocator/CMakeLists.txt).
 
+Also left out (2026-12-04, host board, instructions counted by cachegrind on six workloads at
+--scale 0.2, start-up peak RSS with the start-up layout, medians of 15 alternating runs):
+- -O3 instead of -O2, profile and all: 2.5% fewer instructions (from dictobject.c,
+  unicodeobject.c, floatobject.c, _bisectmodule.c, abstract.c, tupleobject.c), 160 KB more text,
+  +112 KiB at `-S -I -c pass` and +40 KiB at `import json, re, collections, asyncio`: the host
+  board's `-c pass` would go past its 0.6x target. Python/ceval.c alone at -O3: 0.3% fewer.
+- LTO (-flto at the profiled stage, GNU ld, CPython's own link with -export-dynamic): 1.3% fewer
+  instructions (log_analyser -3%, text_index and graph_search +1-2%); and the start-up layout needs
+  lld, which cannot link GCC's LTO objects.
+
 How: after the -Os build, their objects are rebuilt with -O2; where the build runs natively
 (the host board) first instrumented (-fprofile-generate), trained on pgo_training.py, then rebuilt
 with the profile (-fprofile-use). Cross builds get -O2 without a profile: their interpreter runs
