@@ -125,6 +125,14 @@ int run(int argc, char** argv) {
     alloc::ArenaConfig arena = arena_config(options);
     if (kind == alloc::AllocatorKind::arena) warn_about_adjustments(arena);
     alloc::InstallResult installed = alloc::install_allocator(kind, debug_hooks, /*count=*/observed, arena);
+    if (installed.error == alloc::InstallError::backend_unavailable && kind == alloc::AllocatorKind::arena) {
+        // Under a tight `ulimit -v` (the arena reserves address space: allocator/src/region.cpp) the
+        // program runs under pymalloc, as under python3.11, rather than not at all. Nothing was installed.
+        std::fprintf(stderr, "shrinkpython: warning: SHRINKPY_ALLOCATOR=arena: %s; using pymalloc\n",
+                     installed.message);
+        kind = alloc::AllocatorKind::pymalloc;
+        installed = alloc::install_allocator(kind, debug_hooks, /*count=*/observed, arena);
+    }
     if (installed.error != alloc::InstallError::none) {
         std::fprintf(stderr, "shrinkpython: SHRINKPY_ALLOCATOR=%s: %s\n", options.text(OptionId::allocator).c_str(),
                      installed.message);

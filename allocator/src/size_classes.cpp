@@ -94,7 +94,7 @@ bool normalize(ArenaConfig& config, size_t page_size) {
     config.large_threshold = std::clamp(round_up(config.large_threshold, kAlignment), kSmallMax, largest);
     if (config.pool_blocks == 0) config.pool_blocks = 1;
     if (config.reserve_bytes > kMaxReserveBytes) config.reserve_bytes = size_t(kMaxReserveBytes);
-    if (config.reserve_bytes < 4 * arena) config.reserve_bytes = 4 * arena;
+    if (config.reserve_bytes < kMinReserveArenas * arena) config.reserve_bytes = kMinReserveArenas * arena;
     config.reserve_bytes -= config.reserve_bytes % arena;
     return config.arena_bytes == wanted.arena_bytes && config.large_threshold == wanted.large_threshold &&
            config.pool_blocks == wanted.pool_blocks && config.reserve_bytes == wanted.reserve_bytes;

@@ -117,9 +117,26 @@ public:
         return uint64_t(t.tv_sec) * 1000 + uint64_t(t.tv_nsec) / 1000000;
     }
 
-    // /proc/self/statm's second field, in pages. Opened every time: a descriptor kept open would go
-    // on reading the parent's after a fork.
-    uint64_t process_resident_bytes() override {
+    // /proc/self/statm's second field (resident pages).
+    uint64_t process_resident_bytes() override { return statm_field(1) * page_; }
+
+    uint64_t process_peak_resident_bytes() override {
+        rusage u;
+        return getrusage(RUSAGE_SELF, &u) == 0 ? uint64_t(u.ru_maxrss) * 1024 : 0;  // KiB on Linux
+    }
+
+    // The soft limit less /proc/self/statm's size field (every mapping, reservations included).
+    uint64_t address_space_left() override {
+        rlimit limit;
+        if (getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return UINT64_MAX;
+        uint64_t mapped = statm_field(0) * page_;
+        return mapped < limit.rlim_cur ? uint64_t(limit.rlim_cur) - mapped : 0;
+    }
+
+private:
+    // Field `index` of /proc/self/statm, in pages; 0 when unreadable. Opened every time: a
+    // descriptor kept open would go on reading the parent's after a fork.
+    static uint64_t statm_field(int index) {
         int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
         if (fd < 0) return 0;
         char buf[128];
@@ -128,19 +145,16 @@ public:
         if (n <= 0) return 0;
         buf[n] = '\0';
         const char* s = buf;
-        while (*s != '\0' && *s != ' ') ++s;  // past the size field
-        if (*s == '\0') return 0;
+        for (int i = 0; i < index; ++i) {
+            while (*s != '\0' && *s != ' ') ++s;
+            if (*s == '\0') return 0;
+            ++s;
+        }
         uint64_t pages = 0;
-        for (++s; *s >= '0' && *s <= '9'; ++s) pages = pages * 10 + uint64_t(*s - '0');
-        return pages * page_;
+        for (; *s >= '0' && *s <= '9'; ++s) pages = pages * 10 + uint64_t(*s - '0');
+        return pages;
     }
 
-    uint64_t process_peak_resident_bytes() override {
-        rusage u;
-        return getrusage(RUSAGE_SELF, &u) == 0 ? uint64_t(u.ru_maxrss) * 1024 : 0;  // KiB on Linux
-    }
-
-private:
     size_t page_ = size_t(sysconf(_SC_PAGESIZE));
     std::atomic<bool> naming_works_{true};    // stop asking once the kernel said no
     std::atomic<bool> batching_works_{true};  // process_madvise, until it fails once

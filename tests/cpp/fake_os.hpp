@@ -150,6 +150,9 @@ public:
         process_peak_.store(peak, std::memory_order_relaxed);
     }
     void advance_ms(uint64_t ms) { now_ms_.fetch_add(ms, std::memory_order_relaxed); }
+    // Address space left under a limit (ulimit -v), as a test sets it (default: no limit).
+    uint64_t address_space_left() override { return address_space_left_.load(std::memory_order_relaxed); }
+    void set_address_space_left(uint64_t bytes) { address_space_left_.store(bytes, std::memory_order_relaxed); }
 
     Counts counts() {
         std::lock_guard<std::mutex> g(mutex_);
@@ -234,6 +237,7 @@ private:
     std::atomic<uint64_t> now_ms_{1000};
     std::atomic<uint64_t> process_rss_{0};
     std::atomic<uint64_t> process_peak_{0};
+    std::atomic<uint64_t> address_space_left_{UINT64_MAX};
 };
 
 }  // namespace shrinkpy::alloc::testing

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <map>
 #include <random>
@@ -175,6 +176,36 @@ TEST(ArenaConfigTest, NormalizeFixesWhatCannotWork) {
     e.arena_bytes = 64 * kKiB;
     normalize(e, 64 * kKiB);
     EXPECT_EQ(e.arena_bytes, kMiB);
+}
+
+TEST(ArenaConfigTest, UnderAnAddressSpaceLimitTheReservationTakesAtMostHalfOfWhatIsLeft) {
+    ArenaConfig c;  // 32 GiB wanted
+    FakeOsMemory os(4096);
+    os.set_address_space_left(100 * kMiB);
+    int error = 0;
+    Arena* arena = Arena::create(os, c, &error);
+    ASSERT_NE(arena, nullptr) << error;
+    EXPECT_EQ(arena->config().reserve_bytes, 32 * kMiB);  // halved from 32 GiB until it fits 50 MiB
+    Arena::destroy(arena);
+    os.set_address_space_left(20 * kMiB);  // 16 arenas do not fit in 10 MiB
+    EXPECT_EQ(Arena::create(os, c, &error), nullptr);
+    EXPECT_EQ(error, ENOMEM);
+}
+
+TEST(ArenaConfigTest, ATinyReservationIsRaisedToWhatTheRegionCanTake) {
+    ArenaConfig c;
+    c.reserve_bytes = kKiB;
+    EXPECT_FALSE(normalize(c, 4096));
+    EXPECT_EQ(c.reserve_bytes, kMinReserveArenas * c.arena_bytes);
+    FakeOsMemory os(4096);
+    int error = 0;
+    Arena* arena = Arena::create(os, c, &error);
+    ASSERT_NE(arena, nullptr) << error;
+    void* p = arena->malloc(HeapId::gil, 100);
+    EXPECT_NE(p, nullptr);
+    EXPECT_TRUE(arena->free(HeapId::gil, p));
+    EXPECT_EQ(arena->verify(), nullptr);
+    Arena::destroy(arena);
 }
 
 // ---- blocks ----------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ turns into a MemoryError the program can catch and go on from; shrinkpy.install_
 the allocator of a running stock python3.11; allocator_stats() matches the report's schema; the
 SHRINKPY_ARENA_* settings reach the allocator; dropped pages wait for reuse, and go back on
 gc.collect() or after the purge delay (the purge thread); fork() with threads allocating leaves a
-working child, whose purges work on their own."""
+working child, whose purges work on their own; under `ulimit -v` what python3.11 runs still runs."""
 
 from __future__ import annotations
 
@@ -59,6 +59,31 @@ def test_a_cap_too_small_to_start_is_named_before_cpythons_fatal_error(shrinkpyt
     # A cap the interpreter starts under stays silent until the program itself reaches it.
     r = run([shrinkpython, "-c", "print('started')"], env=clean_env(SHRINKPY_MAX_HEAP="64M"))
     assert (r.returncode, r.stdout, r.stderr) == (0, b"started\n", b"")
+
+
+def under_address_space_limit(mib: int, *argv: str) -> list[str]:
+    return ["sh", "-c", f'ulimit -v {mib << 10} && exec "$@"', "sh", *argv]
+
+
+@pytest.mark.parametrize("limit_mib, program", [
+    # The reservation once took 256 of the 285 MiB left: no room for a large block's own mapping.
+    (300, 'big = bytearray(100 << 20); print("done")'),
+    # About 60 MiB of small objects, past the 32 MiB region the limit leaves: the rest goes to pymalloc.
+    (120, 'small = [str(i) * 3 for i in range(900000)]; print("done")'),
+])
+def test_under_ulimit_v_what_python311_runs_runs(shrinkpython, limit_mib, program):
+    stock = run(under_address_space_limit(limit_mib, STOCK, "-c", program))
+    assert stock.stdout == b"done\n", stock.stderr.decode()
+    for env in (clean_env(), clean_env(SHRINKPY_REPORT="/dev/null")):  # the glue uncounted and counted
+        r = run(under_address_space_limit(limit_mib, shrinkpython, "-c", program), env=env)
+        assert (r.returncode, r.stdout, r.stderr) == (0, b"done\n", b""), env
+
+
+def test_without_room_for_the_arena_the_program_runs_under_pymalloc(shrinkpython):
+    r = run(under_address_space_limit(40, shrinkpython, "-c", "import sys; print(sys._xoptions)"))
+    assert (r.returncode, r.stdout) == (0, b"{}\n"), r.stderr.decode()
+    assert r.stderr.decode() == ("shrinkpython: warning: SHRINKPY_ALLOCATOR=arena: cannot reserve address space for "
+                                 "the arena (SHRINKPY_ARENA_RESERVE, ulimit -v); using pymalloc\n")
 
 
 def test_settings_reach_the_arena(shrinkpython):

@@ -15,6 +15,9 @@ inline constexpr size_t kGiB = size_t{1} << 30;
 // The most address space the arena reserves: its metadata refers to blocks by 32-bit distances
 // (allocator/src/arena_types.hpp, PoolMeta).
 inline constexpr uint64_t kMaxReserveBytes = uint64_t{32} << 30;
+// The least reservation, in arenas: normalize() raises reserve_bytes to it, and the region, which
+// halves what it asks for when the address space is short, stops there.
+inline constexpr size_t kMinReserveArenas = 16;
 
 struct ArenaConfig {
     // Address space reserved once for every small and medium block (no memory until used); at most

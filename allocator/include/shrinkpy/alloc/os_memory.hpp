@@ -73,6 +73,11 @@ public:
     // or numpy's arrays) hold shows only here (Region::offset_process_growth).
     virtual uint64_t process_resident_bytes() = 0;
     virtual uint64_t process_peak_resident_bytes() = 0;
+
+    // Address space the process may still map under its limit (RLIMIT_AS, `ulimit -v`, less what
+    // it maps now), or UINT64_MAX without one. A reservation counts against that limit although it
+    // holds no memory (Region::init).
+    virtual uint64_t address_space_left() = 0;
 };
 
 // Linux: mmap, mprotect, madvise, mremap, prctl. One instance for the process.
