@@ -7,8 +7,6 @@
 #include <Python.h>
 #include <pthread.h>
 
-#include <cstring>
-
 #include "arena.hpp"
 #include "shrinkpy/alloc/backend.hpp"
 
@@ -18,49 +16,21 @@ namespace {
 Arena* the_arena = nullptr;
 PyMemAllocatorEx previous[kDomainCount];
 
-// Overflow: a request the arena cannot serve without a heap cap (its region is full, its
-// reservation having been cut down by `ulimit -v`: region.cpp; or the OS refused a commit) goes to
-// the allocator the domain had before, like the blocks from before the install: free and realloc
-// find it there, the arena not owning it (the counted glue's statistics leave it out). Under a cap
-// nullptr stays nullptr: the cap is the user's limit, and CPython raises MemoryError.
-template <int D>
-[[gnu::noinline]] void* overflow_malloc(size_t n, size_t zeroed_count = 0) {
-    if (the_arena->config().max_heap_bytes != 0) return nullptr;
-    if (zeroed_count != 0) return previous[D].calloc(previous[D].ctx, zeroed_count, n);
-    return previous[D].malloc(previous[D].ctx, n);
-}
-
-// `p` is the arena's and stays as it was when the move fails.
-template <int D>
-[[gnu::noinline]] void* overflow_realloc(Arena* a, HeapId heap, void* p, size_t n) {
-    void* q = overflow_malloc<D>(n);
-    if (q == nullptr) return nullptr;
-    size_t old = a->block_size(p);
-    std::memcpy(q, p, n < old ? n : old);
-    a->free(heap, p);
-    return q;
-}
-
 template <int D>
 void* gil_malloc(void* ctx, size_t n) {
-    void* p = static_cast<Heap*>(ctx)->malloc(n);
-    return p != nullptr ? p : overflow_malloc<D>(n);
+    return static_cast<Heap*>(ctx)->malloc(n);
 }
 
 template <int D>
 void* gil_calloc(void* ctx, size_t nelem, size_t elsize) {
-    void* p = static_cast<Heap*>(ctx)->calloc(nelem, elsize);
-    return p != nullptr || nelem == 0 || elsize == 0 ? p : overflow_malloc<D>(elsize, nelem);
+    return static_cast<Heap*>(ctx)->calloc(nelem, elsize);
 }
 
 template <int D>
 void* gil_realloc(void* ctx, void* p, size_t n) {
     if (p != nullptr && !the_arena->owns(p)) [[unlikely]]
         return previous[D].realloc(previous[D].ctx, p, n);
-    void* q = static_cast<Heap*>(ctx)->realloc(p, n);
-    if (q != nullptr) [[likely]]
-        return q;
-    return p == nullptr ? overflow_malloc<D>(n) : overflow_realloc<D>(the_arena, HeapId::gil, p, n);
+    return static_cast<Heap*>(ctx)->realloc(p, n);
 }
 
 template <int D>
@@ -69,28 +39,22 @@ void gil_free(void* ctx, void* p) {
         previous[D].free(previous[D].ctx, p);
 }
 
-constexpr int kRaw = int(Domain::raw);
-
-void* raw_malloc(void* ctx, size_t n) {
-    void* p = static_cast<Arena*>(ctx)->malloc(HeapId::raw, n);
-    return p != nullptr ? p : overflow_malloc<kRaw>(n);
-}
+void* raw_malloc(void* ctx, size_t n) { return static_cast<Arena*>(ctx)->malloc(HeapId::raw, n); }
 
 void* raw_calloc(void* ctx, size_t nelem, size_t elsize) {
-    void* p = static_cast<Arena*>(ctx)->calloc(HeapId::raw, nelem, elsize);
-    return p != nullptr || nelem == 0 || elsize == 0 ? p : overflow_malloc<kRaw>(elsize, nelem);
+    return static_cast<Arena*>(ctx)->calloc(HeapId::raw, nelem, elsize);
 }
 
 void* raw_realloc(void* ctx, void* p, size_t n) {
     auto* a = static_cast<Arena*>(ctx);
-    if (p != nullptr && !a->owns(p)) return previous[kRaw].realloc(previous[kRaw].ctx, p, n);
-    void* q = a->realloc(HeapId::raw, p, n);
-    if (q != nullptr) return q;
-    return p == nullptr ? overflow_malloc<kRaw>(n) : overflow_realloc<kRaw>(a, HeapId::raw, p, n);
+    constexpr int D = int(Domain::raw);
+    if (p != nullptr && !a->owns(p)) return previous[D].realloc(previous[D].ctx, p, n);
+    return a->realloc(HeapId::raw, p, n);
 }
 
 void raw_free(void* ctx, void* p) {
-    if (!static_cast<Arena*>(ctx)->free(HeapId::raw, p)) previous[kRaw].free(previous[kRaw].ctx, p);
+    constexpr int D = int(Domain::raw);
+    if (!static_cast<Arena*>(ctx)->free(HeapId::raw, p)) previous[D].free(previous[D].ctx, p);
 }
 
 size_t arena_block_size(void*, const void* p) { return the_arena->block_size(p); }

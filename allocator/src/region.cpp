@@ -20,13 +20,12 @@ int Region::init(OsMemory& os, const ArenaConfig& config, const SizeClasses& cla
     SHRINKPY_ALLOC_ASSERT(std::has_single_bit(page_) && arena_order_ <= kMaxPoolOrder);
 
     // Ask for less when the address space is short (a 32-bit process, ulimit -v): halve down to
-    // kMinReserveArenas.
+    // kMinReserveArenas. Under a limit on address space (ulimit -v) the reservation counts as if it
+    // were memory: take at most half of what is left, so that large blocks (mappings of their own),
+    // thread stacks and libraries loaded later still fit, as they do under pymalloc.
     // The metadata array and the region are one reservation, the array first: free lists refer to
     // blocks by their distance from the pool's entry (PoolMeta::block_at), which must be positive and
     // fit 32 bits in 16-byte units. Page indices must stay below kNoPage (24-bit links).
-    // Under a limit on address space (ulimit -v) the reservation counts as if it were memory: take at
-    // most half of what is left, so that large blocks (mappings of their own), thread stacks and
-    // libraries loaded later still fit, as they do under pymalloc.
     size_t arena = config.arena_bytes;
     uint64_t most = os.address_space_left();
     most = most == UINT64_MAX ? most : most / 2;
