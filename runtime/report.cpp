@@ -80,6 +80,7 @@ void arena_json(JsonWriter& w, const alloc::ArenaStats& a) {
     w.key("pages_returned").number(a.pages_returned);
     w.key("purge_calls").number(a.purge_calls);
     w.key("cap_failures").number(a.cap_failures);
+    w.key("overflowed").number(a.overflowed);
     w.key("classes").begin_array();
     for (int i = 0; i < a.class_count; ++i) {
         const alloc::ArenaClassStats& c = a.classes[i];
@@ -191,6 +192,10 @@ std::string format_report_text(const Report& r) {
                  mib(a.large_cached_bytes) + " of large mappings kept for reuse");
         if (a.max_heap_bytes != 0)
             line(out, "  heap cap", mib(a.max_heap_bytes) + ", " + grouped(a.cap_failures) + " requests refused");
+        if (a.overflowed != 0)
+            line(out, "  overflow",
+                 grouped(a.overflowed) +
+                     " requests served by the allocator before the arena (its reservation was full: ulimit -v?)");
     }
     char times[64];
     std::snprintf(times, sizeof times, "%.3f s wall, %.3f s CPU", r.wall_seconds, r.cpu_seconds);

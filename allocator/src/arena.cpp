@@ -274,6 +274,7 @@ ArenaStats Arena::stats() {
     s.pages_returned = rc.pages_returned;
     s.purge_calls = rc.purge_calls;
     s.cap_failures = ledger_.refusals();
+    s.overflowed = gil_.overflowed() + raw_.overflowed();
     return s;
 }
 

@@ -81,7 +81,7 @@ void* Heap::refill(int cls) {
         c.current = m != nullptr ? m : &sentinel_;
         uint64_t bit = uint64_t{1} << (cls % 64);
         active_[cls / 64] = m != nullptr ? (active_[cls / 64] | bit) : (active_[cls / 64] & ~bit);
-        if (m == nullptr) return nullptr;
+        if (m == nullptr) return overflow_malloc((*info_)[cls].size);
         if (m->free == kNoBlock) carve(m, 0);  // a fresh pool, or one carved again (Region::reuse)
     }
     Block* b = m->block_at(m->free);
@@ -206,13 +206,24 @@ uint64_t Heap::spare_bytes() const {
 
 void* Heap::malloc_large(size_t n) {
     if (n == 0) return malloc(1);
-    return arena_->malloc_large(n);
+    void* p = arena_->malloc_large(n);
+    return p != nullptr ? p : overflow_malloc(n);
+}
+
+void* Heap::overflow_malloc(size_t n, size_t zeroed_count) {
+    if (overflow_.malloc == nullptr) return nullptr;
+    void* p = zeroed_count != 0 ? overflow_.calloc(overflow_.ctx, zeroed_count, n) : overflow_.malloc(overflow_.ctx, n);
+    if (p != nullptr) ++overflowed_;
+    return p;
 }
 
 void* Heap::calloc(size_t nelem, size_t elsize) {
     size_t n = nelem * elsize;
     if (elsize != 0 && n / elsize != nelem) return nullptr;
-    if (n != 0 && n > large_threshold_) return arena_->malloc_large(n, /*zero=*/true);
+    if (n != 0 && n > large_threshold_) {
+        void* p = arena_->malloc_large(n, /*zero=*/true);
+        return p != nullptr ? p : overflow_malloc(elsize, nelem);
+    }
     void* p = malloc(n);
     if (p != nullptr) std::memset(p, 0, n);  // pool blocks may be reused
     return p;
@@ -361,7 +372,10 @@ void* Heap::realloc(void* p, size_t n) {
     } else {
         old = arena_->large_size(p);
         SHRINKPY_ALLOC_ASSERT(old != 0);
-        if (n > large_threshold_) return arena_->realloc_large(p, old, n);
+        if (n > large_threshold_) {
+            void* q = arena_->realloc_large(p, old, n);
+            if (q != nullptr || overflow_.malloc == nullptr) return q;  // else a copy in the overflow
+        }
     }
     void* q = malloc(n);
     if (q == nullptr) return nullptr;  // the old block stays as it was

@@ -81,12 +81,26 @@ inline uint32_t blocks_used(const PoolMeta& m, const ClassInfo& info) {
     return uint32_t(int32_t(m.margin) + int32_t(low_mark(m, info)));
 }
 
+// Where a heap sends the requests its region cannot serve (the reservation full: cut down by
+// `ulimit -v`, region.cpp; or the OS refusing a commit): the allocator the domain had before the
+// arena. Its blocks need nothing more: the arena does not own them, so free and realloc already hand
+// them back to it (arena_backend.cpp). Only the slow paths that failed call it: the fast paths stay
+// as they are. None under a heap cap: the cap is the user's limit, and its nullptr becomes
+// CPython's MemoryError.
+struct Overflow {
+    void* ctx = nullptr;
+    void* (*malloc)(void* ctx, size_t n) = nullptr;
+    void* (*calloc)(void* ctx, size_t nelem, size_t elsize) = nullptr;
+};
+
 class Heap {
 public:
     void init(HeapId id, Arena& arena);
+    void set_overflow(const Overflow& overflow) { overflow_ = overflow; }
+    uint64_t overflowed() const { return overflowed_; }  // requests served by the overflow (cumulative)
 
     // Any size, 0 included (served as 1 byte, like CPython's raw allocator). nullptr when out of
-    // memory or over the cap.
+    // memory (the overflow's too) or over the cap.
     void* malloc(size_t n) {
         int cls;
         if (n - 1 < kSmallMax) [[likely]] {  // 1..512: n == 0 wraps around to the slow path
@@ -160,6 +174,7 @@ public:
 private:
     void* refill(int cls);
     void* malloc_large(size_t n);
+    void* overflow_malloc(size_t n, size_t zeroed_count = 0);
     bool free_outside(void* p);
     bool free_elsewhere(PoolMeta* m, void* p);
     void drained(PoolMeta* m);
@@ -199,6 +214,8 @@ private:
     Arena* arena_ = nullptr;
     const SizeClasses* info_ = nullptr;
     PoolMeta sentinel_{};  // a pool with no free block and nothing to carve: classes start on it
+    Overflow overflow_;
+    uint64_t overflowed_ = 0;
 };
 
 }  // namespace shrinkpy::alloc

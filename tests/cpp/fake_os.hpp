@@ -48,7 +48,7 @@ public:
     int commit(void* p, size_t size) override {
         std::lock_guard<std::mutex> g(mutex_);
         if (!inside(p, size, Kind::reservation)) return violation("commit outside a reservation or unaligned");
-        if (fail_commits_after_ >= 0 && fail_commits_after_-- == 0) return ENOMEM;
+        if (refuse_all_ || (fail_commits_after_ >= 0 && fail_commits_after_-- == 0)) return ENOMEM;
         if (mprotect(p, size, PROT_READ | PROT_WRITE) != 0) return errno;
         for (size_t off = 0; off < size; off += page_) committed_.insert(uintptr_t(p) + off);
         ++counts_.commits;
@@ -82,7 +82,7 @@ public:
     int map(size_t size, void** out) override {
         std::lock_guard<std::mutex> g(mutex_);
         if (!aligned(size)) return violation("map of a size that is not a multiple of the page");
-        if (fail_maps_after_ >= 0 && fail_maps_after_-- == 0) return ENOMEM;
+        if (refuse_all_ || (fail_maps_after_ >= 0 && fail_maps_after_-- == 0)) return ENOMEM;
         void* p = aligned_mmap(size, PROT_READ | PROT_WRITE, 0);
         if (p == nullptr) return ENOMEM;
         ranges_[uintptr_t(p)] = {size, Kind::mapping};
@@ -172,6 +172,8 @@ public:
     // The next `n` commits (maps) succeed, then one fails with ENOMEM; -1 for never.
     void fail_commit_after(int n) { fail_commits_after_ = n; }
     void fail_map_after(int n) { fail_maps_after_ = n; }
+    // Every commit and map from now on fails with ENOMEM: the address space used up.
+    void refuse_all() { refuse_all_ = true; }
 
 private:
     enum class Kind { reservation, mapping };
@@ -234,6 +236,7 @@ private:
     std::vector<std::string> violations_;
     int fail_commits_after_ = -1;
     int fail_maps_after_ = -1;
+    bool refuse_all_ = false;
     std::atomic<uint64_t> now_ms_{1000};
     std::atomic<uint64_t> process_rss_{0};
     std::atomic<uint64_t> process_peak_{0};

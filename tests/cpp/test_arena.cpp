@@ -967,6 +967,84 @@ TEST_P(ArenaTest, OsRefusalsBecomeNullNotCrashes) {
     EXPECT_EQ(arena_->stats().committed_bytes, arena_->stats().queued_bytes);
 }
 
+// The allocator a domain had before the arena, as the overflow sees it: std::malloc, keeping count.
+struct PreviousAllocator {
+    std::set<void*> blocks;
+    static void* malloc(void* ctx, size_t n) { return static_cast<PreviousAllocator*>(ctx)->keep(std::malloc(n)); }
+    static void* calloc(void* ctx, size_t nelem, size_t elsize) {
+        return static_cast<PreviousAllocator*>(ctx)->keep(std::calloc(nelem, elsize));
+    }
+    void* keep(void* p) { return *blocks.insert(p).first; }
+    void free(void* p) {
+        ASSERT_EQ(blocks.erase(p), 1u);
+        std::free(p);
+    }
+};
+
+TEST_P(ArenaTest, WhatTheRegionCannotServeGoesToTheOverflowAndBackToIt) {
+    for (HeapId id : {HeapId::gil, HeapId::raw}) {
+        SCOPED_TRACE(int(id));
+        make(small_config());
+        // No arena and no mapping more (after the first): 512-byte blocks until the region has no
+        // pool for them.
+        std::vector<char*> ours{static_cast<char*>(arena_->malloc(id, 512))};
+        std::memset(ours[0], 7, 512);
+        os_->refuse_all();
+        char* p;
+        while ((p = static_cast<char*>(arena_->malloc(id, 512))) != nullptr) {
+            std::memset(p, 7, 512);
+            ours.push_back(p);
+        }
+        PreviousAllocator previous;
+        Heap& heap = id == HeapId::gil ? arena_->gil_heap() : arena_->raw_heap();
+        heap.set_overflow({&previous, PreviousAllocator::malloc, PreviousAllocator::calloc});
+        std::vector<char*> theirs;
+        for (size_t n : {size_t{16}, size_t{512}, size_t{3000}, 10 * arena_->config().large_threshold}) {
+            for (int i = 0; i < 200; ++i) {
+                p = static_cast<char*>(arena_->malloc(id, n));
+                ASSERT_NE(p, nullptr);
+                std::memset(p, 1, n);
+                if (!arena_->owns(p)) theirs.push_back(p);
+            }
+        }
+        auto* zeroed = static_cast<unsigned char*>(arena_->calloc(id, 3, arena_->config().large_threshold));
+        ASSERT_NE(zeroed, nullptr);
+        EXPECT_FALSE(arena_->owns(zeroed));
+        EXPECT_TRUE(std::all_of(zeroed, zeroed + 3 * arena_->config().large_threshold, [](auto b) { return b == 0; }));
+        theirs.push_back(reinterpret_cast<char*>(zeroed));
+        // An arena block grown past what the arena can map moves to the overflow, its bytes with it.
+        char* moved = static_cast<char*>(arena_->realloc(id, ours.back(), 4 * arena_->config().large_threshold));
+        ASSERT_NE(moved, nullptr);
+        EXPECT_FALSE(arena_->owns(moved));
+        EXPECT_TRUE(std::all_of(moved, moved + 512, [](char b) { return b == 7; }));
+        ours.back() = moved;
+        theirs.push_back(moved);
+        EXPECT_GE(theirs.size(), 200u + 200u + 2u);  // the 512-byte and large ones at least
+        EXPECT_EQ(arena_->stats().overflowed, previous.blocks.size());
+        // Blocks the arena does not own are the caller's to hand back (arena_backend.cpp).
+        for (char* q : theirs) {
+            EXPECT_FALSE(arena_->free(id, q));
+            previous.free(q);
+        }
+        for (char* q : ours) {
+            if (q != moved) {
+                EXPECT_TRUE(arena_->free(id, q));
+            }
+        }
+        EXPECT_TRUE(previous.blocks.empty());
+    }
+}
+
+TEST_P(ArenaTest, WithoutAnOverflowWhatTheRegionCannotServeIsNull) {
+    os_->refuse_all();
+    std::vector<void*> blocks;
+    void* p;
+    while ((p = m(3000)) != nullptr) blocks.push_back(p);
+    EXPECT_EQ(m(10 * arena_->config().large_threshold), nullptr);
+    EXPECT_EQ(arena_->stats().overflowed, 0u);
+    for (void* q : blocks) f(q);
+}
+
 // ---- statistics --------------------------------------------------------------------------------------
 
 TEST_P(ArenaTest, StatisticsAddUp) {

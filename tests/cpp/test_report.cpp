@@ -66,6 +66,11 @@ TEST(Report, ArenaStatisticsAppearWhenTheArenaIsInstalled) {
               std::string::npos)
         << json;
     EXPECT_EQ(json.find(R"("block_size":32)"), std::string::npos) << json;
+    EXPECT_EQ(text.find("overflow"), std::string::npos) << text;  // only when there was one
+    r.arena->overflowed = 1234;
+    text = format_report_text(r);
+    EXPECT_NE(text.find("1,234 requests served by the allocator before the arena"), std::string::npos) << text;
+    EXPECT_NE(format_report_json(r).find(R"("overflowed":1234)"), std::string::npos);
 }
 
 TEST(Report, JsonCarriesSchemaAndEscapedArgv) {

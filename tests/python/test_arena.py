@@ -3,7 +3,7 @@ turns into a MemoryError the program can catch and go on from; shrinkpy.install_
 the allocator of a running stock python3.11; allocator_stats() matches the report's schema; the
 SHRINKPY_ARENA_* settings reach the allocator; dropped pages wait for reuse, and go back on
 gc.collect() or after the purge delay (the purge thread); fork() with threads allocating leaves a
-working child, whose purges work on their own; under `ulimit -v` the reservation leaves room."""
+working child, whose purges work on their own; under `ulimit -v` what python3.11 runs still runs."""
 
 from __future__ import annotations
 
@@ -65,14 +65,20 @@ def under_address_space_limit(mib: int, *argv: str) -> list[str]:
     return ["sh", "-c", f'ulimit -v {mib << 10} && exec "$@"', "sh", *argv]
 
 
-def test_under_ulimit_v_large_blocks_find_room_beside_the_reservation(shrinkpython):
+@pytest.mark.parametrize("limit_mib, program, overflows", [
     # The reservation once took 256 of the 285 MiB left: no room for a large block's own mapping.
-    limit_mib, program = 300, 'big = bytearray(100 << 20); small = [str(i) for i in range(10**5)]; print("done")'
+    (300, 'big = bytearray(100 << 20); small = [str(i) for i in range(10**5)]; print("done")', False),
+    # About 60 MiB of small objects, past the 32 MiB region the limit leaves: the rest goes to pymalloc.
+    (120, 'small = [str(i) * 3 for i in range(900000)]; print("done")', True),
+])
+def test_under_ulimit_v_what_python311_runs_runs(shrinkpython, tmp_path, limit_mib, program, overflows):
     stock = run(under_address_space_limit(limit_mib, STOCK, "-c", program))
     assert stock.stdout == b"done\n", stock.stderr.decode()
-    for env in (clean_env(), clean_env(SHRINKPY_REPORT="/dev/null")):  # the glue uncounted and counted
+    report = tmp_path / "report.json"
+    for env in (clean_env(), clean_env(SHRINKPY_REPORT=str(report))):  # the glue uncounted and counted
         r = run(under_address_space_limit(limit_mib, shrinkpython, "-c", program), env=env)
         assert (r.returncode, r.stdout, r.stderr) == (0, b"done\n", b""), env
+    assert (json.loads(report.read_text())["allocator"]["arena"]["overflowed"] > 0) == overflows
 
 
 def test_without_room_for_the_arena_the_program_runs_under_pymalloc(shrinkpython):

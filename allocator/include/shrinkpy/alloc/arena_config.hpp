@@ -98,6 +98,7 @@ struct ArenaStats {
     uint64_t pages_returned = 0;        // OS pages given back with MADV_DONTNEED (cumulative)
     uint64_t purge_calls = 0;           // ranges given back (one madvise each, or batched by process_madvise)
     uint64_t cap_failures = 0;          // requests refused because of max_heap_bytes
+    uint64_t overflowed = 0;            // requests the region could not serve, served by the allocator before it
 
     // Share of what the arena holds that is not live blocks: class rounding excluded, pool tails,
     // partly used pools and queued pools included. 0 when nothing is held.
