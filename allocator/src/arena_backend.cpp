@@ -34,9 +34,18 @@ void* gil_realloc(void* ctx, void* p, size_t n) {
 }
 
 template <int D>
+[[gnu::noinline]] void gil_free_elsewhere(Heap* heap, void* p) {
+    if (!heap->free(p)) previous[D].free(previous[D].ctx, p);
+}
+
+// The common case apart, so that it needs no stack frame: only tail calls leave it (drained, or the
+// rest of Heap::free).
+template <int D>
 void gil_free(void* ctx, void* p) {
-    if (!static_cast<Heap*>(ctx)->free(p)) [[unlikely]]
-        previous[D].free(previous[D].ctx, p);
+    auto* heap = static_cast<Heap*>(ctx);
+    if (PoolMeta* m = heap->own_pool(p)) [[likely]]
+        return heap->free_block(m, p);
+    gil_free_elsewhere<D>(heap, p);
 }
 
 void* raw_malloc(void* ctx, size_t n) { return static_cast<Arena*>(ctx)->malloc(HeapId::raw, n); }

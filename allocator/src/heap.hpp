@@ -133,6 +133,16 @@ public:
         return true;
     }
 
+    // The pool of `p` when it is a block of this heap's pools, else nullptr (null, large, foreign,
+    // or the other heap's: Heap::free sorts those out).
+    PoolMeta* own_pool(const void* p) const {
+        uintptr_t offset = reinterpret_cast<uintptr_t>(p) - base_;
+        if (offset >= region_bytes_) [[unlikely]]
+            return nullptr;
+        PoolMeta* m = meta_ + (offset >> page_shift_);
+        return m->heap == id_ ? m : nullptr;
+    }
+
     // `p` is a block of pool `m`, which this heap owns.
     void free_block(PoolMeta* m, void* p) {
         static_cast<Block*>(p)->next = m->free;
