@@ -134,14 +134,13 @@ PyMethodDef on_collection_def = {"shrinkpy_arena_after_collection",
                                  METH_FASTCALL, "shrinkpy's arena: gives empty pools back after gc.collect()."};
 
 // What the region cannot serve goes to the allocator each domain had before (Overflow, heap.hpp),
-// without a heap cap. MEM and OBJ share a heap: it overflows only when the two had one and the same
-// allocator (pymalloc, for both, unless PYTHONMALLOC or debug hooks made them differ), since a block
-// may be freed through either domain.
-void set_overflows(const ArenaConfig& config) {
+// without a heap cap (the arena's own settings: a second call's may differ). MEM and OBJ share a
+// heap: it overflows only when the two had one and the same allocator (pymalloc, for both, unless
+// PYTHONMALLOC or debug hooks made them differ), since a block may be freed through either domain.
+void set_overflows() {
     Overflow none;
-    auto overflow = [&](const PyMemAllocatorEx& a) {
-        return config.max_heap_bytes != 0 ? none : Overflow{a.ctx, a.malloc, a.calloc};
-    };
+    bool capped = the_arena->config().max_heap_bytes != 0;
+    auto overflow = [&](const PyMemAllocatorEx& a) { return capped ? none : Overflow{a.ctx, a.malloc, a.calloc}; };
     const PyMemAllocatorEx& mem = previous[int(Domain::mem)];
     const PyMemAllocatorEx& obj = previous[int(Domain::obj)];
     bool same = mem.ctx == obj.ctx && mem.malloc == obj.malloc && mem.calloc == obj.calloc &&
@@ -168,7 +167,7 @@ bool arena_backends(const ArenaConfig& config, Backend out[kDomainCount], const 
     constexpr PyMemAllocatorDomain kCpythonDomain[kDomainCount] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM,
                                                                    PYMEM_DOMAIN_OBJ};
     for (int d = 0; d < kDomainCount; ++d) PyMem_GetAllocator(kCpythonDomain[d], &previous[d]);
-    set_overflows(config);
+    set_overflows();
     Heap* gil = &the_arena->gil_heap();
     out[int(Domain::raw)] = {"arena",     the_arena, raw_malloc,       raw_calloc,
                              raw_realloc, raw_free,  arena_block_size, arena_owns};
