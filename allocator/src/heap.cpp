@@ -121,8 +121,17 @@ PoolMeta* Heap::next_pool(int cls) {
         Region::reuse(m, id_, cls, /*hot=*/true);  // the heap keeps only its most recent few
         ++reused_;
     } else {
+        // The region refused lately and the overflow serves instead: not another failed search
+        // under the region's lock for every request (a fifth of such a program's time).
+        if (c.spare_count == 0 && region_skip_ > 0) {
+            --region_skip_;
+            return nullptr;
+        }
         m = c.spare_count > 0 ? take_spare(cls) : take_run(cls);
-        if (m == nullptr) return nullptr;
+        if (m == nullptr) {
+            if (overflow_.malloc != nullptr) region_skip_ = kRegionRetryAfter;
+            return nullptr;
+        }
         if (++c.streak >= kGrowAfter) {  // demand: bigger pools, then longer runs
             c.streak = 0;
             if (c.order < info.order_hi)

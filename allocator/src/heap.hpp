@@ -47,6 +47,8 @@ inline constexpr int kBuckets = 4;
 inline constexpr unsigned kGrowAfter = 4;
 inline constexpr unsigned kMaxRunOrder = 4;  // runs of at most 16 pools
 inline constexpr size_t kMaxRunBytes = 256 * kKiB;
+// Pool requests sent straight to the overflow, after the region refused one, before it is asked again.
+inline constexpr uint32_t kRegionRetryAfter = 64;
 
 // One cache line per class, read by the malloc fast path (a 72-byte SizeClass measured slower).
 struct SizeClass {
@@ -226,6 +228,7 @@ private:
     PoolMeta sentinel_{};  // a pool with no free block and nothing to carve: classes start on it
     Overflow overflow_;
     uint64_t overflowed_ = 0;
+    uint32_t region_skip_ = 0;  // pool requests left that go to the overflow without asking the region
 };
 
 }  // namespace shrinkpy::alloc

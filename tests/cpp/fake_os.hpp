@@ -29,6 +29,7 @@ public:
 
     struct Counts {
         uint64_t reserves = 0, commits = 0, decommits = 0, purges = 0, maps = 0, unmaps = 0, remaps = 0;
+        uint64_t refused = 0;  // commits and maps failed on purpose (fail_*_after, refuse_all)
         uint64_t purged_bytes = 0, committed_bytes = 0, mapped_bytes = 0;
     };
 
@@ -48,7 +49,7 @@ public:
     int commit(void* p, size_t size) override {
         std::lock_guard<std::mutex> g(mutex_);
         if (!inside(p, size, Kind::reservation)) return violation("commit outside a reservation or unaligned");
-        if (refuse_all_ || (fail_commits_after_ >= 0 && fail_commits_after_-- == 0)) return ENOMEM;
+        if (refuse_all_ || (fail_commits_after_ >= 0 && fail_commits_after_-- == 0)) return refuse();
         if (mprotect(p, size, PROT_READ | PROT_WRITE) != 0) return errno;
         for (size_t off = 0; off < size; off += page_) committed_.insert(uintptr_t(p) + off);
         ++counts_.commits;
@@ -82,7 +83,7 @@ public:
     int map(size_t size, void** out) override {
         std::lock_guard<std::mutex> g(mutex_);
         if (!aligned(size)) return violation("map of a size that is not a multiple of the page");
-        if (refuse_all_ || (fail_maps_after_ >= 0 && fail_maps_after_-- == 0)) return ENOMEM;
+        if (refuse_all_ || (fail_maps_after_ >= 0 && fail_maps_after_-- == 0)) return refuse();
         void* p = aligned_mmap(size, PROT_READ | PROT_WRITE, 0);
         if (p == nullptr) return ENOMEM;
         ranges_[uintptr_t(p)] = {size, Kind::mapping};
@@ -172,11 +173,16 @@ public:
     // The next `n` commits (maps) succeed, then one fails with ENOMEM; -1 for never.
     void fail_commit_after(int n) { fail_commits_after_ = n; }
     void fail_map_after(int n) { fail_maps_after_ = n; }
-    // Every commit and map from now on fails with ENOMEM: the address space used up.
-    void refuse_all() { refuse_all_ = true; }
+    // Every commit and map from now on fails with ENOMEM (the address space used up), until
+    // refuse_all(false).
+    void refuse_all(bool refuse = true) { refuse_all_ = refuse; }
 
 private:
     enum class Kind { reservation, mapping };
+    int refuse() {
+        ++counts_.refused;
+        return ENOMEM;
+    }
     struct Range {
         size_t size;
         Kind kind;

@@ -1035,6 +1035,30 @@ TEST_P(ArenaTest, WhatTheRegionCannotServeGoesToTheOverflowAndBackToIt) {
     }
 }
 
+TEST_P(ArenaTest, WhileTheOverflowServesTheRegionIsAskedNowAndThenAndServesAgainWhenItCan) {
+    PreviousAllocator previous;
+    arena_->gil_heap().set_overflow({&previous, PreviousAllocator::malloc, PreviousAllocator::calloc});
+    os_->refuse_all();
+    std::vector<void*> ours;
+    void* p;
+    while ((p = m(3000)) != nullptr && arena_->owns(p)) ours.push_back(p);  // what committed arenas hold
+    std::vector<void*> theirs{p};
+    uint64_t refused = os_->counts().refused;
+    for (int i = 0; i < 100 * int(kRegionRetryAfter); ++i) theirs.push_back(m(3000));
+    EXPECT_EQ(arena_->stats().overflowed, theirs.size());
+    EXPECT_LE(os_->counts().refused - refused, 100u);  // once per kRegionRetryAfter requests, not each time
+    os_->refuse_all(false);
+    bool served = false;
+    for (uint32_t i = 0; i <= kRegionRetryAfter && !served; ++i) {
+        void* q = m(3000);
+        served = arena_->owns(q);
+        (served ? ours : theirs).push_back(q);
+    }
+    EXPECT_TRUE(served);
+    for (void* q : ours) f(q);
+    for (void* q : theirs) previous.free(q);
+}
+
 TEST_P(ArenaTest, WithoutAnOverflowWhatTheRegionCannotServeIsNull) {
     os_->refuse_all();
     std::vector<void*> blocks;
