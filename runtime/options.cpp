@@ -50,8 +50,8 @@ constexpr std::array<OptionSpec, kOptionCount> kTable = {{
     {OptionId::max_heap, "max_heap", "SHRINKPY_MAX_HEAP", OptionKind::bytes, "0", "bytes", "", false,
      "arena: cap on the memory it holds from the OS (pools, empty pools kept for reuse, large mappings); an "
      "allocation beyond it fails and CPython raises MemoryError. 0 for none"},
-    {OptionId::arena_reserve, "arena_reserve", "SHRINKPY_ARENA_RESERVE", OptionKind::bytes, "32G", "bytes", "", false,
-     "arena: address space reserved once for small and medium blocks (no memory until used; at most 32G; halved "
+    {OptionId::arena_reserve, "arena_reserve", "SHRINKPY_ARENA_RESERVE", OptionKind::bytes, "16G", "bytes", "", false,
+     "arena: address space reserved once for small and medium blocks (no memory until used; at most 16G; halved "
      "until the OS grants it, and under ulimit -v until it takes at most half of what is left)"},
     {OptionId::arena_size, "arena_size", "SHRINKPY_ARENA_SIZE", OptionKind::bytes, "1M", "bytes", "", false,
      "arena: the slice of the reservation committed and decommitted at once, and the largest pool (a power of two, "

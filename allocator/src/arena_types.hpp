@@ -15,7 +15,7 @@
 //               queue, and when it leaves the queue unused its pages go back to the OS.
 //   block       what malloc returns: a slot of a pool (small and medium requests), or a mapping of
 //               its own (large requests, large_blocks.hpp).
-//   size class  a block size. Small: 16 to 512 bytes, 16 apart (pymalloc's classes). Medium: 64
+//   size class  a block size. Small: 16 to 512 bytes, 16 apart (pymalloc's), and 8, 24, 40. Medium: 64
 //               apart up to 4 KiB, sixteen per doubling above, up to ArenaConfig::large_threshold
 //               (size_classes.hpp).
 //   heap        the size classes of one caller: one heap serves CPython's MEM and OBJ domains
@@ -38,7 +38,7 @@
 
 namespace shrinkpy::alloc {
 
-// A free block. Blocks are at least 16 bytes (kAlignment), so both words fit any block.
+// A free block. Blocks are at least 8 bytes (kSmallStep), so both words fit any block.
 struct Block {
     uint32_t next;    // the next free block of the pool, as PoolMeta::ref_of names it; kNoBlock at the end
     uint32_t parked;  // in the first block of a queued pool only: the pool's free list (Region::park_free_list)
@@ -72,11 +72,12 @@ inline constexpr uint32_t kNoBlock = 0;                // end of a free list: no
 inline constexpr uint32_t kMaxPoolBlocks = INT16_MAX;  // blocks per pool: PoolMeta::margin is 16-bit
                                                        //   (SizeClasses::init leaves larger pools out)
 inline constexpr unsigned kMaxPoolOrder = 15;          // pool spans up to 2^15 pages: PoolMeta::back is 16-bit
-// Block references are 32-bit distances in 16-byte units from an entry of the metadata array, which
-// lies just below the region (Region::init): the array and the region together span at most 64 GiB.
+// Block references are 32-bit distances in 8-byte units (blocks of 24 bytes are 8 apart) from an entry
+// of the metadata array, which lies just below the region (Region::init): the array and the region
+// together span at most 32 GiB.
 // normalize() holds the reservation to kMaxReserveBytes, which leaves room for the array at any page
 // size and keeps 4 KiB pages' indices below kNoPage.
-inline constexpr unsigned kBlockRefShift = 4;
+inline constexpr unsigned kBlockRefShift = 3;
 inline constexpr uint64_t kMaxRefSpan = uint64_t{1} << (32 + kBlockRefShift);
 static_assert(kMaxReserveBytes + kMaxReserveBytes / 4096 * 16 < kMaxRefSpan && kMaxReserveBytes / 4096 < kNoPage);
 
@@ -143,7 +144,7 @@ struct alignas(16) PoolMeta {
     PageLink next;       //   queue or buddy free list), kNoPage at the ends
 
     // A block of this pool by its reference, and the reference of one: its distance from this entry
-    // in 16-byte units (blocks and entries are 16-byte aligned). The fast paths hold the entry
+    // in 8-byte units (blocks are at least 8-byte aligned, entries 16). The fast paths hold the entry
     // already, so decoding costs a shift and an add, and no base address to load.
     Block* block_at(uint32_t ref) const {
         return reinterpret_cast<Block*>(reinterpret_cast<uintptr_t>(this) + (uintptr_t(ref) << kBlockRefShift));

@@ -377,7 +377,7 @@ void* Heap::realloc(void* p, size_t n) {
         PoolMeta* m = pool_of(p);
         if (m->heap != id_) return arena_->realloc_foreign_pool(m, p, n, id_);
         old = (*info_)[m->size_class].size;
-        if (n <= old && n != 0 && (4 * n > 3 * old || n > old - kAlignment)) return p;
+        if (n <= old && n != 0 && (4 * n > 3 * old || n > old - kSmallStep)) return p;
     } else {
         old = arena_->large_size(p);
         SHRINKPY_ALLOC_ASSERT(old != 0);

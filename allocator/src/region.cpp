@@ -25,7 +25,7 @@ int Region::init(OsMemory& os, const ArenaConfig& config, const SizeClasses& cla
     // thread stacks and libraries loaded later still fit, as they do under pymalloc.
     // The metadata array and the region are one reservation, the array first: free lists refer to
     // blocks by their distance from the pool's entry (PoolMeta::block_at), which must be positive and
-    // fit 32 bits in 16-byte units. Page indices must stay below kNoPage (24-bit links).
+    // fit 32 bits in 8-byte units. Page indices must stay below kNoPage (24-bit links).
     size_t arena = config.arena_bytes;
     uint64_t most = os.address_space_left();
     most = most == UINT64_MAX ? most : most / 2;

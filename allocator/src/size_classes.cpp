@@ -20,7 +20,8 @@ static_assert(dict_keys_bytes(3, 16) == 120 && dict_keys_bytes(5, 24) == 568 && 
 // Every block size up to `limit`, ascending; returns how many.
 int class_sizes(size_t limit, uint32_t* out) {
     int n = 0;
-    for (size_t size = kAlignment; size <= kSmallMax; size += kAlignment) out[n++] = uint32_t(size);
+    for (size_t size = kSmallStep; size <= kSmallMax; size += size < kFineSmallMax ? kSmallStep : kAlignment)
+        out[n++] = uint32_t(size);
     for (size_t size = kSmallMax + kMediumStep; size <= kStepMax && size <= limit; size += kMediumStep)
         out[n++] = uint32_t(size);
     for (size_t base = kStepMax; base < limit; base *= 2) {
@@ -50,7 +51,7 @@ void SizeClasses::init(size_t page_size, unsigned arena_order, size_t large_thre
     count_ = class_sizes(large_threshold, sizes);
     SHRINKPY_ALLOC_ASSERT(count_ <= kMaxSizeClasses);
     for (int i = 0, cls = kSmallClasses; i < int(large_threshold / kAlignment); ++i) {
-        if (i < int(kSmallMax / kAlignment)) continue;
+        if (i < int(kSmallMax / kAlignment)) continue;          // small: SizeClasses::small_index
         while (sizes[cls] < size_t(i + 1) * kAlignment) ++cls;  // the smallest class that holds (i+1)*16 bytes
         medium_[i] = uint8_t(cls);
     }

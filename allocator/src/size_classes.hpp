@@ -1,7 +1,19 @@
 // The size classes and the pool sizes of each.
 //
-// Small classes are pymalloc's: 16 to 512 bytes, 16 apart, so that a program's small objects take
-// exactly the room they take under pymalloc. Medium classes, up to the large threshold, are
+// Small classes are pymalloc's, 16 to 512 bytes 16 apart, and three more: 8, 24 and 40. A float
+// takes 24 bytes, which pymalloc rounds to 32: a quarter of every float lost (and of every cell,
+// 40, and bytes of up to 7, 33 to 40). Blocks of those three classes are 8-byte aligned (offsets in
+// a page-aligned pool); every other block is 16-byte aligned, as under pymalloc.
+//
+// Why not 8 apart all the way (measured, one run: up to 6% lower peaks on the workloads that hold
+// many strs, lists and tuples of 8 more than a multiple of 16): an object whose C type needs
+// 16-byte alignment may have such a size. A heap subtype adds 8-byte slots (__dict__, __weakref__) to a 16-aligned base
+// without rounding, and GCC stores into such objects with movaps: with classes 8 apart to 512,
+// test_ctypes crashed (test_callbacks; ctypes' CDataObject holds a long double), as numpy's
+// longdouble scalars would. Up to 40 bytes no such object fits: a PyObject with a 16-aligned member
+// takes 32 bytes (a size a multiple of 16, as every C type's is of its alignment), and a subtype
+// that adds a slot also gets the 16-byte GC header (3.11 makes every class statement's type GC:
+// Objects/typeobject.c, type_new_alloc). Medium classes, up to the large threshold, are
 //   - 64 apart up to 4 KiB (576, 640, ..., 4096: at most 63 bytes of rounding, where Python's
 //     strings, list arrays and dict tables that pymalloc hands to glibc malloc are most common);
 //   - sixteen per doubling above (4352, 4608, ..., 8192, 8704, ...: at most 6.25%);
@@ -9,13 +21,14 @@
 //     new_keys_object: 32 bytes of header, 2^n indices of 1, 2 or 4 bytes, 2^(n+1)/3 entries of 24
 //     bytes, or 16 for str-only keys), which every dict with more than five keys allocates and
 //     which would otherwise lose up to 6% to rounding.
-// Every block size is a multiple of 16, CPython's ALIGNMENT on 64-bit (Objects/obmalloc.c). A
-// medium request's class comes from a table indexed by (n - 1) / 16.
+// Every medium block size is a multiple of 16, CPython's ALIGNMENT on 64-bit (Objects/obmalloc.c).
+// A small request's class is computed (small_index); a medium one's comes from a table indexed by
+// (n - 1) / 16.
 //
 // Each class has a range of pool orders (a pool spans 2^order OS pages):
 //   order_lo  the smallest pool with room for a block whose unusable tail is at most 1/8 of it,
 //   order_hi  the smallest pool at or above it with room for pool_blocks blocks, but none with more
-//             than kMaxPoolBlocks (a 16-byte class stops at 256 KiB pools: PoolMeta counts in 16 bits).
+//             than kMaxPoolBlocks (the 8-byte class stops at 128 KiB pools: PoolMeta counts in 16 bits).
 // A heap starts each class at order_lo and moves towards order_hi while the class keeps asking for
 // new pools, back when its pools empty (Heap::next_pool, Heap::release). Small classes have
 // order_lo == order_hi == 0 on every page size from 4 KiB up (a page holds eight 512-byte blocks),
@@ -31,9 +44,12 @@
 
 namespace shrinkpy::alloc {
 
-inline constexpr size_t kAlignment = 16;
+inline constexpr size_t kSmallStep = 8;      // spacing of the small classes up to kFineSmallMax, the least alignment
+inline constexpr size_t kFineSmallMax = 48;  // 8, 16, ..., 48, then 64, 80, ... (pymalloc's)
+inline constexpr size_t kAlignment = 16;     // of every block whose size is a multiple of it
 inline constexpr size_t kSmallMax = 512;
-inline constexpr int kSmallClasses = int(kSmallMax / kAlignment);
+inline constexpr int kFineSmallClasses = int(kFineSmallMax / kSmallStep);
+inline constexpr int kSmallClasses = kFineSmallClasses + int((kSmallMax - kFineSmallMax) / kAlignment);
 inline constexpr size_t kMediumStep = 64;  // spacing of the medium classes up to kStepMax
 inline constexpr size_t kStepMax = 4096;
 inline constexpr unsigned kDoublingSteps = 16;  // classes per doubling above kStepMax
@@ -41,8 +57,15 @@ inline constexpr size_t kMaxLargeThreshold = kMiB;
 inline constexpr uint32_t kStickyBlocks = 8;
 inline constexpr size_t kStickyBytes = 16 * kKiB;
 
-static_assert(kSmallClasses == 32, "pymalloc 3.11 has 32 size classes of 16 bytes on 64-bit");
+static_assert(kSmallClasses == 32 + 3, "pymalloc 3.11 has 32 size classes of 16 bytes on 64-bit");
 static_assert(kSmallMax % kAlignment == 0 && kStepMax % kMediumStep == 0 && kMediumStep % kAlignment == 0);
+static_assert(sizeof(Block) <= kSmallStep, "the smallest block holds a free block's links");
+
+// What a block for a request of `n` bytes is aligned to (the rule above): 8 in the classes of 8, 24
+// and 40 bytes, else 16.
+inline constexpr size_t guaranteed_alignment(size_t n) {
+    return n <= kFineSmallMax && (n == 0 || (n + kSmallStep - 1) / kSmallStep % 2 == 1) ? kSmallStep : kAlignment;
+}
 
 struct ClassInfo {
     uint32_t size = 0;  // block size, bytes
@@ -66,8 +89,11 @@ public:
     size_t large_threshold() const { return large_threshold_; }
     const ClassInfo& operator[](int i) const { return info_[i]; }
 
-    // The class of a request of 1 to kSmallMax bytes, without a table: pymalloc's size index.
-    static int small_index(size_t n) { return int((n - 1) / kAlignment); }
+    // The class of a request of 1 to kSmallMax bytes, without a table: pymalloc's size index, and
+    // below it the classes 8 apart (compiled to a conditional move).
+    static int small_index(size_t n) {
+        return n <= kFineSmallMax ? int((n - 1) / kSmallStep) : int((n - 1) / kAlignment) + (kFineSmallClasses - 3);
+    }
     // The class of a request of kSmallMax + 1 to large_threshold() bytes.
     int medium_index(size_t n) const { return medium_[(n - 1) / kAlignment]; }
     // The class of a request of 1 to large_threshold() bytes.

@@ -77,9 +77,16 @@ SizeClasses& classes_for(size_t page, size_t threshold) {
     return classes;
 }
 
-TEST(SizeClasses, SmallClassesArePymallocs) {
+TEST(SizeClasses, SmallClassesArePymallocsAndEight24And40) {
     const SizeClasses& classes = classes_for(4096, 64 * kKiB);
-    for (size_t n = 1; n <= 512; ++n) EXPECT_EQ(classes[classes.index(n)].size, (n + 15) / 16 * 16) << n;
+    for (size_t n = 1; n <= 512; ++n) {
+        size_t size = n <= 48 ? (n + 7) / 8 * 8 : (n + 15) / 16 * 16;
+        EXPECT_EQ(classes[classes.index(n)].size, size) << n;
+        EXPECT_EQ(guaranteed_alignment(n), size % 16 == 0 ? 16u : 8u) << n;
+    }
+    EXPECT_EQ(classes[classes.index(24)].size, 24u);  // a float
+    EXPECT_EQ(classes[classes.index(56)].size, 64u);  // not 56: a subtype of a 16-aligned type may have that size
+    EXPECT_EQ(guaranteed_alignment(0), 8u);           // served as 1 byte
 }
 
 TEST(SizeClasses, MediumClassesRoundUpBy64BytesThenBySixteenthsOfADoubling) {
@@ -166,7 +173,7 @@ TEST(ArenaConfigTest, NormalizeFixesWhatCannotWork) {
     EXPECT_EQ(c.pool_blocks, 1u);
     ArenaConfig d;
     EXPECT_TRUE(normalize(d, 4096));
-    if constexpr (sizeof(size_t) > 4) {  // block references reach 64 GiB (PoolMeta)
+    if constexpr (sizeof(size_t) > 4) {  // block references reach 32 GiB (PoolMeta)
         ArenaConfig big;
         big.reserve_bytes = size_t{64} << 30;
         EXPECT_FALSE(normalize(big, 4096));
@@ -179,13 +186,13 @@ TEST(ArenaConfigTest, NormalizeFixesWhatCannotWork) {
 }
 
 TEST(ArenaConfigTest, UnderAnAddressSpaceLimitTheReservationTakesAtMostHalfOfWhatIsLeft) {
-    ArenaConfig c;  // 32 GiB wanted
+    ArenaConfig c;  // 16 GiB wanted
     FakeOsMemory os(4096);
     os.set_address_space_left(100 * kMiB);
     int error = 0;
     Arena* arena = Arena::create(os, c, &error);
     ASSERT_NE(arena, nullptr) << error;
-    EXPECT_EQ(arena->config().reserve_bytes, 32 * kMiB);  // halved from 32 GiB until it fits 50 MiB
+    EXPECT_EQ(arena->config().reserve_bytes, 32 * kMiB);  // halved from 16 GiB until it fits 50 MiB
     Arena::destroy(arena);
     os.set_address_space_left(20 * kMiB);  // 16 arenas do not fit in 10 MiB
     EXPECT_EQ(Arena::create(os, c, &error), nullptr);
@@ -215,7 +222,7 @@ TEST_P(ArenaTest, BlocksAreAlignedDistinctWritableAndBigEnough) {
     for (size_t n = 0; n <= 3 * arena_->config().large_threshold; n += (n < 1100 ? 1 : 997)) {
         char* p = static_cast<char*>(m(n));
         ASSERT_NE(p, nullptr);
-        ASSERT_EQ(uintptr_t(p) % kAlignment, 0u);
+        ASSERT_EQ(uintptr_t(p) % guaranteed_alignment(n), 0u) << n;
         ASSERT_GE(arena_->block_size(p), std::max<size_t>(n, 1));
         std::memset(p, int(n & 0xff), n);
         blocks.emplace_back(p, n);
@@ -771,7 +778,7 @@ TEST_P(ArenaTest, ReallocKeepsContentsAndStaysInPlaceWithinTheClass) {
     EXPECT_EQ(arena_->realloc(HeapId::gil, p, 90), p);   // shrinks by less than a quarter
     char* q = static_cast<char*>(arena_->realloc(HeapId::gil, p, 40));
     EXPECT_NE(q, p);
-    EXPECT_EQ(arena_->block_size(q), 48u);
+    EXPECT_EQ(arena_->block_size(q), 40u);
     EXPECT_TRUE(std::all_of(q, q + 40, [](char c) { return c == 7; }));
     // Grow through medium and large sizes, then shrink back down.
     size_t n = 40;

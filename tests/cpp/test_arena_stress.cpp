@@ -129,7 +129,7 @@ TEST_P(ArenaStress, RandomOperationsAgreeWithAReferenceModel) {
             bool zeroed = rng() % 8 == 0;
             void* p = zeroed ? arena->calloc(heap, 1, n) : arena->malloc(heap, n);
             ASSERT_NE(p, nullptr);
-            ASSERT_EQ(uintptr_t(p) % kAlignment, 0u);
+            ASSERT_EQ(uintptr_t(p) % guaranteed_alignment(n), 0u);
             ASSERT_GE(arena->block_size(p), n);
             if (zeroed) {
                 auto* b = static_cast<uint8_t*>(p);

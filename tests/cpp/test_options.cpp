@@ -102,7 +102,7 @@ TEST(Options, SizesTakeSuffixes) {
     EXPECT_EQ(o.number(OptionId::max_heap), 64u << 20);
     EXPECT_EQ(o.number(OptionId::arena_retain), 0u);
     EXPECT_EQ(o.number(OptionId::arena_pool_blocks), 16u);
-    EXPECT_EQ(o.number(OptionId::arena_reserve), uint64_t{32} << 30);  // the default
+    EXPECT_EQ(o.number(OptionId::arena_reserve), uint64_t{16} << 30);  // the default
 }
 
 TEST(Options, BadSizesAndCountsWarnAndKeepTheDefault) {

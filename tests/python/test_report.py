@@ -63,7 +63,8 @@ def test_the_arena_is_the_default_and_reports_what_it_gave_back(shrinkpython, tm
                                         + arena["large_bytes"] + arena["large_cached_bytes"])
     # (At exit the queue may hold more than retain_bytes: what finalisation freed waits out the purge
     # delay like anything else; test_arena.py checks the queue while the program runs.)
-    assert any(c["block_size"] == 64 and c["pools_peak"] > 100 for c in arena["classes"])
+    # The strings (74 and 79 bytes: sys.getsizeof) fill the 80-byte class's pools.
+    assert any(c["block_size"] == 80 and c["pools_peak"] > 1000 for c in arena["classes"])
     text = run([shrinkpython, "-c", WORKLOAD], env=clean_env(SHRINKPY_REPORT="-")).stderr.decode()
     assert "allocator              arena\n" in text
     assert "returned to the OS" in text

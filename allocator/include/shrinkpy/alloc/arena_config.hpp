@@ -13,8 +13,9 @@ inline constexpr size_t kMiB = size_t{1} << 20;
 inline constexpr size_t kGiB = size_t{1} << 30;
 
 // The most address space the arena reserves: its metadata refers to blocks by 32-bit distances
-// (allocator/src/arena_types.hpp, PoolMeta).
-inline constexpr uint64_t kMaxReserveBytes = uint64_t{32} << 30;
+// in 8-byte units (allocator/src/arena_types.hpp, PoolMeta), 32 GiB with the metadata array. Half of
+// that: the overflow serves what the reservation cannot (heap.hpp), and a board has far less memory.
+inline constexpr uint64_t kMaxReserveBytes = uint64_t{16} << 30;
 // The least reservation, in arenas: normalize() raises reserve_bytes to it, and the region, which
 // halves what it asks for when the address space is short, stops there.
 inline constexpr size_t kMinReserveArenas = 16;
@@ -22,7 +23,7 @@ inline constexpr size_t kMinReserveArenas = 16;
 struct ArenaConfig {
     // Address space reserved once for every small and medium block (no memory until used); at most
     // kMaxReserveBytes.
-    size_t reserve_bytes = sizeof(void*) > 4 ? 32 * kGiB : 1 * kGiB;
+    size_t reserve_bytes = sizeof(void*) > 4 ? 16 * kGiB : 1 * kGiB;
     // The slice of the reservation committed and decommitted at once; the largest pool.
     size_t arena_bytes = 1 * kMiB;
     // Requests above this get a mapping of their own, unmapped on free.
