@@ -7,13 +7,13 @@
 //
 // Why not 8 apart all the way (measured, one run: up to 6% lower peaks on the workloads that hold
 // many strs, lists and tuples of 8 more than a multiple of 16): an object whose C type needs
-// 16-byte alignment may have such a size. A heap subtype adds 8-byte slots (__dict__, __weakref__) to a 16-aligned base
-// without rounding, and GCC stores into such objects with movaps: with classes 8 apart to 512,
-// test_ctypes crashed (test_callbacks; ctypes' CDataObject holds a long double), as numpy's
-// longdouble scalars would. Up to 40 bytes no such object fits: a PyObject with a 16-aligned member
-// takes 32 bytes (a size a multiple of 16, as every C type's is of its alignment), and a subtype
-// that adds a slot also gets the 16-byte GC header (3.11 makes every class statement's type GC:
-// Objects/typeobject.c, type_new_alloc). Medium classes, up to the large threshold, are
+// 16-byte alignment may have such a size. A heap subtype adds 8-byte slots (__dict__, __weakref__)
+// to a 16-aligned base without rounding, and GCC stores into such objects with movaps: with classes
+// 8 apart to 512, test_ctypes crashed (test_callbacks; ctypes' CDataObject holds a long double), as
+// numpy's longdouble scalars would. Up to 40 bytes no such object fits: a PyObject with a 16-aligned
+// member takes 32 bytes (a size a multiple of 16, as every C type's is of its alignment), and a
+// subtype that adds a slot also gets the 16-byte GC header (3.11 makes every class statement's type
+// GC: Objects/typeobject.c, type_new_alloc). Medium classes, up to the large threshold, are
 //   - 64 apart up to 4 KiB (576, 640, ..., 4096: at most 63 bytes of rounding, where Python's
 //     strings, list arrays and dict tables that pymalloc hands to glibc malloc are most common);
 //   - sixteen per doubling above (4352, 4608, ..., 8192, 8704, ...: at most 6.25%);
@@ -92,7 +92,8 @@ public:
     // The class of a request of 1 to kSmallMax bytes, without a table: pymalloc's size index, and
     // below it the classes 8 apart (compiled to a conditional move).
     static int small_index(size_t n) {
-        return n <= kFineSmallMax ? int((n - 1) / kSmallStep) : int((n - 1) / kAlignment) + (kFineSmallClasses - 3);
+        return n <= kFineSmallMax ? int((n - 1) / kSmallStep)
+                                  : kFineSmallClasses + int((n - 1) / kAlignment) - int(kFineSmallMax / kAlignment);
     }
     // The class of a request of kSmallMax + 1 to large_threshold() bytes.
     int medium_index(size_t n) const { return medium_[(n - 1) / kAlignment]; }
