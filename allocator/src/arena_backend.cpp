@@ -35,11 +35,11 @@ void* gil_realloc(void* ctx, void* p, size_t n) {
 
 template <int D>
 [[gnu::noinline]] void gil_free_elsewhere(Heap* heap, void* p) {
-    if (!heap->free(p)) previous[D].free(previous[D].ctx, p);
+    if (!heap->free_not_own(p)) previous[D].free(previous[D].ctx, p);
 }
 
-// The common case apart, so that it needs no stack frame: only tail calls leave it (drained, or the
-// rest of Heap::free).
+// Heap::free with the common case apart, so that it needs no stack frame: only tail calls leave it
+// (drained, or the rest).
 template <int D>
 void gil_free(void* ctx, void* p) {
     auto* heap = static_cast<Heap*>(ctx);

@@ -240,17 +240,16 @@ void* Heap::calloc(size_t nelem, size_t elsize) {
 
 // ---- free slow path ------------------------------------------------------------------------------
 
-bool Heap::free_outside(void* p) {
-    if (p == nullptr) return true;
-    size_t bytes = arena_->large_size(p);
-    if (bytes == 0) return false;
-    arena_->free_large(p, bytes);
-    return true;
-}
-
-bool Heap::free_elsewhere(PoolMeta* m, void* p) {
-    if (m->state == PoolState::tail) m -= m->back;  // a block past the first page of its pool
-    if (m->heap == id_) {
+bool Heap::free_not_own(void* p) {
+    if (!in_region(p)) {
+        if (p == nullptr) return true;
+        size_t bytes = arena_->large_size(p);
+        if (bytes == 0) return false;  // not the arena's
+        arena_->free_large(p, bytes);
+        return true;
+    }
+    PoolMeta* m = pool_of(p);
+    if (m->heap == id_) {  // past the first page of one of this heap's pools
         free_block(m, p);
         return true;
     }

@@ -125,18 +125,15 @@ public:
     // Frees `p` when it is null or the arena's (true); false when it belongs to no one here, for the
     // caller to hand to the allocator installed before.
     bool free(void* p) {
-        uintptr_t offset = reinterpret_cast<uintptr_t>(p) - base_;
-        if (offset >= region_bytes_) [[unlikely]]
-            return free_outside(p);
-        PoolMeta* m = meta_ + (offset >> page_shift_);
-        if (m->heap != id_) [[unlikely]]
-            return free_elsewhere(m, p);
-        free_block(m, p);
-        return true;
+        if (PoolMeta* m = own_pool(p)) [[likely]] {
+            free_block(m, p);
+            return true;
+        }
+        return free_not_own(p);
     }
 
-    // The pool of `p` when it is a block of this heap's pools, else nullptr (null, large, foreign,
-    // or the other heap's: Heap::free sorts those out).
+    // The pool of `p` when it lies in the first page of one of this heap's pools (every small
+    // block), else nullptr: free_not_own sorts out the rest.
     PoolMeta* own_pool(const void* p) const {
         uintptr_t offset = reinterpret_cast<uintptr_t>(p) - base_;
         if (offset >= region_bytes_) [[unlikely]]
@@ -144,6 +141,10 @@ public:
         PoolMeta* m = meta_ + (offset >> page_shift_);
         return m->heap == id_ ? m : nullptr;
     }
+
+    // Heap::free of what own_pool did not name: null, a large block, a block past the first page of
+    // one of this heap's pools, a block of the other heap's, or none of the arena's (false).
+    bool free_not_own(void* p);
 
     // `p` is a block of pool `m`, which this heap owns.
     void free_block(PoolMeta* m, void* p) {
@@ -187,8 +188,6 @@ private:
     void* refill(int cls);
     void* malloc_large(size_t n);
     void* overflow_malloc(size_t n, size_t zeroed_count = 0);
-    bool free_outside(void* p);
-    bool free_elsewhere(PoolMeta* m, void* p);
     void drained(PoolMeta* m);
     bool take_over_current(PoolMeta* m, uint32_t used);
     PoolMeta* next_pool(int cls);
