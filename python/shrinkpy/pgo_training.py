@@ -1,9 +1,9 @@
 """The training run of the trimmed interpreter's profile-guided build (speed_build.py): a few
 seconds of what Python programs spend their time on (the evaluation loop, calls, attribute and
-global lookups, dicts, lists, str, int and float arithmetic, exceptions, generators, sorting, and
-the pure-Python json and re paths), so that the profile covers the interpreter's hot paths rather
-than one benchmark's. Standard library only, and only modules every board keeps: it runs on the
-build tree's interpreter, whatever C modules the board kept.
+global lookups, dicts, lists, str, int and float arithmetic, exceptions, generators, sorting, the
+pure-Python json and re paths, numbers formatted: repr, format specs, %), so that the profile covers
+the interpreter's hot paths rather than one benchmark's. Standard library only, and only modules
+every board keeps: it runs on the build tree's interpreter, whatever C modules the board kept.
 """
 
 import json
@@ -70,6 +70,16 @@ def text(n):
     return len(back), found, encoded.replace("item", "x").split(",")[:3]
 
 
+def formatting(n):
+    out = []
+    for i in range(n):
+        x = i / 7.0
+        out.append(f"{i:09d} {x:.3f} {i:,} {x!r} {i:>8x}")
+        out.append("%d %s %.2f" % (i, x, x))
+        out.append(str(x) + repr(i * 1.5))
+    return len(out), sum(map(len, out)), float(out[-2].split()[-1]) if out else 0.0
+
+
 if __name__ == "__main__":
     print(objects_and_calls(2_000), numbers(1_500_000), containers(1_000_000),
-          generators_and_exceptions(1_000_000), text(20_000))
+          generators_and_exceptions(1_000_000), text(20_000), formatting(100_000))
