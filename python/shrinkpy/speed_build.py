@@ -4,13 +4,13 @@ objects, calls) and its C modules (Modules/) at -O2, four files that start-up do
 
 Why: `-Os` everywhere made the trimmed interpreter 1.5x slower than Debian's python3.11 (geometric
 mean of the workloads), which is built with profile-guided optimisation and LTO, at -O3 (below).
-Measured on the host board: richards and nbody took 1.38x and 1.39x python3.11's time at -Os, 1.07x and 1.06x
-with Objects/ and Python/ at -O2, 0.97x and 1.05x with a profile as well, for 0.15 MiB more RSS at
-`-c pass` (with a profile GCC compiles what the training never ran for size). Modules/ at -O2 as
-well: json_to_csv 1.18x -> 1.12x, log_analyser 1.09x -> 1.03x of shrinkpython's time (_json,
-_sre), for 0.02 MiB. Tried and left out: Parser/ at -O2 (it runs only without bytecode caches) and
--fprofile-partial-training (0.2 MiB more at start, no faster). The rest of the gap was our
-allocator at -Os (allocator/CMakeLists.txt).
+Measured on the host board: richards and nbody took 1.38x and 1.39x python3.11's time at -Os, 1.07x
+and 1.06x with Objects/ and Python/ at -O2, 0.97x and 1.05x with a profile as well, for 0.15 MiB
+more RSS at `-c pass` (with a profile GCC compiles what the training never ran for size). Modules/
+at -O2 as well: json_to_csv 1.18x -> 1.12x, log_analyser 1.09x -> 1.03x of shrinkpython's time
+(_json, _sre), for 0.02 MiB. Tried and left out: Parser/ at -O2 (it runs only without bytecode
+caches) and -fprofile-partial-training (0.2 MiB more at start, no faster). The rest of the gap was
+our allocator at -Os (allocator/CMakeLists.txt).
 
 Also left out (2026-12-04, host board, instructions counted by cachegrind on six workloads at
 --scale 0.2, start-up peak RSS with the start-up layout, medians of 15 alternating runs):
@@ -24,17 +24,17 @@ Also left out (2026-12-04, host board, instructions counted by cachegrind on six
 
 Four files at -O3 (2026-12-04, host board, cachegrind as above on ten workloads): Debian compiles
 python3.11 at -O3 (debian/rules: EXTRA_OPT_CFLAGS takes BASE_LTO_CFLAGS' -O3, and comes last on the
-compiler's command line; the installed sysconfig data is edited to say -O2), and GCC's -O3 inlines the static helpers
-of Python/dtoa.c's _Py_dg_dtoa (quorem, diff, multadd, Balloc) where -O2 calls them: 482 M against
-stock's 355 M instructions in service_spikes, whose floats json writes. With HOT_O3 and float and
-integer formatting in the training: service_spikes 1.11x -> 1.02x of stock's instructions,
-spike_dict_* (`f"{i:09d}"`) 1.11x -> 1.08x, geometric mean of ten workloads 1.07x -> 1.05x, for
-17 KB of text and 20 KiB more at `-S -I -c pass`. Indexing bytearrays and arrays in the training as
-well: image_filters' wall time 0.93 s -> 0.89 s (medians of 5 alternating runs; stock 0.77 s), the
-same instructions, 28 KiB more at `-S -I -c pass`. Left out: dictobject.c, unicodeobject.c,
-longobject.c, abstract.c and tupleobject.c at -O3 as well, with CPython's own `-m test --pgo` as
-training: 1.04x, but 427 KB more text and 160 KiB more at `-S -I -c pass` (0.60x of stock, the
-target's edge): start-up runs those files.
+compiler's command line; the installed sysconfig data is edited to say -O2), and GCC's -O3 inlines
+the static helpers of Python/dtoa.c's _Py_dg_dtoa (quorem, diff, multadd, Balloc) where -O2 calls
+them: 482 M against stock's 355 M instructions in service_spikes, whose floats json writes. With
+HOT_O3 and float and integer formatting in the training: service_spikes 1.11x -> 1.02x of stock's
+instructions, spike_dict_* (`f"{i:09d}"`) 1.11x -> 1.08x, geometric mean of ten workloads 1.07x ->
+1.05x, for 17 KB of text and 20 KiB more at `-S -I -c pass`. Indexing bytearrays and arrays in the
+training as well: image_filters' wall time 0.93 s -> 0.89 s (medians of 5 alternating runs; stock
+0.77 s), the same instructions, 28 KiB more at `-S -I -c pass`. Left out: dictobject.c,
+unicodeobject.c, longobject.c, abstract.c and tupleobject.c at -O3 as well, with CPython's own
+`-m test --pgo` as training: 1.04x, but 427 KB more text and 160 KiB more at `-S -I -c pass` (0.60x
+of stock, the target's edge): start-up runs those files.
 
 How: after the -Os build, their objects are rebuilt with -O2; where the build runs natively
 (the host board) first instrumented (-fprofile-generate), trained on pgo_training.py, then rebuilt
@@ -71,8 +71,9 @@ def build_for_speed(steps: Steps, build: Path, cflags: str, ldflags: str, native
     def make(name: str, log: str, extra_cflags: str = "", extra_ldflags: str = "") -> None:
         _remove_objects(build)
         # HOT_O3 first: `make python` below keeps the objects it finds newer than their sources.
-        steps.run(f"{name}: {len(hot)} files at -O3", ["make", f"-j{jobs}", *hot,
-                  f"CONFIGURE_CFLAGS={o3} {extra_cflags}".rstrip()], cwd=build, log=f"{log}-O3-{board}")
+        if hot:  # (make without a target would build everything at -O3)
+            steps.run(f"{name}: {len(hot)} files at -O3", ["make", f"-j{jobs}", *hot,
+                      f"CONFIGURE_CFLAGS={o3} {extra_cflags}".rstrip()], cwd=build, log=f"{log}-O3-{board}")
         steps.run(name, ["make", f"-j{jobs}", "python", f"CONFIGURE_CFLAGS={speed} {extra_cflags}".rstrip(),
                          f"LDFLAGS={ldflags} {extra_ldflags}".rstrip()], cwd=build, log=f"{log}-{board}")
 
