@@ -64,8 +64,10 @@ def _remove_objects(build: Path) -> None:
 def build_for_speed(steps: Steps, build: Path, cflags: str, ldflags: str, native: bool, jobs: str, board: str) -> str:
     """Rebuilds the trimmed build in `build` for speed; `cflags` are the build's own (their -Os is
     replaced). Returns what was done, for the build's record."""
-    speed = " ".join(["-O2" if f == "-Os" else f for f in cflags.split()])
-    o3 = " ".join(["-O3" if f == "-Os" else f for f in cflags.split()])
+    def at(level: str) -> str:  # the build's flags with its -Os replaced by `level`
+        return " ".join([level if f == "-Os" else f for f in cflags.split()])
+
+    speed, o3 = at("-O2"), at("-O3")
     hot = [obj for obj in HOT_O3 if (build / obj).exists()]  # those of the board's modules
 
     def make(name: str, log: str, extra_cflags: str = "", extra_ldflags: str = "") -> None:
