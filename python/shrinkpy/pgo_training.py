@@ -1,10 +1,11 @@
 """The training run of the trimmed interpreter's profile-guided build (speed_build.py): a few
 seconds of what Python programs spend their time on (the evaluation loop, calls, attribute and
 global lookups, dicts, lists, str, int and float arithmetic, exceptions, generators, sorting, the
-pure-Python json and re paths, numbers formatted: repr, format specs, %; bytearray and array
-indexing, int powers), so that the profile covers the interpreter's hot paths rather than one
-benchmark's. A path the training never runs is compiled for size and moved out of its function
-(`bytearray_subscript.cold`: 1.8% of image_filters' time before bytes_and_arrays was added).
+pure-Python json and re paths, numbers formatted: repr, format specs, %, round(); bytearray and
+array indexing, int powers; floats compared with ints, tuples with equal first items), so that the
+profile covers the interpreter's hot paths rather than one benchmark's. A path the training never runs is compiled for size and moved out of its function
+(`bytearray_subscript.cold`: 1.8% of image_filters' time before bytes_and_arrays was added;
+`_Py_dg_dtoa.cold`, round(x, 2), 29% of service_spikes' before comparisons_and_rounding).
 Standard library only, and only modules every board keeps: it runs on the build tree's interpreter,
 whatever C modules the board kept.
 """
@@ -88,6 +89,14 @@ def formatting(n):
     return len(out), sum(map(len, out)), float(out[-2].split()[-1]) if out else 0.0
 
 
+def comparisons_and_rounding(n):
+    rows = [(i % 50, (i * 7) % 13 / 4.0, f"k{i % 11}") for i in range(n)]
+    ordered = sorted(rows)  # equal first items: the tuples' second items decide
+    between = sum(1 for _, v, _ in rows if 1 < v <= 3)  # a float against an int
+    rounded = [round(v * 1.37, 2) for _, v, _ in rows]  # dtoa's fixed-digits mode
+    return ordered[0], ordered[-1], max(rows), between, round(sum(rounded), 3)
+
+
 def bytes_and_arrays(n):
     size = 64
     img = bytearray(size * size)
@@ -108,4 +117,4 @@ def bytes_and_arrays(n):
 if __name__ == "__main__":
     print(objects_and_calls(2_000), numbers(1_500_000), containers(1_000_000),
           generators_and_exceptions(1_000_000), text(20_000), formatting(100_000),
-          bytes_and_arrays(40))
+          comparisons_and_rounding(200_000), bytes_and_arrays(40))
