@@ -20,7 +20,8 @@ Also left out (2026-12-04, host board, instructions counted by cachegrind on six
   board's `-c pass` would go past its 0.6x target. Python/ceval.c alone at -O3: 0.3% fewer.
 - LTO (-flto at the profiled stage, GNU ld, CPython's own link with -export-dynamic): 1.3% fewer
   instructions (log_analyser -3%, text_index and graph_search +1-2%); and the start-up layout needs
-  lld, which cannot link GCC's LTO objects.
+  lld, which cannot link GCC's LTO objects. (Taken up on 2026-12-05 through a relocatable link,
+  below: measured in wall time, not instructions, it was worth more.)
 
 Four files at -O3 (2026-12-04, host board, cachegrind as above on ten workloads): Debian compiles
 python3.11 at -O3 (debian/rules: EXTRA_OPT_CFLAGS takes BASE_LTO_CFLAGS' -O3, and comes last on the
