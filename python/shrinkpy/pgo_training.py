@@ -3,9 +3,10 @@ seconds of what Python programs spend their time on (the evaluation loop, calls,
 global lookups, dicts, lists, str, int and float arithmetic, exceptions, generators, sorting, the
 pure-Python json and re paths, numbers formatted: repr, format specs, %, round(); bytearray and
 array indexing, int powers; floats compared with ints, tuples with equal first items), so that the
-profile covers the interpreter's hot paths rather than one benchmark's. A path the training never runs is compiled for size and moved out of its function
-(`bytearray_subscript.cold`: 1.8% of image_filters' time before bytes_and_arrays was added;
-`_Py_dg_dtoa.cold`, round(x, 2), 29% of service_spikes' before comparisons_and_rounding).
+profile covers the interpreter's hot paths rather than one benchmark's. A path the training never
+runs is compiled for size and moved out of its function (`bytearray_subscript.cold`: 1.8% of
+image_filters' time before bytes_and_arrays was added; `_Py_dg_dtoa.cold`, reached by round(x, 2),
+29% of service_spikes' before comparisons_and_rounding).
 Standard library only, and only modules every board keeps: it runs on the build tree's interpreter,
 whatever C modules the board kept.
 """

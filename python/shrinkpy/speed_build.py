@@ -131,7 +131,7 @@ def _link_relocatable(steps: Steps, build: Path, cflags: str, board: str) -> Non
     # into the same object, and lld finds nothing left to take from their archives.
     bundled = [str(a.relative_to(build)) for a in sorted(build.glob("Modules/**/*.a"))]
     steps.run("LTO: libpython as one relocatable object",
-              [*cc, "-r", "-flto=auto", "-flinker-output=nolto-rel", *cflags.split(), "-o", str(whole),
+              [*cc, "-r", "-flto=auto", "-flinker-output=nolto-rel", *cflags.split(), "-o", whole.name,
                "-Wl,--whole-archive", LIBRARY, *bundled, "-Wl,--no-whole-archive"], cwd=build, log=f"speed-lto-{board}")
     # The archive replaced in place, newer than its objects, so that make leaves it alone.
     staged = build / f"{LIBRARY}.lto"
