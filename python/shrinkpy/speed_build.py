@@ -106,8 +106,8 @@ def build_for_speed(steps: Steps, build: Path, cflags: str, ldflags: str, native
         stale.unlink()
     make("-O2 instrumented", "speed-instrumented", "-fprofile-generate -fprofile-update=single", "-fprofile-generate")
     steps.run("profile: training run", [str(build / "python"), str(TRAINING)], cwd=build, log=f"speed-training-{board}")
-    make("-O2 with the profile, LTO", "speed-profiled", "-fprofile-use -fprofile-correction -Wno-missing-profile -flto=auto",
-         "-flto=auto")
+    make("-O2 with the profile, LTO", "speed-profiled",
+         "-fprofile-use -fprofile-correction -Wno-missing-profile -flto=auto", "-flto=auto")
     _link_relocatable(steps, build, at(""), board)
     return f"-O2 ({len(hot)} files -O3) with a profile, LTO"
 
@@ -136,6 +136,6 @@ def _link_relocatable(steps: Steps, build: Path, cflags: str, board: str) -> Non
     # The archive replaced in place, newer than its objects, so that make leaves it alone.
     staged = build / f"{LIBRARY}.lto"
     staged.unlink(missing_ok=True)
-    steps.run("LTO: libpython3.11.a of that object", [_make_variable(build, "AR"), "rcs", staged.name, whole.name], cwd=build,
-              log=f"speed-lto-ar-{board}")
+    steps.run("LTO: libpython3.11.a of that object", [_make_variable(build, "AR"), "rcs", staged.name, whole.name],
+              cwd=build, log=f"speed-lto-ar-{board}")
     staged.replace(build / LIBRARY)
