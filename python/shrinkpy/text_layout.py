@@ -26,6 +26,12 @@ function cost a 64 KiB window of its own; together `-S -I -c pass` went from 4.6
 - the cold parts GCC splits off the functions it saw (`f.cold`): they follow as well;
 - assembler functions without a size in the symbol table (crtstuff's frame_dummy), in which qemu
   names no block: named after the nearest symbol.
+
+After the start-up code, the rest of the interpreter in the order GNU ld's default script would give
+it (profiled_order): the functions the profile found hot, then the ones it ran, and last, by not
+being named, those it never ran. lld merges every .text.* section into one .text in input order, so
+without this the hot code was spread among 7 000 cold ones (`f.cold` parts and functions the
+training never ran) in the relocatable LTO object (speed_build.py).
 """
 
 from __future__ import annotations
@@ -61,6 +67,7 @@ CONTAINER_VARIABLES = {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
 VARIANT_WORDS = ("evex", "avx512", "evex512", "avx2", "avx", "fma", "fma4", "erms", "sse4", "sse42", "ssse3", "sse2",
                  "generic", "asimd", "simd", "nosimd", "zva64", "mops", "sve", "a64fx", "thunderx", "thunderx2",
                  "falkor", "kunpeng", "emag")
+_SECTION = re.compile(r"^\s*\[\s*\d+\]\s+(\S+)\s+PROGBITS\b")  # a line of `readelf -SW`
 _VARIANT = re.compile(r"^(__\w+?)_(" + "|".join(sorted(VARIANT_WORDS, key=len, reverse=True)) + r")(_\w+)?$")
 
 
@@ -151,6 +158,19 @@ def with_unseen_relatives(by_command: list[list[str]], symbols: list[tuple[int, 
     cold = [f"{name}.cold" for name in functions if f"{name}.cold" in present]
     first = by_command[0] if by_command else []
     return list(dict.fromkeys(first + [name for _, name in variants] + functions[len(first):] + cold))
+
+
+def profiled_order(readelf: str, archive: Path) -> list[str]:
+    """The functions of `archive` (objects compiled with -ffunction-sections) whose sections GCC
+    named .text.hot.NAME (the profile's hot ones), then those in plain .text.NAME sections; the ones
+    in .text.unlikely.NAME (never run in training, and the `.cold` parts) are left out."""
+    out = subprocess.run([readelf, "-SW", str(archive)], capture_output=True, text=True, check=True).stdout
+    names = [m.group(1) for m in map(_SECTION.match, out.splitlines()) if m]
+    hot = [name[len(".text.hot."):] for name in names if name.startswith(".text.hot.")]
+    warm = [name[len(".text."):] for name in names
+            if name.startswith(".text.") and not name.startswith((".text.hot.", ".text.unlikely.", ".text.startup.",
+                                                                   ".text.exit."))]
+    return list(dict.fromkeys(hot + warm))
 
 
 def symbol_order(functions: list[str]) -> str:
