@@ -2,17 +2,38 @@
 seconds of what Python programs spend their time on (the evaluation loop, calls, attribute and
 global lookups, dicts, lists, str, int and float arithmetic, exceptions, generators, sorting, the
 pure-Python json and re paths, numbers formatted: repr, format specs, %, round(); bytearray and
-array indexing, int powers; floats compared with ints, tuples with equal first items), so that the
-profile covers the interpreter's hot paths rather than one benchmark's. A path the training never
-runs is compiled for size and moved out of its function (`bytearray_subscript.cold`: 1.8% of
+array indexing, int powers; floats compared with ints, tuples with equal first items; case changes
+of non-ASCII text, regular expressions with classes, groups and alternatives; the C halves of
+random, heapq, bisect, collections, itertools, math, csv and hashlib), so that the profile covers
+the interpreter's hot paths rather than one benchmark's. A path the training never runs is
+compiled for size and moved out of its function (`bytearray_subscript.cold`: 1.8% of
 image_filters' time before bytes_and_arrays was added; `_Py_dg_dtoa.cold`, reached by round(x, 2),
-29% of service_spikes' before comparisons_and_rounding).
+29% of service_spikes' before comparisons_and_rounding), and a function it never runs is compiled
+for size whole: before text_and_patterns and library_accelerators, 11% of text_index's
+instructions and of json_to_csv's ran in such functions (str.capitalize, lower_ucs4, bisect,
+_csv's writer, _sha256, the Mersenne twister).
 Standard library only, and only modules every board keeps: it runs on the build tree's interpreter,
 whatever C modules the board kept.
 """
 
+import bisect
+import collections
+import heapq
+import io
+import itertools
 import json
+import math
+import random
 import re
+
+try:  # C modules a board may leave out (--modules FILE): each part runs only where its module is
+    import csv
+except ImportError:
+    csv = None
+try:
+    import hashlib
+except ImportError:
+    hashlib = None
 
 try:
     from array import array
@@ -115,7 +136,66 @@ def bytes_and_arrays(n):
     return total, bytes(img[:8]).hex()
 
 
+def text_and_patterns(n):
+    words = ["Straße", "café", "naïve", "Ελλάδα", "plain", "ascii", "don't", "İstanbul", "emoji\U0001F600"]
+    text = " ".join(words[i % len(words)] for i in range(n))
+    cased = [text.lower(), text.upper(), text.capitalize(), text.title(), text.casefold(), text.swapcase()]
+    token = re.compile(r"[a-z]+(?:'[a-z]+)?")
+    fields = re.compile(r"(?P<level>INFO|WARN|ERROR)\s+\[(\w+)\]\s+(\d+)ms|(?i:timeout)")
+    log = "".join(f"INFO [svc{i % 7}] {i % 500}ms\nERROR [db] {i}ms Timeout\n" for i in range(n // 10))
+    access = re.compile(r'(?P<ip>\d+\.\d+\.\d+\.\d+) (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<request>[^"]*)" '
+                        r'(?P<status>\d{3}) (?P<size>\d+|-)')
+    lines = [f'10.0.{i % 256}.{i % 7} - [{i % 24:02d}:{i % 60:02d}:00 +0000] "GET /p/{i} HTTP/1.1" {200 + i % 5} '
+             f'{"-" if i % 9 == 0 else i}' for i in range(n // 5)]
+    found = [len(token.findall(t)) for t in cased]
+    found.append(sum(len(m["request"]) for m in map(access.match, lines) if m and m.group("size") != "-"))
+    found.append(sum(1 for m in fields.finditer(log) if m.group("level") or m.group(0)))
+    found.append(len(re.split(r"[\s,;]+", text)) + len(re.sub(r"\d+", "#", log)))
+    found.append(sum(1 for line in log.splitlines() if re.search(r"ERROR.*\d{3,}ms", line)))
+    return found, text.find("Ελλάδα", n), text.count("é"), text.replace("café", "cafe")[:40]
+
+
+def library_accelerators(n):
+    rng = random.Random(7)
+    values = [rng.random() * 100 for _ in range(n)]
+    ints = [rng.randint(0, 1_000) for _ in range(n)] + [rng.getrandbits(40) for _ in range(n // 10)]
+    rng.shuffle(ints)
+    picks = [rng.choice(ints) for _ in range(n // 10)] + rng.sample(ints, 100)
+    heap = []
+    for i, v in enumerate(values):
+        heapq.heappush(heap, (v, i))
+    popped = [heapq.heappop(heap)[1] for _ in range(len(heap) // 2)]
+    ordered = sorted(values[: n // 10])
+    inside = [bisect.bisect_right(ordered, v) for v in values]
+    bisect.insort(ordered, 50.0)
+    counts = collections.Counter(ints)
+    groups = collections.defaultdict(list)
+    for i in ints[: n // 10]:
+        groups[i % 17].append(i)
+    window = collections.deque(maxlen=50)
+    window.extend(values)
+    running = list(itertools.accumulate(ints[:1000]))
+    pairs = sum(1 for _ in itertools.islice(itertools.product(range(30), repeat=2), 500))
+    total = math.fsum(values) + math.sqrt(sum(v * v for v in values)) + math.log(1 + len(values))
+    digest = None
+    if hashlib is not None:
+        h = hashlib.sha256()
+        for i in range(n // 10):
+            h.update(f"row {i} {values[i]:.3f}".encode())
+        digest = h.hexdigest()[:8] + hashlib.md5(b"x" * n).hexdigest()[:8]
+    rows = None
+    if csv is not None:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        for i in range(n // 10):
+            writer.writerow([i, f"name {i}", values[i], "a,b" if i % 3 else 'say "hi"', None])
+        rows = sum(len(r) for r in csv.reader(io.StringIO(out.getvalue())))
+    return (len(popped), sum(inside), counts.most_common(3), len(groups), sum(window), running[-1], pairs,
+            round(total, 3), sum(picks) % 97, digest, rows)
+
+
 if __name__ == "__main__":
     print(objects_and_calls(2_000), numbers(1_500_000), containers(1_000_000),
           generators_and_exceptions(1_000_000), text(20_000), formatting(100_000),
-          comparisons_and_rounding(200_000), bytes_and_arrays(40))
+          comparisons_and_rounding(200_000), bytes_and_arrays(40), text_and_patterns(50_000),
+          library_accelerators(100_000))

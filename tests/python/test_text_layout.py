@@ -98,3 +98,20 @@ def test_aarch64_variants_are_recognised():
     symbols = [(1, "__memcpy_generic"), (2, "__memcpy_simd"), (3, "__memcpy_a64fx")]
     order = text_layout.with_unseen_relatives([["__memcpy_sve"]], symbols)
     assert order == ["__memcpy_sve", "__memcpy_generic", "__memcpy_simd", "__memcpy_a64fx"]
+
+
+def test_profiled_order_puts_hot_functions_first_and_leaves_out_never_run_ones(tmp_path):
+    if shutil.which("gcc") is None or shutil.which("ar") is None:
+        pytest.skip("no gcc or ar")
+    # GCC names the sections as a profile would: hot and cold attributes stand in for its counts.
+    (tmp_path / "a.c").write_text("__attribute__((cold)) int never_trained(int x) { return x * 3; }\n"
+                                  "int warm_a(int x) { return x + 1; }\n"
+                                  "__attribute__((hot)) int hot_a(int x) { return x * 2; }\n")
+    (tmp_path / "b.c").write_text("__attribute__((hot)) int hot_b(int x) { return x - 2; }\n"
+                                  "int warm_b(int x) { return x - 1; }\n")
+    for name in ("a", "b"):
+        subprocess.run(["gcc", "-O2", "-ffunction-sections", "-c", "-o", str(tmp_path / f"{name}.o"),
+                        str(tmp_path / f"{name}.c")], check=True)
+    archive = tmp_path / "libx.a"
+    subprocess.run(["ar", "rcs", str(archive), str(tmp_path / "a.o"), str(tmp_path / "b.o")], check=True)
+    assert text_layout.profiled_order("readelf", archive) == ["hot_a", "hot_b", "warm_a", "warm_b"]
