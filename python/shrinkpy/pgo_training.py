@@ -19,26 +19,24 @@ whatever C modules the board kept.
 import bisect
 import collections
 import heapq
+import importlib
 import io
 import itertools
 import json
-import math
-import random
 import re
 
-try:  # C modules a board may leave out (--modules FILE): each part runs only where its module is
-    import csv
-except ImportError:
-    csv = None
-try:
-    import hashlib
-except ImportError:
-    hashlib = None
 
-try:
-    from array import array
-except ImportError:  # a module set without `array` (--modules FILE): its bytearray part still runs
-    array = None
+def _optional(name):
+    """A module a board may leave out (--modules FILE), or None: the parts using it are skipped."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+array = getattr(_optional("array"), "array", None)  # without it the bytearray part still runs
+csv, math, random = _optional("csv"), _optional("math"), _optional("random")
+sha256 = getattr(_optional("_sha256"), "sha256", None)  # what hashlib uses without OpenSSL
 
 
 class Task:
@@ -156,11 +154,15 @@ def text_and_patterns(n):
 
 
 def library_accelerators(n):
-    rng = random.Random(7)
-    values = [rng.random() * 100 for _ in range(n)]
-    ints = [rng.randint(0, 1_000) for _ in range(n)] + [rng.getrandbits(40) for _ in range(n // 10)]
-    rng.shuffle(ints)
-    picks = [rng.choice(ints) for _ in range(n // 10)] + rng.sample(ints, 100)
+    values = [(i * 7919 % 10007) / 100.0 for i in range(n)]
+    ints = [i * 31 % 1_000 for i in range(n)]
+    picks = []
+    if random is not None:
+        rng = random.Random(7)
+        values = [rng.random() * 100 for _ in range(n)]
+        ints = [rng.randint(0, 1_000) for _ in range(n)] + [rng.getrandbits(40) for _ in range(n // 10)]
+        rng.shuffle(ints)
+        picks = [rng.choice(ints) for _ in range(n // 10)] + rng.sample(ints, 100)
     heap = []
     for i, v in enumerate(values):
         heapq.heappush(heap, (v, i))
@@ -176,13 +178,13 @@ def library_accelerators(n):
     window.extend(values)
     running = list(itertools.accumulate(ints[:1000]))
     pairs = sum(1 for _ in itertools.islice(itertools.product(range(30), repeat=2), 500))
-    total = math.fsum(values) + math.sqrt(sum(v * v for v in values)) + math.log(1 + len(values))
+    total = math.fsum(values) + math.sqrt(sum(v * v for v in values)) if math is not None else sum(values)
     digest = None
-    if hashlib is not None:
-        h = hashlib.sha256()
+    if sha256 is not None:
+        h = sha256()
         for i in range(n // 10):
             h.update(f"row {i} {values[i]:.3f}".encode())
-        digest = h.hexdigest()[:8] + hashlib.md5(b"x" * n).hexdigest()[:8]
+        digest = h.hexdigest()[:8]
     rows = None
     if csv is not None:
         out = io.StringIO()
@@ -192,7 +194,6 @@ def library_accelerators(n):
         rows = sum(len(r) for r in csv.reader(io.StringIO(out.getvalue())))
     return (len(popped), sum(inside), counts.most_common(3), len(groups), sum(window), running[-1], pairs,
             round(total, 3), sum(picks) % 97, digest, rows)
-
 
 if __name__ == "__main__":
     print(objects_and_calls(2_000), numbers(1_500_000), containers(1_000_000),
