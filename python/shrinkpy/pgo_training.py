@@ -12,8 +12,9 @@ image_filters' time before bytes_and_arrays was added; `_Py_dg_dtoa.cold`, reach
 for size whole: before text_and_patterns and library_accelerators, 11% of text_index's
 instructions and of json_to_csv's ran in such functions (str.capitalize, lower_ucs4, bisect,
 _csv's writer, _sha256, the Mersenne twister).
-Standard library only, and only modules every board keeps: it runs on the build tree's interpreter,
-whatever C modules the board kept.
+Standard library only: it runs on the build tree's interpreter, whatever C modules the board kept,
+so a part that needs a module beyond those every build has (_sre, _collections, itertools) runs only
+where that module is (_optional).
 """
 
 import bisect
