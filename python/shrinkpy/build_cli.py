@@ -198,7 +198,8 @@ def group_startup_code(steps: Steps, qemu: list[str], out: Path, interpreter: Pa
     by_command = text_layout.first_run_functions(qemu, traced, symbols)
     code = text_layout.with_unseen_relatives(by_command, symbols)
     library = Path(manifest["cpython_build"]) / "libpython3.11.a"
-    code = list(dict.fromkeys(code + text_layout.profiled_order(readelf, library)))
+    if library.is_file():  # the rest of the interpreter after the start-up code, hot code first
+        code = list(dict.fromkeys(code + text_layout.profiled_order(readelf, library)))
     dist_pack.install_interpreter(out, relink(text_layout.symbol_order(code)), strip)
     manifest["startup_functions"] = sum(map(len, by_command))
     manifest["grouped_functions"] = len(code)
