@@ -185,7 +185,7 @@ def choose_modules(steps: Steps, index, profile: board_profile.Profile, roots: l
 def group_startup_code(steps: Steps, qemu: list[str], out: Path, interpreter: Path, relink, strip: str, readelf: str,
                        manifest: dict) -> None:
     """Relinks the interpreter with its start-up functions together (text_layout.py) and installs it."""
-    from shrinkpy import dist_pack, text_layout
+    from shrinkpy import dist_pack, speed_build, text_layout
 
     if shutil.which(qemu[0]) is None:
         steps.say(f"warning: no {qemu[0]} (apt-get install qemu-user): start-up code is not grouped, "
@@ -197,9 +197,10 @@ def group_startup_code(steps: Steps, qemu: list[str], out: Path, interpreter: Pa
     symbols = text_layout.function_symbols(readelf, traced)
     by_command = text_layout.first_run_functions(qemu, traced, symbols)
     code = text_layout.with_unseen_relatives(by_command, symbols)
-    library = Path(manifest["cpython_build"]) / "libpython3.11.a"
-    if library.is_file():  # the rest of the interpreter after the start-up code, hot code first
-        code = list(dict.fromkeys(code + text_layout.profiled_order(readelf, library)))
+    # The rest of the interpreter after the start-up code, hot code first (the runtime's link needed
+    # this archive: cmake/TrimmedPython.cmake).
+    library = Path(manifest["cpython_build"]) / speed_build.LIBRARY
+    code = list(dict.fromkeys(code + text_layout.profiled_order(readelf, library)))
     dist_pack.install_interpreter(out, relink(text_layout.symbol_order(code)), strip)
     manifest["startup_functions"] = sum(map(len, by_command))
     manifest["grouped_functions"] = len(code)

@@ -155,15 +155,16 @@ def text_and_patterns(n):
 
 
 def library_accelerators(n):
-    values = [(i * 7919 % 10007) / 100.0 for i in range(n)]
-    ints = [i * 31 % 1_000 for i in range(n)]
-    picks = []
     if random is not None:
         rng = random.Random(7)
         values = [rng.random() * 100 for _ in range(n)]
         ints = [rng.randint(0, 1_000) for _ in range(n)] + [rng.getrandbits(40) for _ in range(n // 10)]
         rng.shuffle(ints)
         picks = [rng.choice(ints) for _ in range(n // 10)] + rng.sample(ints, 100)
+    else:
+        values = [(i * 7919 % 10007) / 100.0 for i in range(n)]
+        ints = [i * 31 % 1_000 for i in range(n)]
+        picks = []
     heap = []
     for i, v in enumerate(values):
         heapq.heappush(heap, (v, i))
@@ -195,6 +196,7 @@ def library_accelerators(n):
         rows = sum(len(r) for r in csv.reader(io.StringIO(out.getvalue())))
     return (len(popped), sum(inside), counts.most_common(3), len(groups), sum(window), running[-1], pairs,
             round(total, 3), sum(picks) % 97, digest, rows)
+
 
 if __name__ == "__main__":
     print(objects_and_calls(2_000), numbers(1_500_000), containers(1_000_000),
