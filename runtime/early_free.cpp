@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <cstring>
+#include <iterator>
+#include <string>
 
 #include "early_free_module.hpp"
 #include "embedded_modules.hpp"
@@ -21,17 +23,66 @@ bool g_early_free = false;
 bool g_imports = false;
 EarlyFreeSettings g_settings;
 
-// Setting a tracer or profiler (sys.settrace, sys.setprofile, PyEval_SetTrace: all audited since
-// 3.9) gives functions their original code back: a debugger or coverage reads the locals a
-// release would remove. Audit hooks must not raise, or the audited call fails.
-int watch_tracers(const char* event, PyObject*, void* restore) {
-    static bool restored = false;  // once: later calls would show up in what the tracer records
-    if (restored || (std::strcmp(event, "sys.settrace") != 0 && std::strcmp(event, "sys.setprofile") != 0)) return 0;
-    restored = true;
-    PyObject* result = PyObject_CallNoArgs(static_cast<PyObject*>(restore));
+// Setting a tracer or profiler gives functions their original code back: a debugger or coverage
+// reads the locals a release would remove. The loader hook's restore_originals does it, once (later
+// calls would show up in what the tracer records).
+PyObject* g_restore = nullptr;  // kept for the process's life
+bool g_restored = false;
+
+void restore_originals_once() {
+    if (g_restored || g_restore == nullptr) return;
+    g_restored = true;
+    PyObject* result = PyObject_CallNoArgs(g_restore);
     if (result == nullptr) PyErr_Clear();
     Py_XDECREF(result);
+}
+
+// Tracers set from C (PyEval_SetTrace, PyEval_SetProfile: coverage's, cProfile's) are seen by their
+// audit events (since 3.9). Audit hooks must not raise, or the audited call fails.
+int watch_tracers(const char* event, PyObject*, void*) {
+    if (std::strcmp(event, "sys.settrace") == 0 || std::strcmp(event, "sys.setprofile") == 0) restore_originals_once();
     return 0;
+}
+
+// Tracers set from Python: sys.settrace and sys.setprofile are wrapped so that the originals come
+// back before CPython's _PyEval_SetTrace (_PyEval_SetProfile) starts. Those hold a process-wide
+// `reentrant` flag around their audit event (Python/ceval.c, 3.11), and restoring runs Python code
+// and reads sources, which lets other threads run: one of them setting its own tracer meanwhile got
+// "Cannot install a trace function while another trace function is being installed" (CPython's
+// test_import, test_concurrency; threading.settrace makes every new thread set one).
+// Bound to the sys module as the originals are, so that they look the same (repr, __self__, help).
+PyObject* g_setters[2] = {};  // the original sys.settrace and sys.setprofile
+
+template <int I>
+PyObject* set_tracer_first(PyObject*, PyObject* tracer) {
+    restore_originals_once();
+    return PyObject_CallOneArg(g_setters[I], tracer);
+}
+
+void wrap_tracer_setters() {
+    static PyMethodDef defs[] = {{"settrace", set_tracer_first<0>, METH_O, nullptr},
+                                 {"setprofile", set_tracer_first<1>, METH_O, nullptr}};
+    static std::string docs[std::size(defs)];
+    PyObject* sys = PyImport_AddModule("sys");  // borrowed
+    PyObject* module_name = PyUnicode_FromString("sys");
+    for (size_t i = 0; i < std::size(defs) && sys != nullptr && module_name != nullptr; ++i) {
+        PyObject* original = PyObject_GetAttrString(sys, defs[i].ml_name);
+        PyObject* doc = original != nullptr ? PyObject_GetAttrString(original, "__doc__") : nullptr;
+        const char* text = doc != nullptr && PyUnicode_Check(doc) ? PyUnicode_AsUTF8(doc) : nullptr;
+        if (text != nullptr) {
+            docs[i] = text;
+            defs[i].ml_doc = docs[i].c_str();
+        }
+        PyObject* wrapper = original != nullptr ? PyCFunction_NewEx(&defs[i], sys, module_name) : nullptr;
+        if (wrapper != nullptr && PyObject_SetAttrString(sys, defs[i].ml_name, wrapper) == 0) {
+            g_setters[i] = Py_NewRef(original);  // kept for the process's life
+        }
+        Py_XDECREF(wrapper);
+        Py_XDECREF(doc);
+        Py_XDECREF(original);
+    }
+    Py_XDECREF(module_name);
+    PyErr_Clear();
 }
 
 void warn_and_clear(const char* what) {
@@ -122,8 +173,9 @@ void start_early_free() {
         return false;
     };
     if (g_early_free && !ignores("tracer")) {
-        PyObject* restore = PyObject_GetAttrString(hook, "restore_originals");  // kept for the process's life
-        if (restore == nullptr || PySys_AddAuditHook(watch_tracers, restore) != 0) PyErr_Clear();
+        g_restore = PyObject_GetAttrString(hook, "restore_originals");
+        if (g_restore == nullptr || PySys_AddAuditHook(watch_tracers, nullptr) != 0) PyErr_Clear();
+        if (g_restore != nullptr) wrap_tracer_setters();
     }
     if (config->run_filename != nullptr || config->run_command != nullptr) {
         PyObject* rewrite_main = PyObject_GetAttrString(hook, "rewrite_main");

@@ -18,16 +18,46 @@
 
 namespace {
 
-// The library beside the launcher (the build tree), or in ../lib/shrinkpy (an installed wheel).
+// The `home` of the venv whose bin/ is `dir`: the directory its python was copied from.
+// python3.11 finds its own library the same way (Modules/getpath.py reads pyvenv.cfg beside the
+// executable or one directory up). Empty when `dir` is not in a venv.
+std::string venv_home(const std::string& dir) {
+    for (const char* cfg : {"/pyvenv.cfg", "/../pyvenv.cfg"}) {
+        FILE* f = std::fopen((dir + cfg).c_str(), "r");
+        if (f == nullptr) continue;
+        auto strip = [](const std::string& s) {
+            size_t start = s.find_first_not_of(" \t\r\n");
+            return start == std::string::npos ? std::string()
+                                              : s.substr(start, s.find_last_not_of(" \t\r\n") - start + 1);
+        };
+        std::string home;
+        char line[PATH_MAX + 64];
+        while (home.empty() && std::fgets(line, sizeof line, f) != nullptr) {  // lines of `key = value`
+            std::string text(line);
+            size_t eq = text.find('=');
+            if (eq != std::string::npos && strip(text.substr(0, eq)) == "home") home = strip(text.substr(eq + 1));
+        }
+        std::fclose(f);
+        return home;
+    }
+    return {};
+}
+
+// The library beside the launcher (the build tree), or in ../lib/shrinkpy (an installed wheel); for
+// a copy of the launcher in a venv (venv.create's default, `-m venv --copies`), the same places
+// from the venv's home.
 std::string find_library() {
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0) return {};
     self[n] = '\0';
     std::string dir(self, std::strrchr(self, '/') - self);
-    for (const char* relative : {"/libshrinkpython.so", "/../lib/shrinkpy/libshrinkpython.so"}) {
-        std::string path = dir + relative;
-        if (access(path.c_str(), R_OK) == 0) return path;
+    for (const std::string& base : {dir, venv_home(dir)}) {
+        if (base.empty()) continue;
+        for (const char* relative : {"/libshrinkpython.so", "/../lib/shrinkpy/libshrinkpython.so"}) {
+            std::string path = base + relative;
+            if (access(path.c_str(), R_OK) == 0) return path;
+        }
     }
     return {};
 }

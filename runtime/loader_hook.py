@@ -62,16 +62,27 @@ class _State:
         # Rewritten module code and how to get its original again (compiling it anew when needed:
         # keeping every original code object alive would cost memory on every run).
         self.rewritten = []
-        self.originals = {}  # rewritten code -> original code, filled from `rewritten` on demand
+        # id(rewritten code) -> (rewritten code, original code), filled from `rewritten` on demand
+        self.originals = {}
         self.disabled = False
+        self.hook_get_code = None  # what install() put in SourceLoader.get_code
         self.library = tuple(_library_prefixes())
         self.excluded = self.library if scope == "user" else ()
         self.real_excluded = None  # the same, through realpath(): computed when first needed
 
 
+_os_module = None
+
+
 def _os():
-    import os  # imported when first needed: not at start-up
-    return os
+    """The os module, imported when first needed (not at start-up) and kept: a program that runs os's
+    source again (imp.load_module("os", ...): CPython's test_imp) leaves a half-built os in
+    sys.modules meanwhile, and this hook loads that very module."""
+    global _os_module
+    if _os_module is None:
+        import os
+        _os_module = os
+    return _os_module
 
 
 def _library_prefixes():
@@ -194,13 +205,19 @@ def _cache_write(candidates, key, payload):
 
 
 def _originals():
-    """rewritten code -> original code, for every code object of every rewritten module."""
+    """id(rewritten code) -> (rewritten code, original code), for every code object of every
+    rewritten module. Keyed by identity: code objects compare equal by value, whatever their file
+    (Objects/codeobject.c, code_richcompare), so a function unchanged by the rewriter would otherwise
+    share its key with every function of the same code elsewhere: importlib._bootstrap loaded from
+    source and the frozen one the import system runs (CPython's test_import: the frozen functions got
+    code from the source file, and import tracebacks showed their frames)."""
     code_type = type(_originals.__code__)
 
     def pair(new, old):
-        if new is old or type(new) is not code_type or type(old) is not code_type:
+        if (new is old or type(new) is not code_type or type(old) is not code_type
+                or new.co_qualname != old.co_qualname):
             return
-        _state.originals[new] = old
+        _state.originals[id(new)] = (new, old)
         for a, b in zip(new.co_consts, old.co_consts):
             pair(a, b)
 
@@ -211,6 +228,11 @@ def _originals():
         except Exception:  # the source changed or vanished: that module's functions stay rewritten
             pass
     return _state.originals
+
+
+def _original_of(code, originals):
+    entry = originals.get(id(code))
+    return entry[1] if entry is not None and entry[0] is code else None
 
 
 def _import_pass(name, code, source, is_main, package):
@@ -268,11 +290,24 @@ def _get_code(loader, fullname):
     original = _state.original_get_code
     if _state.disabled or _observed():
         return original(loader, fullname)
-    path = loader.get_filename(fullname)
     # runpy's _get_module_details asks for __main__'s code (frame 2: runpy -> get_code -> here).
     main = _state.main_module
     module_level = (main is not None and fullname in (main, main + ".__main__")
                     and sys._getframe(2).f_globals.get("__name__") == "runpy")
+    try:
+        return _hooked_code(loader, fullname, original, module_level)
+    except Exception as e:  # the hook's own failure must not fail the import: the module loads as is
+        failure = f"loader hook error: {e!r}"
+    # Outside the handler, so that an error of the module itself (a SyntaxError, which the hook's call
+    # of `original` raised first) raises again as under python3.11, without the first as its context.
+    code = original(loader, fullname)
+    if _state.rewrite is not None:  # the report's early-freeing part (the import pass has its own)
+        _state.record(fullname, (), (("<module>", 0, "error", failure),))
+    return code
+
+
+def _hooked_code(loader, fullname, original, module_level):
+    path = loader.get_filename(fullname)
     if not module_level and not _in_scope(path):
         return original(loader, fullname)
     try:
@@ -331,18 +366,23 @@ def rewrite_main(code, filename, source=None, module_level=True):
 
 
 def restore_originals():
-    """Called by the launcher's audit hook when a tracer or profiler is set while the program runs:
-    from then on nothing is rewritten, and existing functions get their original code back (frames
-    already running keep theirs)."""
+    """Called by the launcher when a tracer or profiler is first set while the program runs
+    (runtime/early_free.cpp): from then on nothing is rewritten, and existing functions get their
+    original code back (frames already running keep theirs)."""
     if _state is None or _state.disabled:
         return
     _state.disabled = True
+    # Out of the import system too, if nothing wrapped get_code since: a debugger stepping into an import
+    # sees the frames python3.11 shows, which its skip patterns know (bdb's "importlib*": CPython's
+    # test_bdb, test_skip).
+    if _bootstrap_external.SourceLoader.get_code is _state.hook_get_code:
+        _bootstrap_external.SourceLoader.get_code = _state.original_get_code
     import gc
     function = type(install)
     originals = _originals()
     for obj in gc.get_objects():
         if type(obj) is function:
-            original = originals.get(obj.__code__)
+            original = _original_of(obj.__code__, originals)
             if original is not None:
                 obj.__code__ = original
     _state.record("<tracer>", (), (("*", 0, "tracer", "a tracer or profiler was set: functions got their "
@@ -351,7 +391,8 @@ def restore_originals():
 
 def original_code(code):
     """The code `code` was rewritten from, or `code` itself (shrinkpy.no_early_free uses this)."""
-    return _originals().get(code, code) if _state is not None else code
+    original = _original_of(code, _originals()) if _state is not None else None
+    return original if original is not None else code
 
 
 def install(rewrite, record, scope, mode, version, main_module=None, cache=True, imports=None):
@@ -365,4 +406,5 @@ def install(rewrite, record, scope, mode, version, main_module=None, cache=True,
         return _get_code(self, fullname)
 
     get_code.__doc__ = _state.original_get_code.__doc__
+    _state.hook_get_code = get_code
     _bootstrap_external.SourceLoader.get_code = get_code

@@ -93,6 +93,59 @@ def test_a_tracer_gets_the_original_code(shrinkpython, tmp_path):
     assert early["skipped"].get("tracer") == 1
 
 
+def test_threads_setting_tracers_at_once_all_get_them(shrinkpython, tmp_path):
+    """The first tracer gives functions their original code back, which reads and compiles sources:
+    other threads run meanwhile. One that sets its own tracer then must not fail ("Cannot install a
+    trace function while another trace function is being installed": CPython holds a flag around
+    its audit event, Python/ceval.c), as threading.settrace makes every new thread do."""
+    for i in range(8):
+        (tmp_path / f"mod{i}.py").write_text(f"def work(n):\n    rows = list(range(n))\n    return len(rows) + {i}\n")
+    (tmp_path / "prog.py").write_text(textwrap.dedent("""
+        import sys, threading
+        import mod0, mod1, mod2, mod3, mod4, mod5, mod6, mod7
+        errors = []
+        sys.setswitchinterval(1e-6)  # threads take turns as often as they can
+        def tracer(frame, event, arg):
+            return None
+        def run():
+            start.wait()
+            try:
+                sys.settrace(tracer)
+                sys.settrace(None)
+            except RuntimeError as e:
+                errors.append(str(e))
+        start = threading.Event()
+        threads = [threading.Thread(target=run) for _ in range(4)]
+        for t in threads:
+            t.start()
+        start.set()
+        for t in threads:
+            t.join()
+        print(errors, mod3.work.__code__.co_filename.endswith("mod3.py"))
+    """))
+    r, early = report_of(shrinkpython, ["prog.py"], tmp_path)
+    assert r.stdout == b"[] True\n", r.stderr.decode()
+    assert early["skipped"].get("tracer") == 1
+
+
+def test_a_tracer_leaves_each_function_its_own_code(shrinkpython, tmp_path):
+    """Code objects compare equal by value, whatever their file: the same function in two modules
+    gets back its own original, not the other's."""
+    same = "def work(n):\n    rows = list(range(n))\n    return len(rows)\n"
+    (tmp_path / "first.py").write_text(same)
+    (tmp_path / "second.py").write_text(same)
+    (tmp_path / "prog.py").write_text(textwrap.dedent("""
+        import sys, first, second
+        sys.settrace(lambda *a: None)
+        sys.settrace(None)
+        print(first.work.__code__.co_filename.endswith("first.py"),
+              second.work.__code__.co_filename.endswith("second.py"), first.work(3), second.work(4))
+    """))
+    r, early = report_of(shrinkpython, ["prog.py"], tmp_path)
+    assert r.stdout == b"True True 3 4\n", r.stderr.decode()
+    assert early["modules"] >= 3 and early["releases"] >= 2  # __main__, first and second were rewritten
+
+
 def test_escape_hatches(shrinkpython, tmp_path):
     (tmp_path / "prog.py").write_text(textwrap.dedent("""
         import dis

@@ -108,13 +108,35 @@ def test_a_tracer_set_later_gets_functions_their_original_code(tmp_path):
         # Functions made from rewritten module code carry rewritten code objects; the stand-in
         # rewrites only the module level, so mark f's code as rewritten by hand.
         marked = usermod.f.__code__.replace(co_name="rewritten_f")
-        hook._state.originals[marked] = usermod.f.__code__
+        hook._state.originals[id(marked)] = (marked, usermod.f.__code__)
         usermod.f.__code__ = marked
         hook.restore_originals()
         assert usermod.f.__code__.co_name == "f"
+        # ... and the hook is out of the import system: a debugger sees python3.11's frames there.
+        assert hook._bootstrap_external.SourceLoader.get_code is hook._state.original_get_code
         import colorsys  # nothing more is rewritten once a tracer was seen
     """, scope="all")
     assert not any(c[0] == "colorsys.py" for c in out["calls"])
+
+
+def test_a_failure_of_the_hook_itself_loads_the_module_as_it_is(tmp_path):
+    user_module(tmp_path)
+    user_module(tmp_path, "broken", "def f(:\n")
+    out = drive(tmp_path, """
+        def boom(path):
+            raise AttributeError("half-built os")  # as when a program runs os's source again
+        hook._in_scope = boom
+        import usermod
+        assert usermod.f(1) == 2 and "rewritten" not in usermod.__spec__.loader.get_code("usermod").co_consts
+        try:
+            import broken
+        except SyntaxError as e:  # the module's own error, raised as under python3.11
+            assert e.__context__ is None
+        else:
+            raise AssertionError("no SyntaxError")
+    """)
+    assert out["calls"] == []
+    assert ["usermod", 0, [["error", "loader hook error: AttributeError('half-built os')"]]] in out["records"]
 
 
 def test_original_code_is_found_for_no_early_free(tmp_path):

@@ -37,3 +37,17 @@ def test_pip_installs_a_local_package_into_the_venv(shrinkpython, tmp_path):
     assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
     r = run([str(venv / "bin" / "python"), "-c", "import hello_pkg; print(hello_pkg.GREETING)"])
     assert r.stdout == b"hello from a local package\n"
+
+
+def test_a_venv_of_copies_runs_shrinkpython(shrinkpython, tmp_path):
+    """venv.create() copies the interpreter by default (`-m venv --copies` too): the copied launcher
+    finds its library through the venv's home in pyvenv.cfg, as python3.11 finds its own."""
+    venv = tmp_path / "venv"
+    r = run([shrinkpython, "-c", f"import venv; venv.create({str(venv)!r}, symlinks=False)"])
+    assert r.returncode == 0, r.stderr
+    python = venv / "bin" / "python"
+    assert not python.is_symlink()
+    r = run([str(python), "-c", "import sys; print(sys.prefix)"], env=clean_env(SHRINKPY_REPORT="-"))
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stdout.decode().split() == [str(venv)]
+    assert b"shrinkpy report" in r.stderr  # shrinkpython, not python3.11 alone
