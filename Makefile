@@ -23,7 +23,7 @@ BOARD         ?= host
 # The package from the source tree: the CLI finds shrinkpython in $(BUILD) through SHRINKPY_BIN_DIR.
 DEV_ENV = PYTHONPATH=$(CURDIR)/python SHRINKPY_BIN_DIR=$(CURDIR)/$(BUILD)/runtime
 
-.PHONY: all deps deps-test deps-demo deps-board deps-cross build demo test test-cross board targets bench bench-quick \
+.PHONY: all deps deps-test deps-demo deps-board deps-cross build demo test test-regrtest-all test-cross board targets bench bench-quick \
         bench-analyzer bench-alloc bench-early bench-imports bench-instructions bench-spikes size-mix format lint clean
 
 all: build
@@ -57,6 +57,10 @@ demo: deps-demo build
 test: deps-test build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE 'slow|cross'
 	$(DEV_ENV) $(PYTHON) -m pytest -c tests/pytest.ini tests/python
+
+# CPython's whole regression suite against python3.11, every lever on (about 45 minutes; README: Tests).
+test-regrtest-all: deps-test build
+	cd tests/python && env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) regrtest_sweep.py
 
 # The aarch64 board (rpi5) built and its smoke suite run under qemu-aarch64 (README: Boards).
 test-cross: deps-cross deps-test build

@@ -9,18 +9,20 @@ from pathlib import Path
 from conftest import clean_env, run
 
 
-def outcomes(python: str, tests: list[str], workdir: Path, args: tuple[str, ...] = (),
+def outcomes(python: str, tests: list[str], workdir: Path, args: tuple[str, ...] = (), timeout: float = 1800,
              **env: str) -> tuple[int, dict[str, str]]:
     """Runs `python -m test ARGS TESTS` and returns its exit code and {test case: outcome}, where the
     outcome is 'passed', 'skipped: <reason>', 'failure' or 'error'."""
     workdir.mkdir(parents=True, exist_ok=True)
     junit = workdir / "junit.xml"
     r = run([python, "-m", "test", *args, *tests, "--junit-xml", str(junit)], env=clean_env(**env), cwd=workdir,
-            timeout=1800)
+            timeout=timeout)
     if not junit.exists():
         raise AssertionError(f"{python} -m test wrote no results:\n{r.stdout.decode()[-3000:]}{r.stderr.decode()[-3000:]}")
     result = {}
     for case in ET.parse(junit).iter("testcase"):
+        if case.get("name") is None:  # an empty record regrtest writes for a test whose subtests failed
+            continue
         outcome = "passed"
         for child in case:
             if child.tag == "skipped":
