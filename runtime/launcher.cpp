@@ -52,14 +52,17 @@ std::string find_library() {
     if (n <= 0) return {};
     self[n] = '\0';
     std::string dir(self, std::strrchr(self, '/') - self);
-    for (const std::string& base : {dir, venv_home(dir)}) {
-        if (base.empty()) continue;
+    auto library_from = [](const std::string& base) -> std::string {
         for (const char* relative : {"/libshrinkpython.so", "/../lib/shrinkpy/libshrinkpython.so"}) {
             std::string path = base + relative;
             if (access(path.c_str(), R_OK) == 0) return path;
         }
-    }
-    return {};
+        return {};
+    };
+    std::string library = library_from(dir);
+    if (!library.empty()) return library;
+    std::string home = venv_home(dir);  // read only when needed: most launches find the library above
+    return home.empty() ? std::string() : library_from(home);
 }
 
 }  // namespace

@@ -33,6 +33,18 @@ def outcomes(python: str, tests: list[str], workdir: Path, args: tuple[str, ...]
     return r.returncode, result
 
 
+def listed_modules(path: Path) -> tuple[list[str], list[str]]:
+    """Reads a list of test modules (early_free/differential_modules.txt): one module a line, the
+    rest of the line its comment; `#` starts a comment line; `-module` names a module left out on
+    purpose. Returns (listed, left out)."""
+    listed, left_out = [], []
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name = line.split()[0]
+            (left_out if name.startswith("-") else listed).append(name.lstrip("-"))
+    return listed, left_out
+
+
 def differences(expected: dict[str, str], got: dict[str, str]) -> list[str]:
     return [f"{name}: python3.11 {expected.get(name, 'absent')}, shrinkpython {got.get(name, 'absent')}"
             for name in sorted(set(expected) | set(got)) if expected.get(name) != got.get(name)]

@@ -19,13 +19,11 @@ import tempfile
 from pathlib import Path
 
 from conftest import STOCK
-from regrtest import differences, outcomes
+from regrtest import differences, listed_modules, outcomes
 from shrinkpy import locate
 
 HERE = Path(__file__).parent
 DIFFERENTIAL = HERE / "early_free" / "differential_modules.txt"
-# Left out: what the differential list runs already, and what it documents it cannot compare.
-EXCLUDED = {"test_dis", "test_inspect", "test_trace", "test_sys", "test_weakref"}
 RESOURCES = "all,-network,-urlfetch,-largefile,-cpu,-audio,-gui,-decimal,-tzdata"
 LEVERS = {"SHRINKPY_REWRITE": "all", "SHRINKPY_EARLY_FREE": "safe", "SHRINKPY_IMPORTS": "defer"}
 
@@ -46,9 +44,9 @@ def modules(argv: list[str]) -> list[str]:
     if argv:
         return argv
     listed = subprocess.run([STOCK, "-m", "test", "--list-tests"], capture_output=True, text=True, check=True)
-    covered = {line.strip() for line in DIFFERENTIAL.read_text().splitlines()
-               if line.strip() and not line.startswith("#")}
-    return [m for m in listed.stdout.split() if m not in covered | EXCLUDED]
+    # Left out: what the differential list runs already, and what it says it cannot compare.
+    covered, left_out = listed_modules(DIFFERENTIAL)
+    return [m for m in listed.stdout.split() if m not in {*covered, *left_out}]
 
 
 def main(argv: list[str]) -> int:

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from regrtest import differences, outcomes
+from regrtest import differences, listed_modules, outcomes
 
-LIST = Path(__file__).parent / "early_free" / "differential_modules.txt"
-MODULES = [line.strip() for line in LIST.read_text().splitlines() if line.strip() and not line.startswith("#")]
+MODULES, LEFT_OUT = listed_modules(Path(__file__).parent / "early_free" / "differential_modules.txt")
 
 
 def test_the_list_has_at_least_forty_distinct_modules():
     assert len(MODULES) >= 40 and len(set(MODULES)) == len(MODULES)
+    assert "test_json" in MODULES and "test_dis" in LEFT_OUT and not set(MODULES) & set(LEFT_OUT)
 
 
 @pytest.mark.slow
