@@ -14,6 +14,8 @@ PACKAGES_BUILD = cmake make g++ python3.11 libpython3.11-dev python3.11-venv lib
                  lld qemu-user
 PACKAGES_TEST  = python3-pytest python3-jsonschema libpython3.11-testsuite clang-format git
 PACKAGES_DEMO  = python3-numpy python3-matplotlib valgrind
+# `make test-packages`: libraries whose own test suites run under shrinkpython (with matplotlib).
+PACKAGES_SWEEP = python3-sympy python3-mpmath python3-pyflakes
 # `shrinkpy build` (boards/): CPython's build needs (with PACKAGES_BUILD's lld and qemu-user); the host
 # board is built by `make test`. Cross builds add the aarch64 toolchain (`make test-cross`).
 PACKAGES_BOARD = gcc make binutils zlib1g-dev
@@ -23,7 +25,7 @@ BOARD         ?= host
 # The package from the source tree: the CLI finds shrinkpython in $(BUILD) through SHRINKPY_BIN_DIR.
 DEV_ENV = PYTHONPATH=$(CURDIR)/python SHRINKPY_BIN_DIR=$(CURDIR)/$(BUILD)/runtime
 
-.PHONY: all deps deps-test deps-demo deps-board deps-cross build demo test test-regrtest-all test-cross board targets bench bench-quick \
+.PHONY: all deps deps-test deps-demo deps-sweep deps-board deps-cross build demo test test-regrtest-all test-packages test-cross board targets bench bench-quick \
         bench-analyzer bench-alloc bench-early bench-imports bench-instructions bench-spikes size-mix format lint clean
 
 all: build
@@ -43,6 +45,9 @@ deps-cross: deps-board
 deps-demo: deps
 	scripts/debian-packages $(PACKAGES_DEMO)
 
+deps-sweep: deps
+	scripts/debian-packages $(PACKAGES_SWEEP)
+
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DSHRINKPY_PYTHON=$(PYTHON) $(CMAKE_FLAGS)
 
@@ -61,6 +66,10 @@ test: deps-test build
 # CPython's whole regression suite against python3.11, every lever on (about 45 minutes; README: Tests).
 test-regrtest-all: deps-test build
 	cd tests/python && env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) regrtest_sweep.py
+
+# Debian's Python libraries' own test suites, under python3.11 and under shrinkpython (README: Tests).
+test-packages: deps-test deps-sweep build
+	cd tests/python && env -u PYTHONDONTWRITEBYTECODE $(DEV_ENV) $(PYTHON) package_sweep.py
 
 # The aarch64 board (rpi5) built and its smoke suite run under qemu-aarch64 (README: Boards).
 test-cross: deps-cross deps-test build

@@ -1,5 +1,6 @@
 """CPython's own regression tests (Debian's libpython3.11-testsuite) as a parity check: run the same
-test modules under /usr/bin/python3.11 and under shrinkpython and compare every test case's outcome."""
+test modules under /usr/bin/python3.11 and under shrinkpython and compare every test case's outcome.
+package_sweep.py compares pytest's results the same way (junit_outcomes)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ def outcomes(python: str, tests: list[str], workdir: Path, args: tuple[str, ...]
             timeout=timeout)
     if not junit.exists():
         raise AssertionError(f"{python} -m test wrote no results:\n{r.stdout.decode()[-3000:]}{r.stderr.decode()[-3000:]}")
+    return r.returncode, junit_outcomes(junit)
+
+
+def junit_outcomes(junit: Path) -> dict[str, str]:
+    """{test case: outcome} of a JUnit XML file, as regrtest (`name` is the whole id) and pytest
+    (`classname` and `name`) write them."""
     result = {}
     for case in ET.parse(junit).iter("testcase"):
         if case.get("name") is None:  # an empty record regrtest writes for a test whose subtests failed
@@ -29,8 +36,9 @@ def outcomes(python: str, tests: list[str], workdir: Path, args: tuple[str, ...]
                 outcome = f"skipped: {child.get('message', '')}"
             elif child.tag in ("failure", "error"):
                 outcome = child.tag
-        result[case.get("name")] = outcome
-    return r.returncode, result
+        name = f"{case.get('classname')}.{case.get('name')}" if case.get("classname") else case.get("name")
+        result[name] = outcome
+    return result
 
 
 def listed_modules(path: Path) -> tuple[list[str], list[str]]:

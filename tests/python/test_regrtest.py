@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from regrtest import differences, outcomes
+from regrtest import differences, junit_outcomes, outcomes
 
 TESTS = ["test_json", "test_re", "test_dict", "test_list", "test_unicode"]
 ARENA_TESTS = TESTS + ["test_set", "test_bytes", "test_gc", "test_weakref", "test_threading", "test_mmap",
@@ -44,3 +44,20 @@ def test_same_results_with_counting_and_report(shrinkpython, stock_outcomes, tmp
     code, result = outcomes(shrinkpython, TESTS, tmp_path, SHRINKPY_REPORT=str(tmp_path / "report.json"))
     assert differences(stock_outcomes, result) == []
     assert code == 0
+
+
+def test_junit_outcomes_names_regrtest_and_pytest_cases(tmp_path):
+    """regrtest names a case by its whole id; pytest (package_sweep.py) by classname and name."""
+    junit = tmp_path / "junit.xml"
+    junit.write_text(
+        '<testsuites><testsuite>'
+        '<testcase name="test.test_x.T.test_a" status="run" />'
+        '<testcase status="run"><failure /></testcase>'  # regrtest's record of failed subtests
+        '<testcase classname="test_api.TestIter" name="test_b" />'
+        '<testcase classname="test_api.TestIter" name="test_c"><skipped message="no network" /></testcase>'
+        '<testcase classname="test_api" name="test_d"><failure message="assert 0" /></testcase>'
+        '<testcase classname="test_api" name="test_e"><error /></testcase>'
+        '</testsuite></testsuites>')
+    assert junit_outcomes(junit) == {
+        "test.test_x.T.test_a": "passed", "test_api.TestIter.test_b": "passed",
+        "test_api.TestIter.test_c": "skipped: no network", "test_api.test_d": "failure", "test_api.test_e": "error"}
