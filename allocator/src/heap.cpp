@@ -34,7 +34,7 @@ void Heap::init(HeapId id, Arena& arena) {
     empty_allowance_ = Region::heap_allowance(id, arena.config().retain_bytes);
     for (int i = 0; i < info_->count(); ++i) {
         classes_[i] = SizeClass{};
-        classes_[i].current = &sentinel_;
+        current_[i] = &sentinel_;
         classes_[i].order = (*info_)[i].order_lo;
         classes_[i].capacity_lo = uint16_t((*info_)[i].capacity[(*info_)[i].order_lo]);
         classes_[i].order_lo = (*info_)[i].order_lo;
@@ -68,7 +68,7 @@ void Heap::carve(PoolMeta* m, uint32_t carved) {
 // The current pool's free list is empty, so its blocks in use are the blocks carved so far.
 void* Heap::refill(int cls) {
     SizeClass& c = classes_[cls];
-    PoolMeta* m = c.current;
+    PoolMeta* m = current_[cls];
     uint32_t carved = m != &sentinel_ ? uint32_t(m->margin + c.current_low) : 0;
     if (m != &sentinel_ && carved < capacity_in(c, m)) {
         carve(m, carved);
@@ -78,7 +78,7 @@ void* Heap::refill(int cls) {
             m->margin = 0;  // the low mark is the capacity
         }
         m = next_pool(cls);
-        c.current = m != nullptr ? m : &sentinel_;
+        current_[cls] = m != nullptr ? m : &sentinel_;
         uint64_t bit = uint64_t{1} << (cls % 64);
         active_[cls / 64] = m != nullptr ? (active_[cls / 64] | bit) : (active_[cls / 64] & ~bit);
         if (m == nullptr) return overflow_malloc((*info_)[cls].size);
@@ -265,7 +265,7 @@ bool Heap::free_not_own(void* p) {
 inline bool Heap::take_over_current(PoolMeta* m, uint32_t used) {
     const int cls = m->size_class;
     SizeClass& c = classes_[cls];
-    PoolMeta* current = c.current;
+    PoolMeta* current = current_[cls];
     if (current->free != kNoBlock) return false;
     if (current == &sentinel_) {
         active_[cls / 64] |= uint64_t{1} << (cls % 64);
@@ -277,7 +277,7 @@ inline bool Heap::take_over_current(PoolMeta* m, uint32_t used) {
     }
     m->state = PoolState::current;
     m->margin = int16_t(int32_t(used) - c.current_low);
-    c.current = m;
+    current_[cls] = m;
     SHRINKPY_ALLOC_ASSERT_EXPENSIVE(verify_pool(*m) == nullptr);
     return true;
 }
@@ -350,7 +350,7 @@ void Heap::sweep() {
     for (int word = 0; word < kMaxSizeClasses / 64; ++word) {
         for (uint64_t bits = active_[word]; bits != 0; bits &= bits - 1) {
             int cls = word * 64 + std::countr_zero(bits);
-            if (used(classes_[cls].current) == 0) give_up_current(cls);
+            if (used(current_[cls]) == 0) give_up_current(cls);
         }
         // Spares of classes that have stopped allocating (no current pool left) go back too.
         for (uint64_t bits = spares_[word] & ~active_[word]; bits != 0; bits &= bits - 1) {
@@ -360,9 +360,8 @@ void Heap::sweep() {
 }
 
 void Heap::give_up_current(int cls) {
-    SizeClass& c = classes_[cls];
-    PoolMeta* m = c.current;
-    c.current = &sentinel_;
+    PoolMeta* m = current_[cls];
+    current_[cls] = &sentinel_;
     active_[cls / 64] &= ~(uint64_t{1} << (cls % 64));
     release(m);
 }
@@ -418,8 +417,8 @@ const char* Heap::verify() const {
         for (uint32_t i = 0; i < (c.spare_count << c.spare_order); ++i) {
             if (meta_[c.spare_page + i].state != PoolState::spare) return "a class's spare pool is not spare";
         }
-        if (c.current != &sentinel_) {
-            const PoolMeta& m = *c.current;
+        if (current_[cls] != &sentinel_) {
+            const PoolMeta& m = *current_[cls];
             if (m.state != PoolState::current || m.heap != id_ || m.size_class != cls)
                 return "a class's current pool is not current";
         }
@@ -456,7 +455,7 @@ const char* Heap::verify_pool(const PoolMeta& m) const {
         if (in_use == 0 || uint32_t(in_use) >= cap || carved != cap)
             return "a partial pool is empty, full or not carved";
     } else if (m.state == PoolState::current) {
-        if (classes_[m.size_class].current != &m) return "a current pool is not its class's current pool";
+        if (current_[m.size_class] != &m) return "a current pool is not its class's current pool";
     } else {
         return "a pool of this heap is not in use";
     }
