@@ -55,9 +55,10 @@ def outcomes(python: str, tests: list[Path], workdir: Path, **env: str) -> dict[
     """Runs pytest on `tests` under `python` in `workdir` and returns {test case: outcome}."""
     workdir.mkdir(parents=True)
     junit = workdir / "junit.xml"
-    # No cache: the suites live in the system's site-packages, where the cache would be written.
+    # No cache and no bytecode (pytest writes its rewritten test modules' own): the suites live in
+    # the system's site-packages, where both would be written.
     r = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *map(str, tests), "--junit-xml", str(junit)],
-            env=clean_env(**env), cwd=workdir, timeout=3600)
+            env=clean_env(PYTHONDONTWRITEBYTECODE="1", **env), cwd=workdir, timeout=3600)
     if not junit.exists():
         raise AssertionError(f"{python} -m pytest {tests[0]}... wrote no results:\n"
                              f"{r.stdout.decode()[-3000:]}{r.stderr.decode()[-3000:]}")
