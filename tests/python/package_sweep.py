@@ -19,11 +19,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from conftest import STOCK, clean_env, run
-from regrtest import differences, junit_outcomes
+from conftest import STOCK
+from regrtest import LEVERS, junit_run, report_differences
 from shrinkpy import locate
-
-LEVERS = {"SHRINKPY_REWRITE": "all", "SHRINKPY_EARLY_FREE": "safe", "SHRINKPY_IMPORTS": "defer"}
 
 # name: (package, its tests: directories or files within it). The Makefile's PACKAGES_SWEEP installs
 # the packages (Debian's python3-<package>). Chosen to take under a minute each under python3.11:
@@ -53,16 +51,11 @@ def suite_paths(name: str) -> list[Path]:
 
 def outcomes(python: str, tests: list[Path], workdir: Path, **env: str) -> dict[str, str]:
     """Runs pytest on `tests` under `python` in `workdir` and returns {test case: outcome}."""
-    workdir.mkdir(parents=True)
-    junit = workdir / "junit.xml"
     # No cache and no bytecode (pytest writes its rewritten test modules' own): the suites live in
     # the system's site-packages, where both would be written.
-    r = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *map(str, tests), "--junit-xml", str(junit)],
-            env=clean_env(PYTHONDONTWRITEBYTECODE="1", **env), cwd=workdir, timeout=3600)
-    if not junit.exists():
-        raise AssertionError(f"{python} -m pytest {tests[0]}... wrote no results:\n"
-                             f"{r.stdout.decode()[-3000:]}{r.stderr.decode()[-3000:]}")
-    return junit_outcomes(junit)
+    _, result = junit_run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *map(str, tests)], workdir,
+                          timeout=3600, PYTHONDONTWRITEBYTECODE="1", **env)
+    return result
 
 
 def main(argv: list[str]) -> int:
@@ -83,10 +76,7 @@ def main(argv: list[str]) -> int:
                 raise AssertionError(f"{name}: shrinkpython rewrote nothing")
             for error in early["errors"]:  # code the rewriter left as it was, and why: worth a look
                 print(f"  rewriter: {error}")
-            for line in differences(expected, got):
-                reason = next((why for case, why in KNOWN.items() if line.startswith(case)), None)
-                unexplained += reason is None
-                print(f"  {line}  ({reason})" if reason else f"  {line}", flush=True)
+            unexplained += report_differences(expected, got, KNOWN, indent="  ")
     print(f"{unexplained} unexplained differences")
     return 1 if unexplained else 0
 

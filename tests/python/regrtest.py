@@ -10,16 +10,26 @@ from pathlib import Path
 from conftest import clean_env, run
 
 
+# Every lever shrinkpython has, on: the whole standard library (and any library) rewritten as it loads.
+LEVERS = {"SHRINKPY_REWRITE": "all", "SHRINKPY_EARLY_FREE": "safe", "SHRINKPY_IMPORTS": "defer"}
+
+
 def outcomes(python: str, tests: list[str], workdir: Path, args: tuple[str, ...] = (), timeout: float = 1800,
              **env: str) -> tuple[int, dict[str, str]]:
     """Runs `python -m test ARGS TESTS` and returns its exit code and {test case: outcome}, where the
     outcome is 'passed', 'skipped: <reason>', 'failure' or 'error'."""
+    return junit_run([python, "-m", "test", *args, *tests], workdir, timeout, **env)
+
+
+def junit_run(argv: list[str], workdir: Path, timeout: float, **env: str) -> tuple[int, dict[str, str]]:
+    """Runs `argv --junit-xml FILE` (regrtest or pytest) in `workdir` and returns its exit code and
+    the outcomes FILE records; fails when it records none."""
     workdir.mkdir(parents=True, exist_ok=True)
     junit = workdir / "junit.xml"
-    r = run([python, "-m", "test", *args, *tests, "--junit-xml", str(junit)], env=clean_env(**env), cwd=workdir,
-            timeout=timeout)
+    r = run([*argv, "--junit-xml", str(junit)], env=clean_env(**env), cwd=workdir, timeout=timeout)
     if not junit.exists():
-        raise AssertionError(f"{python} -m test wrote no results:\n{r.stdout.decode()[-3000:]}{r.stderr.decode()[-3000:]}")
+        raise AssertionError(f"{' '.join(argv[:3])} wrote no results:\n"
+                             f"{r.stdout.decode()[-3000:]}{r.stderr.decode()[-3000:]}")
     return r.returncode, junit_outcomes(junit)
 
 
@@ -56,3 +66,14 @@ def listed_modules(path: Path) -> tuple[list[str], list[str]]:
 def differences(expected: dict[str, str], got: dict[str, str]) -> list[str]:
     return [f"{name}: python3.11 {expected.get(name, 'absent')}, shrinkpython {got.get(name, 'absent')}"
             for name in sorted(set(expected) | set(got)) if expected.get(name) != got.get(name)]
+
+
+def report_differences(expected: dict[str, str], got: dict[str, str], known: dict[str, str], indent: str = "") -> int:
+    """Prints every case that differs, with the reason `known` gives for it (keyed by the start of
+    the case's id), and returns how many have none."""
+    unexplained = 0
+    for line in differences(expected, got):
+        reason = next((why for case, why in known.items() if line.startswith(case)), None)
+        unexplained += reason is None
+        print(f"{indent}{line}  ({reason})" if reason else f"{indent}{line}", flush=True)
+    return unexplained

@@ -19,13 +19,12 @@ import tempfile
 from pathlib import Path
 
 from conftest import STOCK
-from regrtest import differences, listed_modules, outcomes
+from regrtest import LEVERS, listed_modules, outcomes, report_differences
 from shrinkpy import locate
 
 HERE = Path(__file__).parent
 DIFFERENTIAL = HERE / "early_free" / "differential_modules.txt"
 RESOURCES = "all,-network,-urlfetch,-largefile,-cpu,-audio,-gui,-decimal,-tzdata"
-LEVERS = {"SHRINKPY_REWRITE": "all", "SHRINKPY_EARLY_FREE": "safe", "SHRINKPY_IMPORTS": "defer"}
 
 # Test cases that differ on purpose, or for reasons the team has looked at, by the start of their id.
 KNOWN = {
@@ -58,11 +57,7 @@ def main(argv: list[str]) -> int:
         _, got = outcomes(locate.shrinkpython(), tests, Path(tmp) / "shrinkpython", args=args, timeout=7200,
                           **LEVERS)
     print(f"{len(expected)} test cases under python3.11, {len(got)} under shrinkpython")
-    unexplained = 0
-    for line in differences(expected, got):
-        reason = next((why for case, why in KNOWN.items() if line.startswith(case)), None)
-        unexplained += reason is None
-        print(f"{line}  ({reason})" if reason else line)
+    unexplained = report_differences(expected, got, KNOWN)
     print(f"{unexplained} unexplained differences")
     return 1 if unexplained else 0
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from regrtest import differences, listed_modules, outcomes
+from regrtest import LEVERS, differences, listed_modules, outcomes
 
 MODULES, LEFT_OUT = listed_modules(Path(__file__).parent / "early_free" / "differential_modules.txt")
 
@@ -27,8 +27,8 @@ def test_stdlib_rewritten_in_safe_mode_gives_the_same_results(stock, shrinkpytho
     code, expected = outcomes(stock, MODULES, tmp_path / "stock", args=("-j2",))
     assert code == 0, "the reference run itself fails"
     report = tmp_path / "report.json"
-    code, got = outcomes(shrinkpython, MODULES, tmp_path / "shrinkpython", args=("-j2",), SHRINKPY_REWRITE="all",
-                         SHRINKPY_EARLY_FREE="safe", SHRINKPY_IMPORTS="defer", SHRINKPY_REPORT=str(report))
+    code, got = outcomes(shrinkpython, MODULES, tmp_path / "shrinkpython", args=("-j2",), **LEVERS,
+                         SHRINKPY_REPORT=str(report))
     assert differences(expected, got) == []
     assert code == 0
     assert len(got) > 3000  # every module ran, not just an import error
