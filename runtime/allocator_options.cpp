@@ -6,6 +6,7 @@ namespace shrinkpy::runtime {
 
 alloc::AllocatorKind allocator_kind(const std::string& name) {
     if (name == "pymalloc") return alloc::AllocatorKind::pymalloc;
+    if (name == "pymalloc-indirect") return alloc::AllocatorKind::pymalloc_indirect;
     if (name == "malloc") return alloc::AllocatorKind::malloc;
     if (name == "mimalloc") return alloc::AllocatorKind::mimalloc;
     return alloc::AllocatorKind::arena;

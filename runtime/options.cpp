@@ -20,9 +20,11 @@ namespace {
 // Order follows OptionId; checked below.
 constexpr std::array<OptionSpec, kOptionCount> kTable = {{
     {OptionId::allocator, "allocator", "SHRINKPY_ALLOCATOR", OptionKind::choice, "arena", "",
-     "arena|pymalloc|malloc|mimalloc", true,
+     "arena|pymalloc|malloc|mimalloc|pymalloc-indirect", true,
      "allocator for CPython's RAW, MEM and OBJ domains: arena gives freed pages back to the OS (SHRINKPY_ARENA_*). "
-     "Unset, PYTHONMALLOC=malloc keeps glibc malloc as in python3.11; PYTHONMALLOC=debug and -X dev add CPython's "
+     "pymalloc-indirect is a measuring anchor: pymalloc reached through the allocator pointer, as every allocator "
+     "but CPython's own is (python3.11 inlines pymalloc where it calls it). Unset, PYTHONMALLOC=malloc keeps glibc "
+     "malloc as in python3.11; PYTHONMALLOC=debug and -X dev add CPython's "
      "debug hooks on top of any choice"},
     {OptionId::report, "report", "SHRINKPY_REPORT", OptionKind::text, "", "", "", false,
      "memory report at exit: '-' prints it on stderr, a path writes JSON (schema: report.schema.json); "

@@ -159,9 +159,25 @@ void direct_free(void* ctx, void* ptr) {
     s->backend.free(s->backend.ctx, ptr);
 }
 
+// pymalloc's own functions (MEM and OBJ share them), behind one jump (AllocatorKind::pymalloc_indirect).
+PyMemAllocatorEx forwarded_pymalloc;
+void* forward_malloc(void* ctx, size_t size) { return forwarded_pymalloc.malloc(ctx, size); }
+void* forward_calloc(void* ctx, size_t nelem, size_t elsize) { return forwarded_pymalloc.calloc(ctx, nelem, elsize); }
+void* forward_realloc(void* ctx, void* ptr, size_t size) { return forwarded_pymalloc.realloc(ctx, ptr, size); }
+void forward_free(void* ctx, void* ptr) { forwarded_pymalloc.free(ctx, ptr); }
+
 InstallResult install_uncounted(AllocatorKind kind, const ArenaConfig& arena) {
     switch (kind) {
         case AllocatorKind::pymalloc: _PyMem_SetupAllocators(PYMEM_ALLOCATOR_PYMALLOC); break;
+        case AllocatorKind::pymalloc_indirect: {
+            _PyMem_SetupAllocators(PYMEM_ALLOCATOR_PYMALLOC);
+            PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &forwarded_pymalloc);
+            PyMemAllocatorEx forward = {forwarded_pymalloc.ctx, forward_malloc, forward_calloc, forward_realloc,
+                                        forward_free};
+            PyMem_SetAllocator(PYMEM_DOMAIN_MEM, &forward);
+            PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &forward);
+            break;
+        }
         case AllocatorKind::malloc: _PyMem_SetupAllocators(PYMEM_ALLOCATOR_MALLOC); break;
         case AllocatorKind::mimalloc: {
             Backend mi{};
@@ -197,6 +213,7 @@ InstallResult install_counted(AllocatorKind kind, const ArenaConfig& arena) {
     backends[0] = backends[1] = backends[2] = malloc_backend();
     switch (kind) {
         case AllocatorKind::pymalloc:
+        case AllocatorKind::pymalloc_indirect:  // counted, every allocator is reached through a pointer
             backends[int(Domain::mem)] = backends[int(Domain::obj)] = pymalloc_backend();
             break;
         case AllocatorKind::malloc: break;
@@ -227,6 +244,7 @@ InstallResult install_counted(AllocatorKind kind, const ArenaConfig& arena) {
 const char* allocator_kind_name(AllocatorKind kind) {
     switch (kind) {
         case AllocatorKind::pymalloc: return "pymalloc";
+        case AllocatorKind::pymalloc_indirect: return "pymalloc-indirect";
         case AllocatorKind::malloc: return "malloc";
         case AllocatorKind::mimalloc: return "mimalloc";
         case AllocatorKind::arena: return "arena";

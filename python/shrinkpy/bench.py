@@ -59,6 +59,9 @@ def _cli_commands() -> dict[str, list[str]]:
 
 
 EARLY_FREE_PAIR = "stock,shrinkpython-pymalloc,pymalloc+early"
+# pymalloc reached through the allocator pointer, as the arena is (SHRINKPY_ALLOCATOR=pymalloc-indirect):
+# python3.11 inlines pymalloc where it calls it, which no other allocator can have.
+INDIRECT_PYMALLOC = "shrinkpython-pymalloc-indirect"
 SPIKE_TABLES = (("peak RSS", "peak_rss_bytes"), ("RSS before the spike", "before_bytes"),
                 ("RSS retained after the program drops its data", "retained_bytes"),
                 ("retained floor: the retained RSS less the arena's resident pages without a live block (the best an "
@@ -71,7 +74,8 @@ SUITES = {
                          "early freeing: programs whose large intermediates are dead long before they go out of scope"),
     "cpu": Suite(configs.REPO / "benchmarks" / "cpu", EARLY_FREE_PAIR, "shrinkpython-pymalloc",
                  "early freeing's cost in time: CPU-bound kernels in the style of pyperformance"),
-    "spikes": Suite(WORKLOADS_DIR, "stock,stock-malloc,stock-mimalloc,shrinkpython-pymalloc,arena", BASELINE,
+    "spikes": Suite(WORKLOADS_DIR, "stock,stock-malloc,stock-mimalloc,shrinkpython-pymalloc,"
+                    f"{INDIRECT_PYMALLOC},arena", BASELINE,
                     "the arena allocator: programs that build a large structure and drop it (issue #4), with its "
                     "targets", ("spike_dict_dropped", "spike_dict_every50", "spike_dict_random2", "spike_records",
                                 "service_spikes"), SPIKE_TABLES),
@@ -364,7 +368,9 @@ def spike_targets(runs: list[Run], workload_names: list[str], config: str = "are
     Debian's python3.11 ("stock") and shrinkpython with pymalloc (the same executable as the arena,
     so only the allocator differs). With the arena's census, also the retained floor (what an
     allocator that does not move blocks could at best retain) against pymalloc: whether the
-    retained target is reachable at all, and how close the arena comes to it."""
+    retained target is reachable at all, and how close the arena comes to it. With pymalloc reached
+    through the allocator pointer (INDIRECT_PYMALLOC), also the wall time against it: the arena's
+    own speed, without the inlining python3.11 gives pymalloc alone."""
     med = medians(runs)
     lines = []
     for baseline in ("stock", "shrinkpython-pymalloc"):
@@ -384,6 +390,11 @@ def spike_targets(runs: list[Run], workload_names: list[str], config: str = "are
             spread = round_spread(runs, config, metric, [where], baseline) if where else None
             lines.append(f"{label} vs {baseline}: highest {_fmt(worst)} on {where} "
                          f"(target <= {limit:.2f}: {verdict(worst, limit, spread)})")
+    if any(c == INDIRECT_PYMALLOC for _, c in med):
+        worst, where = _worst(med, config, "wall_seconds", workload_names, INDIRECT_PYMALLOC)
+        spread = round_spread(runs, config, "wall_seconds", [where], INDIRECT_PYMALLOC) if where else None
+        lines.append(f"wall time vs {INDIRECT_PYMALLOC} (called as the arena is, not inlined): highest "
+                     f"{_fmt(worst)} on {where} (target <= 1.05: {verdict(worst, 1.05, spread)})")
     for baseline in ("stock-malloc", "stock-mimalloc"):
         geo = _geomean(med, config, "retained_bytes", workload_names, baseline)
         lines.append(f"retained RSS vs {baseline}: geometric mean {_fmt(geo)} (target <= 0.35: {verdict(geo, 0.35)})")

@@ -93,7 +93,7 @@ def named() -> dict[str, Config]:
     full = {"SHRINKPY_ALLOCATOR": "arena", "SHRINKPY_EARLY_FREE": "safe", "SHRINKPY_IMPORTS": "defer"}
     configs = [
         *anchors(),
-        shrinkpython("pymalloc"), shrinkpython("malloc"), shrinkpython("mimalloc"),
+        shrinkpython("pymalloc"), shrinkpython("malloc"), shrinkpython("mimalloc"), shrinkpython("pymalloc-indirect"),
         Config("pymalloc+early", "shrinkpython, pymalloc, early freeing (safe)", "shrinkpython",
                {**ONE_LEVER, "SHRINKPY_ALLOCATOR": "pymalloc", "SHRINKPY_EARLY_FREE": "safe"}),
         Config("pymalloc+aggressive", "shrinkpython, pymalloc, early freeing (aggressive)", "shrinkpython",

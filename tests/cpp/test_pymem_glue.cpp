@@ -56,6 +56,9 @@ TEST(PymemGlue, PymallocCountsAWorkload) {
 TEST(PymemGlue, MallocCountsAWorkload) {
     EXPECT_EXIT(counts_follow_a_workload(AllocatorKind::malloc), ::testing::ExitedWithCode(0), "");
 }
+TEST(PymemGlue, PymallocIndirectCountsAWorkload) {
+    EXPECT_EXIT(counts_follow_a_workload(AllocatorKind::pymalloc_indirect), ::testing::ExitedWithCode(0), "");
+}
 TEST(PymemGlue, MimallocCountsAWorkload) {
     EXPECT_EXIT(counts_follow_a_workload(AllocatorKind::mimalloc), ::testing::ExitedWithCode(0), "");
 }
@@ -187,6 +190,35 @@ TEST(PymemGlue, UncountedChoiceIsCpythonsOwn) {
     EXPECT_EXIT(uncounted_choice_is_cpythons_own(AllocatorKind::pymalloc, "pymalloc"), ::testing::ExitedWithCode(0),
                 "");
     EXPECT_EXIT(uncounted_choice_is_cpythons_own(AllocatorKind::malloc, "malloc"), ::testing::ExitedWithCode(0), "");
+}
+
+// pymalloc_indirect is pymalloc (its blocks are pymalloc's: sys.getallocatedblocks counts them),
+// behind a pointer CPython does not recognise as its own, so python3.11's inlined copies of pymalloc
+// are not taken.
+void pymalloc_indirect_is_pymalloc_behind_a_pointer() {
+    PyPreConfig pre;
+    PyPreConfig_InitIsolatedConfig(&pre);
+    REQUIRE(!PyStatus_Exception(Py_PreInitialize(&pre)), 60);
+    REQUIRE(install_allocator(AllocatorKind::pymalloc_indirect, false, false).error == InstallError::none, 61);
+    REQUIRE(_PyMem_GetCurrentAllocatorName() == nullptr, 62);
+    REQUIRE(std::string(installed_allocator_name()) == "pymalloc-indirect", 63);
+    PyConfig config;
+    PyConfig_InitIsolatedConfig(&config);
+    REQUIRE(!PyStatus_Exception(Py_InitializeFromConfig(&config)), 64);
+    PyConfig_Clear(&config);
+    REQUIRE(PyRun_SimpleString("import sys\n"
+                               "before = sys.getallocatedblocks()\n"
+                               "x = [object() for i in range(100000)]\n"
+                               "assert sys.getallocatedblocks() - before >= 100000\n"
+                               "del x\n"
+                               "assert sys.getallocatedblocks() - before < 1000\n") == 0,
+            65);
+    REQUIRE(Py_FinalizeEx() == 0, 69);
+    std::exit(0);
+}
+
+TEST(PymemGlue, PymallocIndirectIsPymallocBehindAPointer) {
+    EXPECT_EXIT(pymalloc_indirect_is_pymalloc_behind_a_pointer(), ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace

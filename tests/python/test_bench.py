@@ -185,6 +185,12 @@ def test_spike_targets_say_what_is_met_and_by_how_much_what_is_not():
     assert "wall time vs stock: highest 1.20x on spike_dict_every50 (target <= 1.05: missed by 14.3%)" in text
     assert f"retained RSS vs stock-malloc: geometric mean {math.sqrt(11 / 100 * 40 / 110):.2f}x (target <= 0.35: met)" in text
     assert "spike_dict_dropped: RSS after the drop +1.0 MiB from before the spike (target <= 2 MiB: met)" in text
+    assert bench.INDIRECT_PYMALLOC not in text  # not measured: no line
+    runs += [spike("spike_dict_dropped", bench.INDIRECT_PYMALLOC, 12, wall=1.0),
+             spike("spike_dict_every50", bench.INDIRECT_PYMALLOC, 100, wall=1.25)]
+    text = "\n".join(bench.spike_targets(runs, ["spike_dict_dropped", "spike_dict_every50"]))
+    assert (f"wall time vs {bench.INDIRECT_PYMALLOC} (called as the arena is, not inlined): highest 1.00x on "
+            "spike_dict_dropped (target <= 1.05: met)") in text
 
 
 def test_paired_runs_give_the_spread_a_target_is_judged_against():

@@ -80,7 +80,7 @@ def test_same_as_python311(name, args, stdin, shrinkpython, stock, tmp_path):
     assert got.stderr == expected.stderr
 
 
-@pytest.mark.parametrize("allocator", ["arena", "pymalloc", "malloc", "mimalloc"])
+@pytest.mark.parametrize("allocator", ["arena", "pymalloc", "malloc", "mimalloc", "pymalloc-indirect"])
 def test_output_is_byte_identical_under_every_allocator(allocator, shrinkpython, stock, tmp_path):
     program = "import json, re, collections\nd = {str(i): [i] * (i % 7) for i in range(20000)}\n" \
               "print(len(json.dumps(d)), re.sub(r'\\d', '#', 'a1b22'), collections.Counter('hello'))\n"
@@ -89,11 +89,22 @@ def test_output_is_byte_identical_under_every_allocator(allocator, shrinkpython,
     assert (got.returncode, got.stdout, got.stderr) == (expected.returncode, expected.stdout, expected.stderr)
 
 
+def test_pymalloc_indirect_is_pymalloc_called_through_the_allocator_pointer(shrinkpython):
+    """The benchmarks' anchor (bench.INDIRECT_PYMALLOC): pymalloc's blocks, which sys.getallocatedblocks
+    counts (the arena's it does not), under an allocator CPython does not take for its own."""
+    count = ("import sys; before = sys.getallocatedblocks(); x = [object() for i in range(100000)]; "
+             "print(sys.getallocatedblocks() - before >= 100000)")
+    got = run([shrinkpython, "-c", count], env=clean_env(SHRINKPY_ALLOCATOR="pymalloc-indirect", SHRINKPY_REPORT="-"))
+    assert got.stdout == b"True\n"
+    assert b"allocator              pymalloc-indirect\n" in got.stderr
+    assert run([shrinkpython, "-c", count], env=clean_env(SHRINKPY_ALLOCATOR="arena")).stdout == b"False\n"
+
+
 def test_dev_mode_is_honoured(shrinkpython):
     assert run([shrinkpython, "-X", "dev", "-c", "import sys; print(sys.flags.dev_mode)"]).stdout == b"True\n"
 
 
-@pytest.mark.parametrize("allocator", ["arena", "pymalloc", "malloc", "mimalloc"])
+@pytest.mark.parametrize("allocator", ["arena", "pymalloc", "malloc", "mimalloc", "pymalloc-indirect"])
 def test_pythonmalloc_debug_puts_cpythons_debug_hooks_on_top(allocator, shrinkpython, stock):
     """The hooks catch a buffer overflow (_testcapi, from libpython3.11-testsuite) as in python3.11."""
     overflow = "import _testcapi; _testcapi.pymem_buffer_overflow()"

@@ -14,7 +14,12 @@
 
 namespace shrinkpy::alloc {
 
-enum class AllocatorKind { pymalloc, malloc, mimalloc, arena };
+// pymalloc_indirect: pymalloc behind a forwarding function, i.e. reached through the domain's
+// function pointer as CPython reaches every allocator but its own. Debian's python3.11 (built with
+// LTO) inlines pymalloc into its call sites behind a check that the pointer is pymalloc's
+// (`_PyObject.malloc == _PyObject_Malloc`: 190 sites), which no other allocator can pass. A measuring
+// anchor: the arena's time against it is the arena's own, without that inlining.
+enum class AllocatorKind { pymalloc, malloc, mimalloc, arena, pymalloc_indirect };
 const char* allocator_kind_name(AllocatorKind kind);
 
 enum class InstallError { none, already_installed, backend_unavailable };
