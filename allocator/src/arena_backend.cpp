@@ -90,9 +90,13 @@ void after_fork_in_child() {
 // enabled (Modules/gcmodule.c, _PyObject_GC_Link), so a full collection that starts with the count
 // at or below the threshold, or with automatic collection off, was asked for. Called with the GIL
 // held, at the start and stop of every collection; only full ones cost more than a compare.
+// Py_FinalizeEx's own collection (3.11: PyGC_Collect, after _PyRuntimeState_SetFinalizing) is not
+// the program's: the process is about to give everything back, and purging then only costs time
+// (about 10 ms at the exit of the spike workloads, a madvise per arena).
 bool requested_collection_running = false;
 
 bool requested_by_the_program() {
+    if (_Py_IsFinalizing()) return false;
     PyObject* gc = PyImport_ImportModule("gc");
     PyObject* enabled = gc ? PyObject_CallMethod(gc, "isenabled", nullptr) : nullptr;
     PyObject* count = gc ? PyObject_CallMethod(gc, "get_count", nullptr) : nullptr;

@@ -216,6 +216,22 @@ def test_a_purge_delay_of_zero_gives_pages_back_at_once(shrinkpython):
     assert dropped["pages_returned"] * dropped["page_size"] >= 5 << 20
 
 
+def test_the_collection_at_exit_does_not_purge_but_the_programs_does(shrinkpython, tmp_path):
+    """Py_FinalizeEx's own full collection is not the program's gc.collect(): the process is about
+    to give everything back, so the arena does not spend the exit on madvise."""
+    def returned_bytes(program):
+        report = tmp_path / "report.json"
+        r = run([shrinkpython, "-c", program], env=clean_env(SHRINKPY_ALLOCATOR="arena", SHRINKPY_REPORT=str(report)))
+        assert r.returncode == 0, r.stderr.decode()
+        arena = json.loads(report.read_text())["allocator"]["arena"]
+        return arena["pages_returned"] * arena["page_size"]
+
+    drop = "x = [str(i) * 2 for i in range(300000)]; del x"
+    asked = returned_bytes("import gc; " + drop + "; gc.collect()")
+    assert asked >= 15 << 20
+    assert returned_bytes(drop) <= asked // 2
+
+
 FORK_PROGRAM = """
 import os, threading, time
 stop = False
