@@ -92,7 +92,7 @@ void after_fork_in_child() {
 // held, at the start and stop of every collection; only full ones cost more than a compare.
 // Py_FinalizeEx's own collection (3.11: PyGC_Collect, after _PyRuntimeState_SetFinalizing) is not
 // the program's: the process is about to give everything back, and purging then only costs time
-// (about 10 ms at the exit of the spike workloads, a madvise per arena).
+// (at the exit of spike_dict_every50: 269 madvise calls, 1.5 ms).
 bool requested_collection_running = false;
 
 bool requested_by_the_program() {
