@@ -16,7 +16,7 @@ SCHEMA = json.loads((REPO / "python" / "shrinkpy" / "report.schema.json").read_t
 WORKLOAD = "x = [str(i) * 5 for i in range(200000)]\ndel x\nprint('done')"
 
 
-@pytest.mark.parametrize("allocator", ["arena", "pymalloc", "malloc", "mimalloc"])
+@pytest.mark.parametrize("allocator", ["arena", "pymalloc", "malloc", "mimalloc", "pymalloc-indirect"])
 def test_text_report_names_the_allocator_with_nonzero_counts(allocator, shrinkpython):
     r = run([shrinkpython, "-c", WORKLOAD], env=clean_env(SHRINKPY_ALLOCATOR=allocator, SHRINKPY_REPORT="-"))
     assert r.returncode == 0
@@ -32,7 +32,7 @@ def test_text_report_names_the_allocator_with_nonzero_counts(allocator, shrinkpy
     assert float(peak.split()[0]) > 5.0  # MiB: 200k strings of 50+ bytes
 
 
-@pytest.mark.parametrize("allocator", ["arena", "pymalloc", "malloc", "mimalloc"])
+@pytest.mark.parametrize("allocator", ["arena", "pymalloc", "malloc", "mimalloc", "pymalloc-indirect"])
 def test_json_report_matches_its_schema(allocator, shrinkpython, tmp_path):
     out = tmp_path / "report.json"
     r = run([shrinkpython, "-c", WORKLOAD, "arg"], env=clean_env(SHRINKPY_ALLOCATOR=allocator, SHRINKPY_REPORT=str(out)))
@@ -115,7 +115,7 @@ def test_bad_allocator_is_exit_2_without_running_the_program(value, shrinkpython
     r = run([shrinkpython, "-c", f"open({str(marker)!r}, 'w')"], env=clean_env(SHRINKPY_ALLOCATOR=value))
     assert r.returncode == 2
     assert r.stderr.decode() == (f"shrinkpython: SHRINKPY_ALLOCATOR={value} is not one of: arena, pymalloc, malloc, "
-                                 "mimalloc\n")
+                                 "mimalloc, pymalloc-indirect\n")
     assert not marker.exists()
 
 
