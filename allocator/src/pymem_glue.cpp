@@ -137,8 +137,9 @@ uint64_t clamp(int64_t v) { return v < 0 ? 0 : uint64_t(v); }
 
 // Without counting, pymalloc and malloc are CPython's own allocator sets, exactly what
 // PYTHONMALLOC=pymalloc|malloc installs; mimalloc is served directly, but its free and realloc
-// still send blocks from before the install back to their allocator.
-DomainState uncounted_mimalloc[kDomainCount];
+// still send blocks from before the install back to their allocator. So is pymalloc_indirect:
+// pymalloc's own functions behind these, which CPython does not take for its own.
+DomainState uncounted_direct[kDomainCount];
 
 void* direct_malloc(void* ctx, size_t size) {
     auto* s = static_cast<DomainState*>(ctx);
@@ -159,23 +160,24 @@ void direct_free(void* ctx, void* ptr) {
     s->backend.free(s->backend.ctx, ptr);
 }
 
-// pymalloc's own functions (MEM and OBJ share them), behind one jump (AllocatorKind::pymalloc_indirect).
-PyMemAllocatorEx forwarded_pymalloc;
-void* forward_malloc(void* ctx, size_t size) { return forwarded_pymalloc.malloc(ctx, size); }
-void* forward_calloc(void* ctx, size_t nelem, size_t elsize) { return forwarded_pymalloc.calloc(ctx, nelem, elsize); }
-void* forward_realloc(void* ctx, void* ptr, size_t size) { return forwarded_pymalloc.realloc(ctx, ptr, size); }
-void forward_free(void* ctx, void* ptr) { forwarded_pymalloc.free(ctx, ptr); }
+void serve_directly(int d, const Backend& backend) {
+    DomainState& s = uncounted_direct[d];
+    s.backend = backend;
+    PyMem_GetAllocator(kCpythonDomain[d], &s.previous);
+    PyMemAllocatorEx direct = {&s, direct_malloc, direct_calloc, direct_realloc, direct_free};
+    PyMem_SetAllocator(kCpythonDomain[d], &direct);
+}
 
 InstallResult install_uncounted(AllocatorKind kind, const ArenaConfig& arena) {
     switch (kind) {
         case AllocatorKind::pymalloc: _PyMem_SetupAllocators(PYMEM_ALLOCATOR_PYMALLOC); break;
         case AllocatorKind::pymalloc_indirect: {
             _PyMem_SetupAllocators(PYMEM_ALLOCATOR_PYMALLOC);
-            PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &forwarded_pymalloc);
-            PyMemAllocatorEx forward = {forwarded_pymalloc.ctx, forward_malloc, forward_calloc, forward_realloc,
-                                        forward_free};
-            PyMem_SetAllocator(PYMEM_DOMAIN_MEM, &forward);
-            PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &forward);
+            PyMemAllocatorEx a;  // MEM and OBJ share pymalloc's functions
+            PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &a);
+            const Backend pymalloc = {"pymalloc", a.ctx, a.malloc, a.calloc, a.realloc, a.free, nullptr, nullptr};
+            serve_directly(int(Domain::mem), pymalloc);
+            serve_directly(int(Domain::obj), pymalloc);
             break;
         }
         case AllocatorKind::malloc: _PyMem_SetupAllocators(PYMEM_ALLOCATOR_MALLOC); break;
@@ -183,13 +185,7 @@ InstallResult install_uncounted(AllocatorKind kind, const ArenaConfig& arena) {
             Backend mi{};
             const char* error = nullptr;
             if (!mimalloc_backend(&mi, &error)) return {InstallError::backend_unavailable, error};
-            for (int d = 0; d < kDomainCount; ++d) {
-                DomainState& s = uncounted_mimalloc[d];
-                s.backend = mi;
-                PyMem_GetAllocator(kCpythonDomain[d], &s.previous);
-                PyMemAllocatorEx direct = {&s, direct_malloc, direct_calloc, direct_realloc, direct_free};
-                PyMem_SetAllocator(kCpythonDomain[d], &direct);
-            }
+            for (int d = 0; d < kDomainCount; ++d) serve_directly(d, mi);
             break;
         }
         case AllocatorKind::arena: {

@@ -373,6 +373,11 @@ def spike_targets(runs: list[Run], workload_names: list[str], config: str = "are
     own speed, without the inlining python3.11 gives pymalloc alone."""
     med = medians(runs)
     lines = []
+    def highest(metric: str, label: str, limit: float, baseline: str, shown: str) -> str:
+        worst, where = _worst(med, config, metric, workload_names, baseline)
+        spread = round_spread(runs, config, metric, [where], baseline) if where else None
+        return f"{label} vs {shown}: highest {_fmt(worst)} on {where} (target <= {limit:.2f}: {verdict(worst, limit, spread)})"
+
     for baseline in ("stock", "shrinkpython-pymalloc"):
         if not any(c == baseline for _, c in med):
             continue
@@ -385,16 +390,11 @@ def spike_targets(runs: list[Run], workload_names: list[str], config: str = "are
             lines.append(f"retained floor vs {baseline}'s retained RSS: geometric mean {_fmt(floor)} (the best an "
                          f"allocator that does not move blocks can do at this page size; the arena is at "
                          f"{_fmt(geo / floor if geo else None)} of it)")
-        for metric, label, limit in (("peak_rss_bytes", "peak RSS", 1.0), ("wall_seconds", "wall time", 1.05)):
-            worst, where = _worst(med, config, metric, workload_names, baseline)
-            spread = round_spread(runs, config, metric, [where], baseline) if where else None
-            lines.append(f"{label} vs {baseline}: highest {_fmt(worst)} on {where} "
-                         f"(target <= {limit:.2f}: {verdict(worst, limit, spread)})")
+        lines.append(highest("peak_rss_bytes", "peak RSS", 1.0, baseline, baseline))
+        lines.append(highest("wall_seconds", "wall time", 1.05, baseline, baseline))
     if any(c == INDIRECT_PYMALLOC for _, c in med):
-        worst, where = _worst(med, config, "wall_seconds", workload_names, INDIRECT_PYMALLOC)
-        spread = round_spread(runs, config, "wall_seconds", [where], INDIRECT_PYMALLOC) if where else None
-        lines.append(f"wall time vs {INDIRECT_PYMALLOC} (called as the arena is, not inlined): highest "
-                     f"{_fmt(worst)} on {where} (target <= 1.05: {verdict(worst, 1.05, spread)})")
+        lines.append(highest("wall_seconds", "wall time", 1.05, INDIRECT_PYMALLOC,
+                             f"{INDIRECT_PYMALLOC} (called as the arena is, not inlined)"))
     for baseline in ("stock-malloc", "stock-mimalloc"):
         geo = _geomean(med, config, "retained_bytes", workload_names, baseline)
         lines.append(f"retained RSS vs {baseline}: geometric mean {_fmt(geo)} (target <= 0.35: {verdict(geo, 0.35)})")
