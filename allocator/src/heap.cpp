@@ -93,7 +93,6 @@ void* Heap::refill(int cls) {
 
 PoolMeta* Heap::next_pool(int cls) {
     SizeClass& c = classes_[cls];
-    const ClassInfo& info = (*info_)[cls];
     // The fullest partial pool. Pools stay on the bucket they were put on while they lose blocks
     // (the free path does not move them); here they are moved down to where they belong, so the
     // one taken is on the right bucket.
@@ -102,16 +101,39 @@ PoolMeta* Heap::next_pool(int cls) {
         while ((page = c.buckets[b].pop_front(meta_)) != kNoPage) {
             PoolMeta* m = meta_ + page;
             uint32_t used = uint32_t(m->margin) + 1;  // partial: the low mark is 1
-            int actual = occupancy(used, capacity_in(c, m));
-            if (actual == b) {
-                m->state = PoolState::current;
-                m->margin = int16_t(int32_t(used) - c.current_low);
-                return m;
+            uint32_t cap = capacity_in(c, m);
+            int actual = occupancy(used, cap);
+            if (actual != b) {
+                m->state = partial_on(actual);
+                c.buckets[actual].push_front(meta_, page);
+                continue;
             }
-            m->state = partial_on(actual);
-            c.buckets[actual].push_front(meta_, page);
+            if (b == kBuckets - 1 && cap - used <= kFewFree && c.may_pass_over) {
+                // A block or two to give: the refill after it comes at once. When a class's blocks
+                // in use fill its pools but for a slot or two, and the program allocates and frees
+                // temporaries, refill would take back, for one block, a pool a temporary has just
+                // been freed into, on every round (three pools trading places: a refill and two
+                // drained calls a round, 7% of a dict-building loop's time). A new pool ends that:
+                // the temporaries settle in it. At most one new pool a pool the class emptied
+                // (release), so that replacing blocks at random does not grow the class.
+                if (PoolMeta* fresh = new_pool(cls)) {
+                    c.buckets[b].push_front(meta_, page);
+                    c.may_pass_over = false;
+                    return fresh;
+                }
+            }
+            m->state = PoolState::current;
+            m->margin = int16_t(int32_t(used) - c.current_low);
+            return m;
         }
     }
+    return new_pool(cls);
+}
+
+// An empty pool for the class: one the heap emptied lately, a spare, or the region's.
+PoolMeta* Heap::new_pool(int cls) {
+    SizeClass& c = classes_[cls];
+    const ClassInfo& info = (*info_)[cls];
     PoolMeta* m;
     uint32_t page = empties_.find_reusable(meta_, cls, c.order, Region::kQueueScan);
     if (page != kNoPage) {  // one of our own recently emptied pools: resident, no lock
@@ -315,6 +337,7 @@ void Heap::release(PoolMeta* m) {
     SizeClass& c = classes_[m->size_class];
     --c.pools;
     c.streak = 0;
+    c.may_pass_over = true;
     if (c.run_order > 0)
         --c.run_order;
     else if (c.order > (*info_)[m->size_class].order_lo)

@@ -49,6 +49,8 @@ inline constexpr unsigned kMaxRunOrder = 4;  // runs of at most 16 pools
 inline constexpr size_t kMaxRunBytes = 256 * kKiB;
 // Pool requests sent straight to the overflow, after the region refused one, before it is asked again.
 inline constexpr uint32_t kRegionRetryAfter = 64;
+// Refill may take a new pool instead of a partial pool with this many free blocks or fewer.
+inline constexpr uint32_t kFewFree = 2;
 
 // One cache line per class, for the slow paths (a 72-byte SizeClass measured slower). The malloc
 // fast path reads only the class's current pool, from Heap::current_.
@@ -67,6 +69,8 @@ struct alignas(64) SizeClass {
     uint16_t capacity_lo = 0;  // blocks in a pool of order_lo (every pool of a small class)
     uint8_t order_lo = 0;
     uint8_t current_low = 0;  // current_low_mark
+    // Refill may pass over a nearly full pool for a new one (next_pool): again once a pool emptied.
+    bool may_pass_over = true;
 };
 static_assert(sizeof(SizeClass) == 64);
 
@@ -191,6 +195,7 @@ private:
     void drained(PoolMeta* m);
     bool take_over_current(PoolMeta* m, uint32_t used);
     PoolMeta* next_pool(int cls);
+    PoolMeta* new_pool(int cls);
     void carve(PoolMeta* m, uint32_t carved);
     void release(PoolMeta* m);
     PoolMeta* take_spare(int cls);
