@@ -18,14 +18,16 @@
 // that the emptier ones drain and can be purged (but not one with kFewFree blocks or fewer to give
 // when a new pool can be had, at most once a pool the class emptied: next_pool); a full pool that
 // gets a block back while its class's current pool is used up is the fullest there can be, and
-// takes over at once (take_over_current); then one of the heap's own recently emptied pools (up to its share of the
-// retain allowance, kept without any lock: a loop that empties and refills a pool costs what it costs pymalloc); then a
-// pool from the region (region.hpp). What a class takes adapts to demand: each class starts with pools of its order_lo,
-// one at a time; after kGrowAfter pools taken in a row its pools grow an order (up to order_hi, size_classes.hpp), then
-// it asks the region for runs of 2, 4, ... up to 2^kMaxRunOrder contiguous pools at once (when no queued pool is left
-// to reuse), keeping the rest as spares (untouched until used). Whenever one of its pools empties, both step back. Runs
-// keep a class's pools side by side, so that when a structure of many small objects is dropped its pages go back to the
-// OS in a few long madvise calls, not one per page (a system call and a TLB shootdown each).
+// takes over at once (take_over_current); then one of the heap's own recently emptied pools (up to
+// its share of the retain allowance, kept without any lock: a loop that empties and refills a pool
+// costs what it costs pymalloc); then a pool from the region (region.hpp). What a class takes
+// adapts to demand: each class starts with pools of its order_lo, one at a time; after kGrowAfter
+// pools taken in a row its pools grow an order (up to order_hi, size_classes.hpp), then it asks the
+// region for runs of 2, 4, ... up to 2^kMaxRunOrder contiguous pools at once (when no queued pool
+// is left to reuse), keeping the rest as spares (untouched until used). Whenever one of its pools
+// empties, both step back. Runs keep a class's pools side by side, so that when a structure of many
+// small objects is dropped its pages go back to the OS in a few long madvise calls, not one per
+// page (a system call and a TLB shootdown each).
 //
 // Thread safety: none inside. The MEM/OBJ heap relies on the GIL; the RAW heap is used under
 // Arena::lock_raw().
