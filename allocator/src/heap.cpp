@@ -93,6 +93,12 @@ void* Heap::refill(int cls) {
 
 PoolMeta* Heap::next_pool(int cls) {
     SizeClass& c = classes_[cls];
+    // Pools passed over (below): at most the two of c.few_taken.
+    uint32_t passed[2];
+    int n_passed = 0;
+    auto put_back = [&] {
+        while (n_passed > 0) c.buckets[kBuckets - 1].push_front(meta_, passed[--n_passed]);
+    };
     // The fullest partial pool. Pools stay on the bucket they were put on while they lose blocks
     // (the free path does not move them); here they are moved down to where they belong, so the
     // one taken is on the right bucket.
@@ -108,26 +114,36 @@ PoolMeta* Heap::next_pool(int cls) {
                 c.buckets[actual].push_front(meta_, page);
                 continue;
             }
-            if (b == kBuckets - 1 && cap - used <= kFewFree && c.may_pass_over) {
+            if (b == kBuckets - 1 && cap - used <= kFewFree) {
                 // A block or two to give: the refill after it comes at once. When a class's blocks
                 // in use fill its pools but for a slot or two, and the program allocates and frees
-                // temporaries, refill would take back, for one block, a pool a temporary has just
-                // been freed into, on every round (three pools trading places: a refill and two
-                // drained calls a round, 7% of a dict-building loop's time). A new pool ends that:
-                // the temporaries settle in it. At most one new pool a pool the class emptied
-                // (release), so that replacing blocks at random does not grow the class.
-                if (PoolMeta* fresh = new_pool(cls)) {
-                    c.buckets[b].push_front(meta_, page);
-                    c.may_pass_over = false;
-                    return fresh;
+                // temporaries, refill takes back, for one block, a pool a temporary has just been
+                // freed into, on every round (three pools trading places: a refill and two drained
+                // calls a round, 7% of a dict-building loop's time). So a pool refill took with so
+                // few blocks lately (one of the last two) is passed over for another partial pool
+                // or, when there is none, a new one, and the temporaries settle in that. At most
+                // those two pools of a class keep their free slots.
+                if (page == c.few_taken[0] || page == c.few_taken[1]) {
+                    passed[n_passed++] = page;
+                    continue;
                 }
+                c.few_taken[1] = c.few_taken[0];
+                c.few_taken[0] = page;
             }
+            put_back();
             m->state = PoolState::current;
             m->margin = int16_t(int32_t(used) - c.current_low);
             return m;
         }
     }
-    return new_pool(cls);
+    PoolMeta* m = new_pool(cls);
+    if (m == nullptr && n_passed > 0) {  // none to be had: the last one passed over after all
+        m = meta_ + passed[--n_passed];
+        m->state = PoolState::current;
+        m->margin = int16_t(int32_t(m->margin) + 1 - c.current_low);
+    }
+    put_back();
+    return m;
 }
 
 // An empty pool for the class: one the heap emptied lately, a spare, or the region's.
@@ -337,7 +353,6 @@ void Heap::release(PoolMeta* m) {
     SizeClass& c = classes_[m->size_class];
     --c.pools;
     c.streak = 0;
-    c.may_pass_over = true;
     if (c.run_order > 0)
         --c.run_order;
     else if (c.order > (*info_)[m->size_class].order_lo)

@@ -15,19 +15,19 @@
 //
 // Which pool a class allocates from next (refill): the fullest partially used pool first (four
 // occupancy buckets, fullest first; a pool moves down a bucket only when refill looks at it), so
-// that the emptier ones drain and can be purged (but not one with kFewFree blocks or fewer to give
-// when a new pool can be had, at most once a pool the class emptied: next_pool); a full pool that
-// gets a block back while its class's current pool is used up is the fullest there can be, and
-// takes over at once (take_over_current); then one of the heap's own recently emptied pools (up to
-// its share of the retain allowance, kept without any lock: a loop that empties and refills a pool
-// costs what it costs pymalloc); then a pool from the region (region.hpp). What a class takes
-// adapts to demand: each class starts with pools of its order_lo, one at a time; after kGrowAfter
-// pools taken in a row its pools grow an order (up to order_hi, size_classes.hpp), then it asks the
-// region for runs of 2, 4, ... up to 2^kMaxRunOrder contiguous pools at once (when no queued pool
-// is left to reuse), keeping the rest as spares (untouched until used). Whenever one of its pools
-// empties, both step back. Runs keep a class's pools side by side, so that when a structure of many
-// small objects is dropped its pages go back to the OS in a few long madvise calls, not one per
-// page (a system call and a TLB shootdown each).
+// that the emptier ones drain and can be purged (but not again one it took lately with kFewFree
+// blocks or fewer to give, while another can be had: next_pool); a full pool that gets a block back
+// while its class's current pool is used up is the fullest there can be, and takes over at once
+// (take_over_current); then one of the heap's own recently emptied pools (up to its share of the
+// retain allowance, kept without any lock: a loop that empties and refills a pool costs what it
+// costs pymalloc); then a pool from the region (region.hpp). What a class takes adapts to demand:
+// each class starts with pools of its order_lo, one at a time; after kGrowAfter pools taken in a
+// row its pools grow an order (up to order_hi, size_classes.hpp), then it asks the region for runs
+// of 2, 4, ... up to 2^kMaxRunOrder contiguous pools at once (when no queued pool is left to
+// reuse), keeping the rest as spares (untouched until used). Whenever one of its pools empties,
+// both step back. Runs keep a class's pools side by side, so that when a structure of many small
+// objects is dropped its pages go back to the OS in a few long madvise calls, not one per page (a
+// system call and a TLB shootdown each).
 //
 // Thread safety: none inside. The MEM/OBJ heap relies on the GIL; the RAW heap is used under
 // Arena::lock_raw().
@@ -50,7 +50,7 @@ inline constexpr unsigned kMaxRunOrder = 4;  // runs of at most 16 pools
 inline constexpr size_t kMaxRunBytes = 256 * kKiB;
 // Pool requests sent straight to the overflow, after the region refused one, before it is asked again.
 inline constexpr uint32_t kRegionRetryAfter = 64;
-// Refill may take a new pool instead of a partial pool with this many free blocks or fewer.
+// Refill passes over a pool it took lately with this many free blocks or fewer (next_pool).
 inline constexpr uint32_t kFewFree = 2;
 
 // One cache line per class, for the slow paths (a 72-byte SizeClass measured slower). The malloc
@@ -70,8 +70,8 @@ struct alignas(64) SizeClass {
     uint16_t capacity_lo = 0;  // blocks in a pool of order_lo (every pool of a small class)
     uint8_t order_lo = 0;
     uint8_t current_low = 0;  // current_low_mark
-    // Refill may pass over a nearly full pool for a new one (next_pool): again once a pool emptied.
-    bool may_pass_over = true;
+    // The last two pools refill took with kFewFree blocks or fewer to give (next_pool).
+    uint32_t few_taken[2] = {kNoPage, kNoPage};
 };
 static_assert(sizeof(SizeClass) == 64);
 

@@ -662,8 +662,8 @@ TEST_P(ArenaTest, APoolFreedIntoTakesOverAUsedUpCurrentPool) {
 // A program whose blocks of a class fill its pools exactly, and which frees and allocates two
 // temporaries in turns: refill would take back, for one block at a time, the pool the other
 // temporary was freed into, and two pools would trade places on every round (three slow paths a
-// round). Refill takes a new pool instead of one with a block or two to give, and the temporaries
-// settle in it.
+// round). Refill passes over a pool it took lately with a block or two to give, and with no other
+// partial pool takes a new one, where the temporaries settle.
 TEST_P(ArenaTest, TemporariesAtAPoolBoundarySettleInOnePool) {
     const size_t size = 64;
     const ClassInfo& info = arena_->classes()[arena_->classes().index(size)];
@@ -699,8 +699,9 @@ TEST_P(ArenaTest, TemporariesAtAPoolBoundarySettleInOnePool) {
     EXPECT_EQ(arena_->stats().classes[arena_->classes().index(size)].blocks_in_use, 0u);
 }
 
-// Blocks replaced at random: every free into a full pool leaves it with a block to give, and
-// refill's new pool in place of such a pool (above) must not grow the class while none empties.
+// Blocks replaced at random: every free into a full pool leaves it with a block to give. Passing
+// over such pools (above) must not grow the class: a pool passed over and left first in line would
+// make refill take a new pool every time.
 TEST_P(ArenaTest, BlocksReplacedAtRandomDoNotGrowTheirClass) {
     const size_t size = 64;
     const int cls = arena_->classes().index(size);
