@@ -93,11 +93,12 @@ void* Heap::refill(int cls) {
 
 PoolMeta* Heap::next_pool(int cls) {
     SizeClass& c = classes_[cls];
-    // Pools passed over (below): at most the two of c.few_taken.
+    // Pools passed over (below): at most the two of c.few_taken. They go to the back of the top
+    // bucket, so that the next refills do not pop and pass over them again first.
     uint32_t passed[2];
     int n_passed = 0;
     auto put_back = [&] {
-        while (n_passed > 0) c.buckets[kBuckets - 1].push_front(meta_, passed[--n_passed]);
+        while (n_passed > 0) c.buckets[kBuckets - 1].push_back(meta_, passed[--n_passed]);
     };
     // The fullest partial pool. Pools stay on the bucket they were put on while they lose blocks
     // (the free path does not move them); here they are moved down to where they belong, so the

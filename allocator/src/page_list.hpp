@@ -23,6 +23,15 @@ struct PageList {
         if (tail == kNoPage) tail = page;
     }
 
+    void push_back(PoolMeta* meta, uint32_t page) {
+        PoolMeta& m = meta[page];
+        m.next = kNoPage;
+        m.prev = tail;
+        if (tail != kNoPage) meta[tail].next = page;
+        tail = page;
+        if (head == kNoPage) head = page;
+    }
+
     void remove(PoolMeta* meta, uint32_t page) {
         PoolMeta& m = meta[page];
         // On this list: an end of it has no neighbour that way, and its neighbours point back.
