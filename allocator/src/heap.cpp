@@ -120,10 +120,10 @@ PoolMeta* Heap::next_pool(int cls) {
                 // in use fill its pools but for a slot or two, and the program allocates and frees
                 // temporaries, refill takes back, for one block, a pool a temporary has just been
                 // freed into, on every round (three pools trading places: a refill and two drained
-                // calls a round, 5-7% of a dict-building loop's samples). So a pool refill took with so
-                // few blocks lately (one of the last two) is passed over for another partial pool
-                // or, when there is none, a new one, and the temporaries settle in that. At most
-                // those two pools of a class keep their free slots.
+                // calls a round, 5-7% of a dict-building loop's samples). So a pool refill took
+                // with so few blocks lately (one of the last two) is passed over for another
+                // partial pool or, when there is none, a new one, and the temporaries settle in
+                // that. At most those two pools of a class keep their free slots.
                 if (page == c.few_taken[0] || page == c.few_taken[1]) {
                     passed[n_passed++] = page;
                     continue;
