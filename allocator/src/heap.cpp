@@ -132,16 +132,14 @@ PoolMeta* Heap::next_pool(int cls) {
                 c.few_taken[0] = page;
             }
             put_back();
-            m->state = PoolState::current;
-            m->margin = int16_t(int32_t(used) - c.current_low);
+            make_current(c, m, used);
             return m;
         }
     }
     PoolMeta* m = new_pool(cls);
     if (m == nullptr && n_passed > 0) {  // none to be had: the last one passed over after all
         m = meta_ + passed[--n_passed];
-        m->state = PoolState::current;
-        m->margin = int16_t(int32_t(m->margin) + 1 - c.current_low);
+        make_current(c, m, uint32_t(m->margin) + 1);  // partial: the low mark is 1
     }
     put_back();
     return m;
@@ -314,8 +312,7 @@ inline bool Heap::take_over_current(PoolMeta* m, uint32_t used) {
         current->state = PoolState::full;
         current->margin = 0;
     }
-    m->state = PoolState::current;
-    m->margin = int16_t(int32_t(used) - c.current_low);
+    make_current(c, m, used);
     current_[cls] = m;
     SHRINKPY_ALLOC_ASSERT_EXPENSIVE(verify_pool(*m) == nullptr);
     return true;

@@ -197,6 +197,12 @@ private:
     bool take_over_current(PoolMeta* m, uint32_t used);
     PoolMeta* next_pool(int cls);
     PoolMeta* new_pool(int cls);
+    // `m`, a pool of class `c` with `used` blocks in use, becomes a current pool (its margin
+    // measured from the current low mark).
+    static void make_current(const SizeClass& c, PoolMeta* m, uint32_t used) {
+        m->state = PoolState::current;
+        m->margin = int16_t(int32_t(used) - c.current_low);
+    }
     void carve(PoolMeta* m, uint32_t carved);
     void release(PoolMeta* m);
     PoolMeta* take_spare(int cls);
