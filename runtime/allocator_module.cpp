@@ -38,6 +38,13 @@ PyObject* census(PyObject*, PyObject*) {
                          (unsigned long long)c.large_cached_bytes);
 }
 
+// None when the arena's structures hold (Arena::verify), else what does not; None without an arena.
+PyObject* verify(PyObject*, PyObject*) {
+    const char* problem = nullptr;
+    if (!alloc::arena_verify(&problem) || problem == nullptr) Py_RETURN_NONE;
+    return PyUnicode_FromString(problem);
+}
+
 PyObject* stats_json(PyObject*, PyObject*) {
     std::string json = allocator_stats_json();
     return PyUnicode_FromStringAndSize(json.data(), Py_ssize_t(json.size()));
@@ -53,6 +60,9 @@ PyMethodDef kMethods[] = {
      "census() -> dict or None: the arena's resident pages that hold live blocks (live_pages) and those that hold "
      "none (empty_pages), its metadata and large mappings in bytes: what any allocator that does not move blocks "
      "must keep. Walks every pool: a measuring aid (the benchmarks' marks call it)."},
+    {"verify", verify, METH_NOARGS,
+     "verify() -> None or str: the arena's validators over every pool and list (None when all holds, or "
+     "without an arena; else what does not). Walks every pool: for tests."},
     {nullptr, nullptr, 0, nullptr},
 };
 

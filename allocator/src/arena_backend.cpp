@@ -212,4 +212,10 @@ bool arena_stats(ArenaStats* out) {
     return true;
 }
 
+bool arena_verify(const char** problem) {
+    if (the_arena == nullptr) return false;
+    *problem = the_arena->verify();
+    return true;
+}
+
 }  // namespace shrinkpy::alloc

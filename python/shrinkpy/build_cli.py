@@ -152,8 +152,14 @@ def build(args: argparse.Namespace) -> dict:
     group_startup_code(steps, qemu, out, interpreter, link, strip, readelf, manifest)
     runner = [str(out / "bin" / "python3.11")]
     if profile.cross:
-        runner = [str(dist_pack.write_qemu_wrapper(out, QEMU, CROSS_LIBC))]
         check_page_alignment(out / "bin" / "python3.11", profile.page_size, readelf)
+        wrapper, board_pages = dist_pack.write_qemu_wrapper(out, QEMU, CROSS_LIBC, profile.page_size)
+        runner = [str(wrapper)]
+        if board_pages:
+            steps.say(f"qemu: {wrapper.name} runs python3.11 with the board's {profile.page_size // 1024} KiB pages")
+        else:
+            steps.say(f"warning: this {QEMU} cannot show a program {profile.page_size // 1024} KiB pages (-p): "
+                      f"{wrapper.name} runs python3.11 with this machine's")
     check_start(runner, out)
     steps.say(f"start-up check: {shlex.join(runner)} runs and finds its stdlib in {out}")
     return manifest

@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -163,12 +164,23 @@ def c_module_bytes(cpython_build: Path, index: StdlibIndex, name: str, strip: st
     return text + data
 
 
-def write_qemu_wrapper(out: Path, qemu: str, sysroot: str) -> Path:
+def write_qemu_wrapper(out: Path, qemu: str, sysroot: str, page_size: int) -> tuple[Path, bool]:
+    """bin/python3.11-qemu, which runs this board's python3.11 under qemu-user, with the board's page
+    size when this qemu can show it to the program (-p: the page size in the auxiliary vector, which
+    sysconf reads, and qemu's own mappings aligned to it; QEMU 7.2, Debian 12's, can), so that the
+    arena runs with the board's pages as it will on the board (a Pi 5's kernel has 16 KiB pages, this
+    machine 4 KiB). Returns the wrapper and whether it has the board's page size."""
+    python = out / "bin" / "python3.11"
+    with_pages = [qemu, "-L", sysroot, "-p", str(page_size)]
+    probe = subprocess.run([*with_pages, str(python), "-I", "-c", "import os; print(os.sysconf('SC_PAGESIZE'))"],
+                           capture_output=True, text=True, env={}, timeout=600)
+    board_pages = probe.returncode == 0 and probe.stdout.strip() == str(page_size)
+    command = shlex.join(with_pages if board_pages else [qemu, "-L", sysroot])
     wrapper = out / "bin" / "python3.11-qemu"
     wrapper.write_text(
         "#!/bin/sh\n"
         "# Runs this board's python3.11 under qemu-user; -0 makes sys.executable this wrapper, so that\n"
         "# child processes (subprocess, venv, multiprocessing) go through qemu too.\n"
-        f'exec {qemu} -L {sysroot} -0 "$0" "$(dirname "$0")/python3.11" "$@"\n')
+        f'exec {command} -0 "$0" "$(dirname "$0")/python3.11" "$@"\n')
     wrapper.chmod(0o755)
-    return wrapper
+    return wrapper, board_pages

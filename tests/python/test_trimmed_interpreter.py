@@ -133,6 +133,56 @@ def test_shrinkpy_allocator_stats_see_the_launchers_allocator(board):
     assert json.loads(r.stdout) == [expected, expected == "arena"]
 
 
+WORKOUT = REPO / "tests" / "python" / "board_app" / "arena_workout.py"
+
+
+def check_arena_workout(r: subprocess.CompletedProcess, page_size: int) -> None:
+    assert r.returncode == 0, r.stderr[-3000:]
+    seen = json.loads(r.stdout.splitlines()[-1])
+    assert (seen["os_page"], seen["arena_page"]) == (page_size, page_size)
+    assert seen["problems"] == []
+    assert seen["live_pages_after_drop"] < seen["live_pages_before_drop"]
+
+
+def test_the_arena_holds_at_the_boards_page_size(board):
+    # Under qemu-aarch64 the wrapper gives python3.11 the board's pages when this qemu can (-p:
+    # dist_pack.write_qemu_wrapper), else this machine's.
+    board_pages = not CROSS or f"-p {board.manifest['page_size']}" in board.python.read_text()
+    expected = board.manifest["page_size"] if board_pages else os.sysconf("SC_PAGESIZE")
+    check_arena_workout(board.run(str(WORKOUT)), expected)
+
+
+@pytest.mark.skipif(not CROSS, reason="qemu-user's -p: an aarch64 board's interpreter only")
+def test_the_arena_holds_at_64_kib_pages(board):
+    # Kernels of other aarch64 boards and servers have 64 KiB pages.
+    from shrinkpy.build_cli import CROSS_LIBC, QEMU
+
+    if "-p " not in board.python.read_text():
+        pytest.skip(f"this {QEMU} cannot show a program another page size (-p)")
+    r = subprocess.run([QEMU, "-L", CROSS_LIBC, "-p", "65536", str(board.out / "bin" / "python3.11"), str(WORKOUT)],
+                       capture_output=True, text=True, env=clean_env(), timeout=600)
+    check_arena_workout(r, 65536)
+
+
+def test_the_workloads_print_what_python3_11_prints(board):
+    # The memory workloads at a small scale, with the board's option defaults (early freeing, deferred
+    # imports, the arena), and for rpi5 under qemu with the board's pages; those that need what the
+    # board cannot have (numpy, sqlite3) are left out.
+    from shrinkpy import bench
+
+    compared = []
+    for name, path in bench.workloads().items():
+        env = clean_env(PYTHONPATH=str(bench.WORKLOADS_DIR))
+        ours = board.run(str(path), "--scale", "0.02", env=env)
+        if "skipped" in ours.stdout or "it was trimmed from this interpreter" in ours.stderr:
+            continue
+        stock = subprocess.run([STOCK, str(path), "--scale", "0.02"], capture_output=True, text=True, env=env)
+        assert ours.returncode == 0, f"{name}: {ours.stderr[-3000:]}"
+        assert (name, ours.stdout) == (name, stock.stdout)
+        compared.append(name)
+    assert len(compared) >= 10, compared
+
+
 def test_mimalloc_is_refused_clearly_in_a_static_interpreter(board):
     r = board.run("-c", "pass", env=clean_env(SHRINKPY_ALLOCATOR="mimalloc"))
     assert r.returncode == 2

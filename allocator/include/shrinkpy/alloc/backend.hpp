@@ -64,4 +64,9 @@ bool arena_census(ArenaCensus* out);
 // caller holds the GIL.
 bool arena_stats(ArenaStats* out);
 
+// Runs the arena's validators (Arena::verify: every pool and list against the invariants of
+// arena_types.hpp), when an arena exists in this copy of the library (false otherwise); `*problem`
+// is nullptr when everything holds, else what does not. The caller holds the GIL. O(pages): for tests.
+bool arena_verify(const char** problem);
+
 }  // namespace shrinkpy::alloc
