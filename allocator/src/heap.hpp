@@ -29,6 +29,14 @@
 // objects is dropped its pages go back to the OS in a few long madvise calls, not one per page (a
 // system call and a TLB shootdown each).
 //
+// When a program replaces blocks at random, most frees go into full pools (drained) and most
+// mallocs take one back for a block or two (refill): slow paths on both sides, where pymalloc has
+// the same list moves inline. Tried and left out (2026-12-06): a full pool that refill had taken
+// back stays off the buckets until its second free block, not its first (a per-pool state):
+// bench_alloc's Random/small 75 -> 102 M/s and PythonMix 81 -> 106 M/s, but the single free blocks
+// it leaves out of use raised the workloads' peaks (text_index +0.9%, sensor_pipeline +0.5%;
+// +1.7% with every full pool), and no workload got faster.
+//
 // Thread safety: none inside. The MEM/OBJ heap relies on the GIL; the RAW heap is used under
 // Arena::lock_raw().
 #pragma once
