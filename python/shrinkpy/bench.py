@@ -6,7 +6,10 @@ wall and CPU time; through the workload's own marks: the RSS it retains after dr
 ("retained") and, for the spike workloads, the RSS before the spike ("before"); under the arena,
 the retained RSS less the resident pages that hold no live block (its census at the mark: what an
 allocator that does not move blocks could at best retain at this page size, "retained floor");
-and its output, which must equal stock python3.11's (every workload prints a checksum).
+and its output, which must equal stock python3.11's (every workload prints a checksum). For the
+`workloads` matrix also, once per workload, the live Python data at its peak: tracemalloc's peak
+under python3.11 (live_data_peaks), a floor that no allocator or interpreter build goes below
+without shrinking the program's own objects (live_data_lines).
 
 Suites (SUITES) name the workloads and the configurations measured together, each with its own
 README section; `spikes` is the arena allocator's (issue #4): the spike workloads under arena,
@@ -210,6 +213,38 @@ def run_matrix(names: list[str], matrix: list[Config], repeat: int, extra_args: 
                 if round_ > 0:
                     runs.append(Run(**{**asdict(run), "index": round_, "output_ok": ok}))
     return runs, reference
+
+
+# tracemalloc from the start (-X tracemalloc: the interpreter's own start-up allocations count too),
+# the script run as __main__ with its arguments, the peak of traced bytes written at exit.
+_LIVE_PEAK = """import runpy, sys, tracemalloc
+out, path = sys.argv[1], sys.argv[2]
+sys.argv = sys.argv[2:]
+try:
+    runpy.run_path(path, run_name="__main__")
+finally:
+    with open(out, "w") as f:
+        f.write(str(tracemalloc.get_traced_memory()[1]))
+"""
+
+
+def live_data_peaks(names: list[str], extra_args: list[str], suite: str = "workloads") -> dict[str, int]:
+    """{workload: the peak of the bytes it holds through CPython's allocators}, from one run each
+    under python3.11 with tracemalloc: the live Python data at its peak (numpy's buffers included:
+    numpy reports them to tracemalloc). Workloads that fail under it are left out."""
+    stock = configs.named()[BASELINE]
+    out = {}
+    for name in names:
+        argv = commands(suite)[name]
+        with tempfile.TemporaryDirectory(prefix="shrinkpy-live-") as tmp:
+            peak = os.path.join(tmp, "peak")
+            env = stock.environment()
+            env["PYTHONPATH"] = str(WORKLOADS_DIR)
+            r = subprocess.run(stock.command(["-X", "tracemalloc", "-c", _LIVE_PEAK, peak, *argv, *extra_args]),
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if r.returncode == 0 and os.path.exists(peak):
+                out[name] = int(Path(peak).read_text())
+    return out
 
 
 # --- statistics ----------------------------------------------------------------------------------
@@ -426,6 +461,30 @@ def workload_targets(runs: list[Run], workload_names: list[str], config: str = "
                     for w in workload_names if (w, config) in med and (w, baseline) in med), reverse=True)
     if peaks:
         lines.append("highest peak RSS ratios: " + ", ".join(f"{w} {r:.2f}x" for r, w in peaks[:3]))
+    return lines
+
+
+def live_data_lines(runs: list[Run], live: dict[str, int], workload_names: list[str],
+                    config: str = "trimmed+arena+early", baseline: str = BASELINE, limit: float = 0.6) -> list[str]:
+    """What the live Python data (live_data_peaks) says of issue #8's peak target: its geometric mean
+    against the baseline's peak RSS, the workloads where it alone is above the target (no allocator
+    or build can meet the target there), and how far above it the configuration's peak is."""
+    med = medians(runs)
+    rows = [(w, live[w] / med[(w, baseline)]["peak_rss_bytes"]) for w in workload_names
+            if w in live and (w, baseline) in med and med[(w, baseline)]["peak_rss_bytes"]]
+    if not rows:
+        return []
+    above = sorted(((r, w) for w, r in rows if r > limit), reverse=True)
+    where = (f"{len(above)} of {len(rows)} workloads, where no allocator or interpreter build can meet the peak target "
+             "without shrinking the program's objects: " + ", ".join(f"{w} {r:.2f}x" for r, w in above)) if above \
+        else f"none of {len(rows)} workloads"
+    share = statistics.geometric_mean(r for _, r in rows)
+    lines = [f"live Python data at the peak (tracemalloc's peak under python3.11, one run each) vs {baseline}'s peak "
+             f"RSS: geometric mean {_fmt(share)}; above {limit:.2f}x on {where}"]
+    over = [med[(w, config)]["peak_rss_bytes"] / live[w] for w, _ in rows if (w, config) in med]
+    if over:
+        lines.append(f"{config} peak RSS vs the live Python data: geometric mean "
+                     f"{_fmt(statistics.geometric_mean(over))}")
     return lines
 
 

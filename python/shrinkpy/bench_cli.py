@@ -126,6 +126,11 @@ def main(args: argparse.Namespace) -> int:
     print(bench.format_tables(runs, config_names, names, baseline=baseline, tables=tables))
     judged, judge = bench.SUITE_TARGETS.get(args.suite, ("", None))
     targets = judge(runs, names) if judge else []
+    live = {}
+    if args.suite == "workloads" and baseline == bench.BASELINE:
+        print("shrinkpy bench: live Python data: each workload once under tracemalloc", file=sys.stderr)
+        live = bench.live_data_peaks(names, extra)
+        targets += bench.live_data_lines(runs, live, names)
     if targets:
         print(f"\ntargets of {judged}:\n" + "\n".join(f"  {line}" for line in targets))
     if args.suite == "cli":
@@ -142,7 +147,8 @@ def main(args: argparse.Namespace) -> int:
         med = bench.medians(runs)
         summary = {"baseline": baseline,
                    "geometric_means": bench.geometric_means(bench.ratios(med, baseline), config_names, names),
-                   "medians": [{"workload": w, "config": c, **row} for (w, c), row in med.items()]}
+                   "medians": [{"workload": w, "config": c, **row} for (w, c), row in med.items()],
+                   "live_peak_bytes": live}
         doc = {"schema": "shrinkpy-bench/1", "date": datetime.datetime.now().isoformat(timespec="seconds"),
                "machine": machine(), "command": command_line(), "scale": scale, "repeat": args.repeat,
                "configs": [{"name": c.name, "description": c.description, "env": c.env} for c in matrix],

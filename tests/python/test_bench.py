@@ -89,6 +89,8 @@ def test_bench_end_to_end_json_plot_and_readme(tmp_path):
     text = readme.read_text()
     assert "| sensor_pipeline |" in text and "Measured by `shrinkpy bench" in text
     assert "peak RSS (median, ratio to stock)" in r.stdout.decode()
+    assert set(doc["summary"]["live_peak_bytes"]) == {"sensor_pipeline", "log_analyser"}
+    assert "- live Python data at the peak (tracemalloc's peak under python3.11" in text
 
 
 def test_unknown_configuration_and_workload_are_clear_errors():
@@ -221,6 +223,28 @@ def test_workload_targets_judge_the_full_configuration():
     assert text.endswith("highest peak RSS ratios: b 0.70x, a 0.50x")
     assert bench.workload_targets(runs, ["a", "b"], config="arena") == []  # not measured: nothing to judge
     assert bench.SUITE_TARGETS["workloads"][1] is bench.workload_targets
+
+
+def test_live_data_lines_say_where_the_target_is_below_the_programs_own_data():
+    full = "trimmed+arena+early"
+    runs = [fake("a", "stock", 1, 100, 1.0), fake("b", "stock", 1, 200, 1.0), fake("c", "stock", 1, 100, 1.0),
+            fake("a", full, 1, 90, 1.0), fake("b", full, 1, 100, 1.0)]
+    live = {"a": 80 << 20, "b": 50 << 20, "c": 70 << 20}
+    lines = bench.live_data_lines(runs, live, ["a", "b", "c"])
+    assert lines[0].endswith(f"geometric mean {(0.8 * 0.25 * 0.7) ** (1 / 3):.2f}x; above 0.60x on 2 of 3 workloads, "
+                             "where no allocator or interpreter build can meet the peak target without shrinking the "
+                             "program's objects: a 0.80x, c 0.70x")
+    assert lines[1] == f"{full} peak RSS vs the live Python data: geometric mean {math.sqrt(90 / 80 * 2):.2f}x"
+    only_b = bench.live_data_lines(runs, {"b": 50 << 20}, ["a", "b", "c"])
+    assert only_b[0].endswith("above 0.60x on none of 1 workloads")
+    assert bench.live_data_lines(runs, {}, ["a", "b"]) == []
+
+
+def test_live_data_peaks_grow_with_what_the_workload_holds():
+    small = bench.live_data_peaks(["spike_dict_dropped"], ["--scale", "0.02"])["spike_dict_dropped"]
+    large = bench.live_data_peaks(["spike_dict_dropped"], ["--scale", "0.2"])["spike_dict_dropped"]
+    # A tenth of the spike's 1M entries against a fiftieth: about 13 MiB more of ints, strs and table.
+    assert large - small > 8 << 20, (small, large)
 
 
 def test_a_suite_rewrites_its_own_readme_section(tmp_path):
