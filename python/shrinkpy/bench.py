@@ -233,15 +233,15 @@ def live_data_peaks(names: list[str], extra_args: list[str], suite: str = "workl
     under python3.11 with tracemalloc: the live Python data at its peak (numpy's buffers included:
     numpy reports them to tracemalloc). Workloads that fail under it are left out."""
     stock = configs.named()[BASELINE]
+    argv = commands(suite)
     out = {}
     for name in names:
-        argv = commands(suite)[name]
         with tempfile.TemporaryDirectory(prefix="shrinkpy-live-") as tmp:
             peak = os.path.join(tmp, "peak")
             env = stock.environment()
             env["PYTHONPATH"] = str(WORKLOADS_DIR)
-            r = subprocess.run(stock.command(["-X", "tracemalloc", "-c", _LIVE_PEAK, peak, *argv, *extra_args]),
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            command = stock.command(["-X", "tracemalloc", "-c", _LIVE_PEAK, peak, *argv[name], *extra_args])
+            r = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             if r.returncode == 0 and os.path.exists(peak):
                 out[name] = int(Path(peak).read_text())
     return out

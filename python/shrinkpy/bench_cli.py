@@ -127,7 +127,7 @@ def main(args: argparse.Namespace) -> int:
     judged, judge = bench.SUITE_TARGETS.get(args.suite, ("", None))
     targets = judge(runs, names) if judge else []
     live = {}
-    if args.suite == "workloads" and baseline == bench.BASELINE:
+    if args.suite == "workloads" and any(c.name == bench.BASELINE for c in matrix):
         print("shrinkpy bench: live Python data: each workload once under tracemalloc", file=sys.stderr)
         live = bench.live_data_peaks(names, extra)
         targets += bench.live_data_lines(runs, live, names)
