@@ -129,13 +129,20 @@ def _marks(marks_path: str) -> dict[str, int]:
         return {}
 
 
+def workload_environment(config: Config) -> dict[str, str]:
+    """`config`'s environment for running a workload: with workload_support importable, which the
+    workloads of every suite use."""
+    env = config.environment()
+    env["PYTHONPATH"] = str(WORKLOADS_DIR)
+    return env
+
+
 def run_once(name: str, argv: list[str], config: Config, extra_args: list[str]) -> tuple[Run, bytes]:
     """One measured run of the script and arguments `argv` (a workload) under `config`."""
     with tempfile.TemporaryDirectory(prefix="shrinkpy-bench-") as tmp:
         marks = os.path.join(tmp, "marks")
-        env = config.environment()
+        env = workload_environment(config)
         env["SHRINKPY_BENCH_MARKS"] = marks
-        env["PYTHONPATH"] = str(WORKLOADS_DIR)  # workload_support, for the workloads of every suite
         m = measure(config.command([*argv, *extra_args]), env=env, capture_stdout=True)
         marked = _marks(marks)
     run = Run(name, config.name, 0, m.exit_code, True, m.peak_rss_bytes, m.peak_private_bytes,
@@ -238,10 +245,9 @@ def live_data_peaks(names: list[str], extra_args: list[str], suite: str = "workl
     for name in names:
         with tempfile.TemporaryDirectory(prefix="shrinkpy-live-") as tmp:
             peak = os.path.join(tmp, "peak")
-            env = stock.environment()
-            env["PYTHONPATH"] = str(WORKLOADS_DIR)
             command = stock.command(["-X", "tracemalloc", "-c", _LIVE_PEAK, peak, *argv[name], *extra_args])
-            r = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            r = subprocess.run(command, env=workload_environment(stock), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
             if r.returncode == 0 and os.path.exists(peak):
                 out[name] = int(Path(peak).read_text())
     return out
